@@ -1,0 +1,11 @@
+// Jest runs the TypeScript sources as native ESM (node --experimental-vm-modules), so ESM-only
+// dependencies such as execa and chalk load for real.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  globalSetup: '<rootDir>/test/helpers/global-setup.js',
+  testTimeout: 60000,
+};

@@ -1,0 +1,76 @@
+#!/bin/bash
+# Boots a throwaway systemd as PID 1 in private namespaces over a copy-on-write view of the host.
+# Used by `svcctl sandbox start` (src/system/sandbox.ts); never run it by hand on a host you care about.
+#
+#   sandbox-boot.sh launch NAME STATE_DIR PACKAGE_ROOT NODE_BINARY
+#
+# Phase "launch" (host side) moves itself into a cgroup of its own, so that several sandboxes can
+# run side by side without sharing /init.scope or /system.slice, then re-executes itself as
+# phase "inside" under unshare. Phase "inside" builds the new root:
+#   - overlayfs with the host's / as the read-only lower layer and STATE_DIR/upper as the upper
+#     layer: every write inside (/etc, /var, /usr/local, /home, /opt, /root, /srv, ...) lands in
+#     STATE_DIR/upper, never on the host;
+#   - fresh /proc, private tmpfs on /run, /tmp and /dev/shm (systemd-tmpfiles empties /tmp at
+#     boot: without a private /tmp it would wipe the host's), cgroup hierarchies rooted in the
+#     sandbox's own cgroup namespace;
+#   - PACKAGE_ROOT bind-mounted read-only at its own path (reachable even when it lives under /tmp);
+#   - own network namespace (loopback only), UTS, IPC and PID namespaces;
+# then execs systemd with basic.target, which keeps the host's multi-user services from starting.
+set -euo pipefail
+
+phase=$1
+name=$2
+state=$3
+package_root=$4
+node_binary=$5
+
+if [ "$phase" = launch ]; then
+  for hierarchy in systemd unified; do
+    cgroup="/sys/fs/cgroup/$hierarchy/svcctl-sandbox-$name"
+    if [ -d "/sys/fs/cgroup/$hierarchy" ]; then
+      mkdir -p "$cgroup"
+      echo $$ > "$cgroup/cgroup.procs"
+    fi
+  done
+  exec unshare --pid --fork --mount --uts --ipc --net --cgroup --propagation private \
+    "$0" inside "$name" "$state" "$package_root" "$node_binary"
+fi
+
+root="$state/root"
+mkdir -p "$state/upper" "$state/work" "$root"
+mount -t overlay svcctl-sandbox -o "lowerdir=/,upperdir=$state/upper,workdir=$state/work" "$root"
+
+mount --rbind /dev "$root/dev"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys"
+if mountpoint -q /sys/fs/cgroup; then
+  umount -l "$root/sys/fs/cgroup"
+fi
+mount -t tmpfs -o mode=755 cgroup "$root/sys/fs/cgroup"
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  umount -l "$root/sys/fs/cgroup"
+  mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
+else
+  mkdir "$root/sys/fs/cgroup/systemd" "$root/sys/fs/cgroup/unified"
+  mount -t cgroup -o none,name=systemd,xattr cgroup "$root/sys/fs/cgroup/systemd"
+  mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup/unified"
+fi
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+
+# The project's CLI, reachable as `svcctl` for commands run through `svcctl sandbox exec`.
+if [ ! -d "$root$package_root" ]; then mkdir -p "$root$package_root"; fi
+mount --bind "$package_root" "$root$package_root"
+mount -o remount,bind,ro "$root$package_root"
+mkdir -p "$root/run/svcctl-sandbox/bin"
+ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
+ln -s "$node_binary" "$root/run/svcctl-sandbox/bin/node"
+
+cd "$root"
+pivot_root . .
+umount -l .
+cd /
+
+export container=svcctl-sandbox
+exec /lib/systemd/systemd --system --unit=basic.target --log-target=console --show-status=false

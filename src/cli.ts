@@ -1,0 +1,44 @@
+// Entry point behind bin/run.js: runs oclif and is the one top-level error handler.
+import { ExitCode, isExpectedError } from './errors.js';
+import { debugEnabled } from './debug.js';
+import { style } from './output.js';
+
+export async function run(argv: string[], binUrl: string): Promise<void> {
+  const { run: runOclif, flush } = await import('@oclif/core');
+  try {
+    await runOclif(argv, binUrl);
+    await flush();
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}
+
+interface OclifError {
+  message: string;
+  oclif?: { exit?: number };
+  code?: string;
+  stack?: string;
+}
+
+/** Prints an error for a human (one line plus a hint; a stack only with DEBUG=svcctl*) and returns its exit code. */
+export function reportError(error: unknown): number {
+  const err = error as OclifError;
+  if (err?.code === 'EEXIT' || err?.constructor?.name === 'ExitError') return err.oclif?.exit ?? 0;
+  if (isExpectedError(error)) {
+    process.stderr.write(`${style.red('✖')} ${error.message}\n`);
+    if ('details' in error) for (const line of error.details) process.stderr.write(`  ${line}\n`);
+    if (error.hint) process.stderr.write(`  ${style.dim('→')} ${error.hint}\n`);
+    if (debugEnabled() && error.stack) process.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  if (err?.oclif?.exit !== undefined) {
+    // oclif's own parse errors (unknown flag, missing argument): a usage error.
+    const message = String(err.message).replace(/^Error: /, '').split('\n')[0];
+    process.stderr.write(`${style.red('✖')} ${message}\n  ${style.dim('→')} see --help for usage\n`);
+    if (debugEnabled() && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.oclif.exit === 1 ? ExitCode.failed : ExitCode.usage;
+  }
+  process.stderr.write(`${style.red('✖')} internal error: ${err?.message ?? String(error)}\n`);
+  process.stderr.write(debugEnabled() ? `${err?.stack ?? ''}\n` : `  ${style.dim('→')} run again with DEBUG=svcctl* for details\n`);
+  return ExitCode.failed;
+}

@@ -1,0 +1,10 @@
+// Root checks done before anything is touched.
+import { NeedsRootError } from '../errors.js';
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+export function requireRoot(what: string): void {
+  if (!isRoot()) throw new NeedsRootError(what);
+}

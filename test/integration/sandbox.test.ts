@@ -1,0 +1,74 @@
+// Proves the harness: a real systemd runs units and timers inside, and nothing reaches the host.
+import { existsSync, readdirSync } from 'node:fs';
+import { describeInSandbox } from '../helpers/sandbox.js';
+
+describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => {
+  test('systemd is PID 1 inside, booted to basic.target only', async () => {
+    const state = await sandbox.run(['systemctl', 'is-system-running']);
+    expect(['running', 'degraded']).toContain(state.stdout.trim());
+    const pid1 = await sandbox.run(['cat', '/proc/1/comm']);
+    expect(pid1.stdout.trim()).toBe('systemd');
+    const multiUser = await sandbox.run(['systemctl', 'is-active', 'multi-user.target']);
+    expect(multiUser.stdout.trim()).toBe('inactive');
+  });
+
+  test('a unit written inside runs and its journal line is read back', async () => {
+    const marker = `svcctl-harness-${Date.now()}`;
+    await sandbox.sh(`printf '[Service]\\nType=oneshot\\nExecStart=/bin/echo ${marker}\\n' > /etc/systemd/system/harness-echo.service && systemctl daemon-reload`);
+    const start = await sandbox.run(['systemctl', 'start', 'harness-echo.service']);
+    expect(start.exitCode).toBe(0);
+    const journal = await sandbox.run(['journalctl', '-u', 'harness-echo.service', '-o', 'cat', '--no-pager']);
+    expect(journal.stdout).toContain(marker);
+  });
+
+  test('the host\'s /etc/systemd/system is untouched by a write there inside', async () => {
+    const before = readdirSync('/etc/systemd/system').sort();
+    expect(existsSync('/etc/systemd/system/harness-echo.service')).toBe(false);
+    const inside = await sandbox.run(['test', '-f', '/etc/systemd/system/harness-echo.service']);
+    expect(inside.exitCode).toBe(0);
+    expect(readdirSync('/etc/systemd/system').sort()).toEqual(before);
+  });
+
+  test('a timer with a 1 s interval fires repeatedly', async () => {
+    await sandbox.sh(
+      [
+        "printf '[Service]\\nType=oneshot\\nExecStart=/bin/echo tick\\n' > /etc/systemd/system/harness-tick.service",
+        "printf '[Timer]\\nOnActiveSec=1s\\nOnUnitActiveSec=1s\\nAccuracySec=1ms\\n' > /etc/systemd/system/harness-tick.timer",
+        'systemctl daemon-reload',
+        'systemctl start harness-tick.timer',
+      ].join(' && '),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const journal = await sandbox.run(['journalctl', '-u', 'harness-tick.service', '-o', 'cat', '--no-pager', '--grep', '^tick$']);
+    expect(journal.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    await sandbox.run(['systemctl', 'stop', 'harness-tick.timer']);
+  });
+
+  test('changes reports a file created inside, and nothing once it is removed', async () => {
+    await sandbox.sh('rm -f /etc/systemd/system/harness-*.service /etc/systemd/system/harness-*.timer && systemctl daemon-reload');
+    expect(await sandbox.changes()).toEqual([]);
+    await sandbox.sh('mkdir -p /opt/harness && echo data > /opt/harness/file && echo x > /usr/local/bin/harness-tool');
+    const changes = await sandbox.changes();
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        { path: '/opt/harness', change: 'created', kind: 'directory' },
+        { path: '/opt/harness/file', change: 'created', kind: 'file' },
+        { path: '/usr/local/bin/harness-tool', change: 'created', kind: 'file' },
+      ]),
+    );
+    await sandbox.sh('rm -rf /opt/harness /usr/local/bin/harness-tool');
+    expect(await sandbox.changes()).toEqual([]);
+  });
+
+  test('the network inside is loopback only', async () => {
+    const links = await sandbox.run(['ip', '-o', 'link']);
+    expect(links.stdout.trim().split('\n')).toHaveLength(1);
+    expect(links.stdout).toContain('lo');
+  });
+
+  test('the built CLI is on PATH inside as svcctl', async () => {
+    const version = await sandbox.svcctl(['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toMatch(/^svcctl\/\d+\.\d+\.\d+ /);
+  });
+});
