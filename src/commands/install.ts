@@ -1,0 +1,43 @@
+import { Args, Flags } from '@oclif/core';
+import { SvcctlCommand } from '../base-command.js';
+import { install, type InstallResult } from '../flows/install.js';
+
+export default class Install extends SvcctlCommand {
+  static override summary = 'Install bundles as one transaction: payload, user, directories, secrets, units, one reload, one enable --now.';
+  static override description = `Shows the plan (secrets masked), asks to confirm on a terminal (or takes --yes), then applies it step by step. A failing step undoes the completed ones. Installing again converges: "up to date" when nothing changed, otherwise only the changed steps.
+
+Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment variable SVCCTL_SECRET_<KEY>, the value already installed, the bundle's generator, or a masked prompt (terminal only). A value on the command line (--secret KEY=value) is refused: every local user can read argv.`;
+  static override examples = [
+    '<%= config.bin %> install cleanup-blocking',
+    '<%= config.bin %> install cleanup-blocking --yes --secret REDIS_PASSWORD=@/root/redis.pass --set STALE_THRESHOLD_SECONDS=1200',
+    'printf %s "$PW" | <%= config.bin %> install cleanup-blocking --yes --secret REDIS_PASSWORD=-',
+    '<%= config.bin %> install ./my-bundle --dry-run --json',
+    '<%= config.bin %> install cleanup-blocking --root /srv/image --yes',
+  ];
+  static override strict = false;
+  static override args = { bundle: Args.string({ description: 'bundle names or paths (one transaction for all)', required: true }) };
+  static override flags = {
+    set: Flags.string({ description: 'a setting, KEY=VALUE (repeatable)', multiple: true, default: [] }),
+    secret: Flags.string({ description: 'a secret source: KEY=@FILE or KEY=- for stdin (repeatable; never the value itself)', multiple: true, default: [] }),
+    schedule: Flags.string({ description: 'replace the default schedule: an interval (15min) or a calendar expression ("*-*-* 02:00:00 Europe/Paris")' }),
+    'dry-run': Flags.boolean({ description: 'print the plan and change nothing (no root needed)' }),
+    yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
+    force: Flags.boolean({ description: 'replace files svcctl did not create (backed up, restored on uninstall)' }),
+    start: Flags.boolean({ description: 'start the enabled units now (--no-start: only enable them)', default: true, allowNo: true }),
+    root: Flags.directory({ description: 'render the tree under this directory instead of the live system (no systemd needed)' }),
+  };
+
+  async run(): Promise<InstallResult> {
+    const { argv, flags } = await this.parse(Install);
+    return install(argv as string[], {
+      set: flags.set,
+      secret: flags.secret,
+      ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
+      dryRun: flags['dry-run'],
+      yes: flags.yes,
+      force: flags.force,
+      start: flags.start,
+      ...(flags.root !== undefined ? { root: flags.root } : {}),
+    });
+  }
+}

@@ -1,0 +1,15 @@
+// Loads the bundles named on the command line (by name or path), refusing duplicates.
+import type { Bundle } from '../bundle/types.js';
+import { findBundle } from '../bundle/lookup.js';
+import { UserError } from '../errors.js';
+
+export async function loadBundles(references: string[]): Promise<Bundle[]> {
+  if (references.length === 0) throw new UserError('no bundle given', 'name one or more bundles, e.g. svcctl install cleanup-blocking (see svcctl bundles)');
+  const bundles: Bundle[] = [];
+  for (const reference of references) {
+    const bundle = await findBundle(reference);
+    if (bundles.some((b) => b.name === bundle.name)) throw new UserError(`bundle ${bundle.name} is named twice`, 'name each bundle once');
+    bundles.push(bundle);
+  }
+  return bundles;
+}

@@ -1,0 +1,140 @@
+// The install flow: load → observe → resolve inputs → preflight → plan → confirm → apply → report.
+import type { Bundle } from '../bundle/types.js';
+import { UserError } from '../errors.js';
+import { actionAsData, describeAction, mergePlans, planInstall } from '../plan/plan.js';
+import { parseScheduleExpression } from '../plan/render.js';
+import { paths, type Action, type Plan, type Receipt } from '../plan/types.js';
+import { applyTransaction, intentReceipt } from '../apply/apply.js';
+import { liveHost, offlineHost, type Host } from '../system/host.js';
+import { acquireLock } from '../system/lock.js';
+import { observeInstall } from '../system/observe.js';
+import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
+import { requireRoot } from '../system/privileges.js';
+import { checkSchedule, requireSystemd, showUnits, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
+import { say, stepDone, stepFailed, style } from '../output.js';
+import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
+import { loadBundles } from './bundles.js';
+import { svcctlVersion } from '../version.js';
+
+export interface InstallOptions extends InputFlags {
+  dryRun: boolean;
+  yes: boolean;
+  force: boolean;
+  start: boolean;
+  root?: string;
+}
+
+export interface InstallResult {
+  dryRun: boolean;
+  applied: boolean;
+  bundles: { name: string; upToDate: boolean; actions: Record<string, unknown>[]; nextElapse?: Record<string, string> }[];
+}
+
+export async function install(references: string[], options: InstallOptions): Promise<InstallResult> {
+  const host: Host = options.root ? offlineHost(options.root) : liveHost;
+  if (!options.dryRun && !options.root) requireRoot('svcctl install');
+  if (!options.dryRun) requireConfirmationSource(options.yes);
+  const bundles = await loadBundles(references);
+  if (!options.root && !options.dryRun) await requireSystemd();
+  const lock = options.dryRun ? undefined : await acquireLock(host);
+  try {
+    const plans: Plan[] = [];
+    const before = new Map<string, Receipt | undefined>();
+    const stdin = { used: false };
+    for (const bundle of bundles) {
+      const observed = await observeInstall(host, bundle);
+      const settings = await resolveSettings(bundle, observed, options);
+      const secrets = await resolveSecrets(bundle, observed, options, stdin);
+      const schedule = options.schedule ?? (observed.receipt?.scheduleOverridden ? observed.receipt.schedule : undefined);
+      if (schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
+      const plan = planInstall(bundle, observed, {
+        settings,
+        secrets,
+        ...(schedule !== undefined ? { schedule } : {}),
+        force: options.force,
+        start: options.start,
+        offline: host.offline,
+        now: new Date().toISOString(),
+        svcctlVersion,
+      });
+      await preflight(bundle, plan, schedule);
+      plans.push(plan);
+      before.set(bundle.name, observed.receipt);
+    }
+    const actions = mergePlans(plans);
+    const result: InstallResult = {
+      dryRun: options.dryRun,
+      applied: false,
+      bundles: plans.map((p) => ({ name: p.bundle, upToDate: p.upToDate, actions: p.actions.map(actionAsData) })),
+    };
+    if (actions.length === 0) {
+      for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} is up to date`);
+      return result;
+    }
+    showPlan(plans, actions, host);
+    if (options.dryRun) {
+      say(style.dim('dry run: nothing was changed'));
+      return result;
+    }
+    await confirmOrRefuse(options.yes, `Apply these ${actions.length} steps?`);
+    await applyTransaction(
+      host,
+      {
+        actions,
+        receipts: plans.map((p) => {
+          const previous = before.get(p.bundle);
+          return { bundle: p.bundle, ...(previous ? { before: previous } : {}), intent: intentReceipt(previous, p.receipt, 'installing'), ...(p.receipt ? { after: p.receipt } : {}) };
+        }),
+      },
+      (description, status) => (status === 'done' || status === 'undone' ? stepDone(description) : stepFailed(description)),
+    );
+    result.applied = true;
+    if (!host.offline) await reportNextRuns(plans, result);
+    for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} installed${host.offline ? ` under ${host.root}` : ''}`);
+    return result;
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** Checks everything that can be checked before the first change: rendered units and the schedule. */
+async function preflight(bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
+  if (schedule !== undefined) {
+    const parsed = parseScheduleExpression(schedule);
+    await checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+  }
+  const dropIns: { unit: string; name: string; content: string }[] = [];
+  for (const action of plan.actions) {
+    if (action.kind !== 'write-file' || (action.role !== 'drop-in' && action.role !== 'schedule')) continue;
+    const [unitDir, name] = action.path.slice(paths.unitDir.length + 1).split('/');
+    dropIns.push({ unit: unitDir!.replace(/\.d$/, ''), name: name!, content: action.content.toString('utf8') });
+  }
+  const problems = await verifyUnitFiles(
+    bundle.units.map((u) => ({ name: u.name, content: u.content })),
+    dropIns,
+    bundle.payload.map((p) => p.destination),
+  );
+  if (problems.length > 0) {
+    throw new UserError(`systemd-analyze verify found problems in bundle ${bundle.name}:\n  ${problems.join('\n  ')}`, `fix the unit files in ${bundle.directory}; nothing was changed`);
+  }
+}
+
+function showPlan(plans: Plan[], actions: Action[], host: Host): void {
+  const names = plans.map((p) => p.bundle).join(', ');
+  say(`${style.bold('Plan')} for ${names}${host.offline ? ` (rendered under ${host.root}, no running systemd)` : ''}:`);
+  actions.forEach((action, i) => say(`  ${String(i + 1).padStart(2)}. ${describeAction(action)}`));
+}
+
+async function reportNextRuns(plans: Plan[], result: InstallResult): Promise<void> {
+  const timers = plans.flatMap((p) => (p.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer')));
+  if (timers.length === 0 || !(await systemdIsRunning())) return;
+  const states = await showUnits(timers, ['NextElapseUSecRealtime', 'ActiveState'] as const);
+  for (const entry of result.bundles) {
+    const plan = plans.find((p) => p.bundle === entry.name);
+    for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {
+      const next = states[timer]?.NextElapseUSecRealtime ?? '';
+      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: next };
+      say(`  ${timer}: ${states[timer]?.ActiveState ?? 'unknown'}, next run ${next || 'not scheduled'}`);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// The uninstall flow: read the receipt → observe → plan → confirm → apply; removes exactly what the receipt lists.
+import { UserError } from '../errors.js';
+import { actionAsData, describeAction, mergePlans, planUninstall, type UninstallPlan } from '../plan/plan.js';
+import { applyTransaction, intentReceipt } from '../apply/apply.js';
+import { liveHost, offlineHost, type Host } from '../system/host.js';
+import { acquireLock } from '../system/lock.js';
+import { observeUninstall } from '../system/observe.js';
+import { readReceipt } from '../system/receipts.js';
+import { requireRoot } from '../system/privileges.js';
+import { requireSystemd } from '../system/systemd.js';
+import { findBundle } from '../bundle/lookup.js';
+import { say, stepDone, stepFailed, style } from '../output.js';
+import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
+import type { Receipt } from '../plan/types.js';
+
+export interface UninstallOptions {
+  purge: boolean;
+  force: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  root?: string;
+}
+
+export interface UninstallResult {
+  dryRun: boolean;
+  applied: boolean;
+  bundles: { name: string; installed: boolean; actions: Record<string, unknown>[]; drifted: string[]; retained: string[] }[];
+}
+
+const bundleName = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A bundle is uninstalled by name (its receipt); a path is accepted too and its manifest gives the name. */
+async function nameOf(reference: string): Promise<string> {
+  if (bundleName.test(reference)) return reference;
+  if (reference.includes('/') || reference === '.') return (await findBundle(reference)).name;
+  throw new UserError(`invalid bundle name "${reference}"`, 'bundle names are lowercase letters, digits and "-" (see svcctl status for what is installed)');
+}
+
+export async function uninstall(references: string[], options: UninstallOptions): Promise<UninstallResult> {
+  if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
+  const host: Host = options.root ? offlineHost(options.root) : liveHost;
+  if (!options.dryRun && !options.root) requireRoot('svcctl uninstall');
+  if (!options.dryRun) requireConfirmationSource(options.yes);
+  const names = await Promise.all(references.map(nameOf));
+  if (!options.root && !options.dryRun) await requireSystemd();
+  const lock = options.dryRun ? undefined : await acquireLock(host);
+  try {
+    const result: UninstallResult = { dryRun: options.dryRun, applied: false, bundles: [] };
+    const plans: { plan: UninstallPlan; receipt: Receipt }[] = [];
+    for (const name of names) {
+      const receipt = await readReceipt(host, name);
+      if (!receipt) {
+        say(`${style.green('✔')} ${name} is not installed: nothing to do`);
+        result.bundles.push({ name, installed: false, actions: [], drifted: [], retained: [] });
+        continue;
+      }
+      const observed = await observeUninstall(host, receipt);
+      const plan = planUninstall(receipt, observed, { purge: options.purge, force: options.force, offline: host.offline });
+      plans.push({ plan, receipt });
+      result.bundles.push({ name, installed: true, actions: plan.actions.map(actionAsData), drifted: plan.drifted, retained: plan.retained });
+    }
+    if (plans.length === 0) return result;
+    const actions = mergePlans(plans.map((p) => p.plan));
+    say(`${style.bold('Plan')} to uninstall ${plans.map((p) => p.plan.bundle).join(', ')}${options.purge ? ' (purge)' : ''}:`);
+    actions.forEach((action, i) => say(`  ${String(i + 1).padStart(2)}. ${describeAction(action)}`));
+    for (const { plan } of plans) {
+      for (const file of plan.drifted) say(`  ${style.yellow('!')} ${file} changed since install: left in place (pass --force to remove it)`);
+    }
+    if (options.dryRun) {
+      say(style.dim('dry run: nothing was changed'));
+      return result;
+    }
+    await confirmOrRefuse(options.yes, `Apply these ${actions.length} steps?`);
+    await applyTransaction(
+      host,
+      {
+        actions,
+        receipts: plans.map(({ plan, receipt }) => ({ bundle: plan.bundle, before: receipt, intent: intentReceipt(receipt, undefined, 'uninstalling'), ...(plan.receipt ? { after: plan.receipt } : {}) })),
+      },
+      (description, status) => (status === 'done' || status === 'undone' ? stepDone(description) : stepFailed(description)),
+    );
+    result.applied = true;
+    for (const { plan } of plans) {
+      const kept = plan.retained.length > 0 ? `; kept ${plan.retained.join(', ')} (remove with --purge)` : '';
+      say(`${style.green('✔')} ${plan.bundle} uninstalled${kept}`);
+    }
+    return result;
+  } finally {
+    await lock?.release();
+  }
+}

@@ -1,0 +1,154 @@
+// The data the pure core works on: what the host looks like (Observed), what the user asked (Inputs),
+// what will be done (Plan of Actions), and what was done (Receipt).
+import type { Bundle } from '../bundle/types.js';
+import type { PathState } from '../system/fs.js';
+
+/** Every path svcctl uses, relative to the host root ("/" or --root DIR). */
+export const paths = {
+  unitDir: '/etc/systemd/system',
+  stateDir: '/var/lib/svcctl',
+  configDir: '/etc/svcctl',
+  sysusersDir: '/etc/sysusers.d',
+  tmpfilesDir: '/etc/tmpfiles.d',
+  receipt: (bundle: string) => `/var/lib/svcctl/${bundle}.json`,
+  backupDir: (bundle: string) => `/var/lib/svcctl/backups/${bundle}`,
+  secretsDir: (bundle: string) => `/etc/svcctl/${bundle}`,
+  secretsFile: (bundle: string) => `/etc/svcctl/${bundle}/secrets.env`,
+  unitFile: (unit: string) => `/etc/systemd/system/${unit}`,
+  dropInDir: (unit: string) => `/etc/systemd/system/${unit}.d`,
+  override: (unit: string) => `/etc/systemd/system/${unit}.d/override.conf`,
+  scheduleDropIn: (timer: string) => `/etc/systemd/system/${timer}.d/schedule.conf`,
+  sysusers: (bundle: string) => `/etc/sysusers.d/svcctl-${bundle}.conf`,
+  tmpfiles: (bundle: string) => `/etc/tmpfiles.d/svcctl-${bundle}.conf`,
+};
+
+export type ArtifactRole = 'unit' | 'drop-in' | 'schedule' | 'payload' | 'secrets' | 'sysusers' | 'tmpfiles';
+
+export interface UnitState {
+  activeState: string;
+  unitFileState: string;
+}
+
+/** What the host looks like now, read before planning (read-only probes). */
+export interface Observed {
+  /** The bundle's receipt if it was installed (or partly installed) before. */
+  receipt?: Receipt;
+  /** State of every target path (files and directories, ancestors included); null when absent. */
+  paths: Record<string, PathState | null>;
+  /** Users and groups that exist (from /etc/passwd and /etc/group under the root). */
+  users: string[];
+  groups: string[];
+  /** Secret values already in the secrets file (kept unless new ones are given). In memory only. */
+  existingSecrets: Record<string, string>;
+  /** Unit states, when systemd is running (not with --root). */
+  units: Record<string, UnitState>;
+}
+
+export interface SecretInput {
+  value: string;
+  source: 'file' | 'stdin' | 'environment' | 'existing' | 'generated' | 'prompt';
+}
+
+/** What the user asked for, resolved (flags, environment, prompts, defaults). */
+export interface Inputs {
+  settings: Record<string, string>;
+  secrets: Record<string, SecretInput>;
+  /** A schedule expression that replaces the bundle's default (undefined: the default). */
+  schedule?: string;
+  force: boolean;
+  start: boolean;
+  /** --root DIR: render only, no running systemd. */
+  offline: boolean;
+  now: string;
+  svcctlVersion: string;
+}
+
+export interface FileAction {
+  kind: 'write-file';
+  path: string;
+  content: Buffer;
+  sha256: string;
+  mode: number;
+  owner: string;
+  group: string;
+  role: ArtifactRole;
+  /** The content holds secret values: never shown, never logged. */
+  secret: boolean;
+  /** A file svcctl did not create is there (--force): it is moved here first and restored on uninstall. */
+  backupTo?: string;
+  /** What the change is, for the plan display. */
+  change: 'create' | 'update' | 'replace';
+}
+
+export type Action =
+  | FileAction
+  | { kind: 'make-directory'; path: string; mode: number }
+  | { kind: 'remove-file'; path: string; role: ArtifactRole; restoreFrom?: string }
+  | { kind: 'remove-directory'; path: string; recursive: boolean }
+  | { kind: 'apply-sysusers'; path: string; user: string; userExisted: boolean; groupExisted: boolean }
+  | { kind: 'apply-tmpfiles'; path: string; created: string[] }
+  | { kind: 'remove-user'; user: string; removeGroup: boolean }
+  | { kind: 'daemon-reload' }
+  | { kind: 'enable'; units: string[]; now: boolean; offline: boolean }
+  | { kind: 'restart'; units: string[] }
+  | { kind: 'check-active'; units: string[] }
+  | { kind: 'stop-disable'; units: string[]; enabled: string[] }
+  | { kind: 'reset-failed'; units: string[] };
+
+export interface Plan {
+  bundle: string;
+  operation: 'install' | 'uninstall';
+  actions: Action[];
+  /** The receipt as it will be after a successful apply (undefined: receipt removed). */
+  receipt?: Receipt;
+  /** Nothing to do: the host already matches. */
+  upToDate: boolean;
+}
+
+export interface ReceiptArtifact {
+  path: string;
+  role: ArtifactRole;
+  sha256: string;
+  mode: number;
+  owner: string;
+  group: string;
+  /** Where the file that was there before svcctl is kept, to restore on uninstall. */
+  backup?: string;
+}
+
+export interface ReceiptDirectory {
+  path: string;
+  /** svcctl created it (did not exist before): uninstall --purge removes it. */
+  created: boolean;
+  /** svcctl's own directories (drop-in dirs, /etc/svcctl/<bundle>) are removed by every uninstall. */
+  own: boolean;
+}
+
+export interface Receipt {
+  format: 1;
+  bundle: string;
+  description: string;
+  source: string;
+  digest: string;
+  svcctlVersion: string;
+  installedAt: string;
+  updatedAt: string;
+  /** installing: a transaction is (or was, if svcctl died) under way; retained: uninstalled but --purge pending. */
+  state: 'installing' | 'installed' | 'uninstalling' | 'retained';
+  units: string[];
+  enabled: string[];
+  /** The main service (run, logs, check). */
+  service?: string;
+  timer?: string;
+  schedule?: string;
+  /** True when the schedule was set by `svcctl schedule` or --schedule (kept on reinstall). */
+  scheduleOverridden?: boolean;
+  settings: Record<string, string>;
+  secrets: { key: string; changedAt: string }[];
+  health?: { maxAge?: string; url?: string };
+  artifacts: ReceiptArtifact[];
+  directories: ReceiptDirectory[];
+  user?: { name: string; created: boolean; groupCreated: boolean };
+}
+
+export type { Bundle };

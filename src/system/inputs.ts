@@ -1,0 +1,123 @@
+// Resolves settings and secrets from flags, files, stdin, the environment, the previous install, generators and prompts.
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import type { Bundle, SecretSpec } from '../bundle/types.js';
+import { UserError } from '../errors.js';
+import type { Inputs, Observed, SecretInput } from '../plan/types.js';
+import { canPrompt, cannotPrompt, promptSecret, promptText, readStdin } from './prompt.js';
+
+export interface InputFlags {
+  set: string[];
+  secret: string[];
+  schedule?: string;
+}
+
+/** Splits KEY=VALUE at the first "=". */
+export function parseAssignment(flag: string, text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UserError(`${flag} ${JSON.stringify(text)} is not KEY=VALUE`, `write it as ${flag} KEY=VALUE`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+export const secretEnvName = (key: string) => `SVCCTL_SECRET_${key}`;
+
+export async function resolveSettings(bundle: Bundle, observed: Observed, flags: InputFlags): Promise<Record<string, string>> {
+  const given = new Map<string, string>();
+  for (const text of flags.set) {
+    const [key, value] = parseAssignment('--set', text);
+    const setting = bundle.settings.find((s) => s.key === key);
+    if (!setting) {
+      if (bundle.secrets.some((s) => s.key === key)) {
+        throw new UserError(`${key} is a secret of ${bundle.name}, and --set would put its value on the command line`, `pass it with --secret ${key}=@FILE, --secret ${key}=- (stdin) or ${secretEnvName(key)}`);
+      }
+      throw new UserError(`bundle ${bundle.name} has no setting ${key}`, `settings it knows: ${bundle.settings.map((s) => s.key).join(', ') || 'none'}`);
+    }
+    given.set(key, value);
+  }
+  const previous = observed.receipt?.settings ?? {};
+  const settings: Record<string, string> = {};
+  for (const setting of bundle.settings) {
+    let value = given.get(setting.key) ?? previous[setting.key] ?? setting.default;
+    if (value === undefined) {
+      if (!canPrompt()) cannotPrompt(`setting ${setting.key} of ${bundle.name} has no default`, `pass --set ${setting.key}=VALUE`);
+      const pattern = setting.pattern ? new RegExp(`^(?:${setting.pattern})$`, 'u') : undefined;
+      value = await promptText(`${setting.key} — ${setting.description}`, (v) => (pattern && !pattern.test(v) ? `must match ${setting.pattern}` : v.length > 0 || 'a value is required'));
+    }
+    settings[setting.key] = value;
+  }
+  return settings;
+}
+
+export async function resolveSecrets(bundle: Bundle, observed: Observed, flags: InputFlags, stdin: { used: boolean }): Promise<Record<string, SecretInput>> {
+  const fromFlags = new Map<string, SecretInput>();
+  for (const text of flags.secret) {
+    const [key, source] = parseAssignment('--secret', text);
+    if (source !== '-' && !source.startsWith('@')) {
+      throw new UserError(
+        `refusing --secret ${key}=<value>: a value on the command line is readable by every local user (ps, /proc/PID/cmdline) and lands in shell history`,
+        `pass --secret ${key}=@FILE, --secret ${key}=- (read from stdin) or set ${secretEnvName(key)}`,
+      );
+    }
+    const spec = bundle.secrets.find((s) => s.key === key);
+    if (!spec) throw new UserError(`bundle ${bundle.name} has no secret ${key}`, `secrets it knows: ${bundle.secrets.map((s) => s.key).join(', ') || 'none'}`);
+    fromFlags.set(key, await readSecretSource(key, source, stdin));
+  }
+  const secrets: Record<string, SecretInput> = {};
+  for (const spec of bundle.secrets) {
+    const value = fromFlags.get(spec.key) ?? fromEnvironment(spec) ?? fromExisting(spec, observed) ?? generate(spec) ?? (await ask(bundle, spec));
+    if (value) secrets[spec.key] = value;
+  }
+  return secrets;
+}
+
+/** Reads the value of `--secret KEY=@FILE` or `KEY=-`; one trailing newline (from echo or an editor) is dropped. */
+export async function readSecretSource(key: string, source: string, stdin: { used: boolean }): Promise<SecretInput> {
+  let raw: string;
+  let from: SecretInput['source'];
+  if (source === '-') {
+    if (stdin.used) throw new UserError(`only one secret can be read from stdin (--secret ${key}=-)`, 'give the others as @FILE or in the environment');
+    if (process.stdin.isTTY) throw new UserError(`--secret ${key}=- reads stdin, which is a terminal`, `pipe the value in, or omit the flag to be asked with a masked prompt`);
+    stdin.used = true;
+    raw = await readStdin();
+    from = 'stdin';
+  } else {
+    const file = source.slice(1);
+    raw = await fsp.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new UserError(`cannot read the secret file for ${key}: ${file} (${error.code ?? error.message})`, 'check the path after @');
+    });
+    from = 'file';
+  }
+  const value = raw.replace(/\r?\n$/, '');
+  if (value.length === 0) throw new UserError(`the value given for secret ${key} is empty`, 'put the secret in the file or on stdin');
+  if (value.includes('\0')) throw new UserError(`the value given for secret ${key} contains a NUL byte`, 'systemd environment files cannot carry NUL');
+  return { value, source: from };
+}
+
+function fromEnvironment(spec: SecretSpec): SecretInput | undefined {
+  const value = process.env[secretEnvName(spec.key)];
+  return value ? { value, source: 'environment' } : undefined;
+}
+
+function fromExisting(spec: SecretSpec, observed: Observed): SecretInput | undefined {
+  const value = observed.existingSecrets[spec.key];
+  return value !== undefined && value !== '' ? { value, source: 'existing' } : undefined;
+}
+
+export function generate(spec: SecretSpec): SecretInput | undefined {
+  return spec.generate === 'hex32' ? { value: randomBytes(32).toString('hex'), source: 'generated' } : undefined;
+}
+
+async function ask(bundle: Bundle, spec: SecretSpec): Promise<SecretInput | undefined> {
+  if (!canPrompt()) {
+    if (!spec.required) return undefined;
+    cannotPrompt(`secret ${spec.key} of ${bundle.name} is required`, `pass --secret ${spec.key}=@FILE, --secret ${spec.key}=- (stdin) or set ${secretEnvName(spec.key)}`);
+  }
+  if (!spec.required) {
+    const { confirm } = await import('@inquirer/prompts');
+    const wanted = await confirm({ message: `Set optional secret ${spec.key} (${spec.prompt})?`, default: false }, { output: process.stderr });
+    if (!wanted) return undefined;
+  }
+  return { value: await promptSecret(`${spec.prompt} (${spec.key})`), source: 'prompt' };
+}
+
+export type { Inputs };

@@ -1,0 +1,58 @@
+// One transaction at a time: an exclusive lock file holding the owner's PID; a second one waits briefly, then fails.
+import * as fsp from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { OperationError } from '../errors.js';
+import { onHost, type Host } from './host.js';
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+function lockPath(host: Host): string {
+  // /run is cleared at boot, so a lock never outlives a crash of the machine.
+  return host.offline ? onHost(host, '/var/lib/svcctl/.lock') : '/run/svcctl.lock';
+}
+
+export async function acquireLock(host: Host, options: { waitMs?: number } = {}): Promise<Lock> {
+  const file = lockPath(host);
+  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + (options.waitMs ?? Number(process.env.SVCCTL_LOCK_WAIT_MS ?? 5000));
+  for (;;) {
+    try {
+      const handle = await fsp.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      const release = async () => {
+        await fsp.rm(file, { force: true });
+        if (host.offline) await fsp.rmdir(path.dirname(file)).catch(() => undefined);
+      };
+      return { release };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
+    if (holder && !isAlive(holder)) {
+      // The holder died (SIGKILL): its lock is stale. Remove it only if it still names that PID.
+      const again = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
+      if (again === holder) await fsp.rm(file, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new OperationError(
+        `another svcctl transaction is running (pid ${holder || 'unknown'}, lock ${file})`,
+        'wait for it to finish and try again; nothing was changed',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,43 @@
+// observe(): read-only probes of the host that plan() needs (paths, users, existing secrets, unit states).
+import type { Bundle } from '../bundle/types.js';
+import { installTargets } from '../plan/plan.js';
+import { parseEnvFile } from '../plan/render.js';
+import { paths, type Observed, type Receipt, type UnitState } from '../plan/types.js';
+import { inspectPath, readTextIfExists } from './fs.js';
+import { onHost, type Host } from './host.js';
+import { readReceipt } from './receipts.js';
+import { showUnits } from './systemd.js';
+
+export async function observeInstall(host: Host, bundle: Bundle): Promise<Observed> {
+  const receipt = await readReceipt(host, bundle.name);
+  const targets = new Set(installTargets(bundle));
+  for (const artifact of receipt?.artifacts ?? []) targets.add(artifact.path);
+  for (const dir of receipt?.directories ?? []) targets.add(dir.path);
+  return observe(host, [...targets], bundle.units.map((u) => u.name), bundle.secrets.length > 0 ? bundle.name : undefined, receipt);
+}
+
+export async function observeUninstall(host: Host, receipt: Receipt): Promise<Observed> {
+  const targets = [...receipt.artifacts.map((a) => a.path), ...receipt.directories.map((d) => d.path)];
+  return observe(host, targets, receipt.units, undefined, receipt);
+}
+
+async function observe(host: Host, targets: string[], units: string[], secretsOf: string | undefined, receipt: Receipt | undefined): Promise<Observed> {
+  const entries = await Promise.all(targets.map(async (t) => [t, (await inspectPath(onHost(host, t))) ?? null] as const));
+  const [passwd, group, secretsText, unitStates] = await Promise.all([
+    readTextIfExists(onHost(host, '/etc/passwd')),
+    readTextIfExists(onHost(host, '/etc/group')),
+    secretsOf ? readTextIfExists(onHost(host, paths.secretsFile(secretsOf))) : Promise.resolve(undefined),
+    host.offline ? Promise.resolve({} as Record<string, Record<'ActiveState' | 'UnitFileState', string>>) : showUnits(units, ['ActiveState', 'UnitFileState'] as const),
+  ]);
+  const names = (text: string | undefined) => (text ?? '').split('\n').map((line) => line.split(':')[0]!).filter(Boolean);
+  const unitsOut: Record<string, UnitState> = {};
+  for (const [unit, props] of Object.entries(unitStates)) unitsOut[unit] = { activeState: props.ActiveState ?? '', unitFileState: props.UnitFileState ?? '' };
+  return {
+    ...(receipt ? { receipt } : {}),
+    paths: Object.fromEntries(entries),
+    users: names(passwd),
+    groups: names(group),
+    existingSecrets: secretsText ? Object.fromEntries(parseEnvFile(secretsText)) : {},
+    units: unitsOut,
+  };
+}

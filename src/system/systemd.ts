@@ -1,0 +1,106 @@
+// Everything svcctl asks systemd, through the exec seam: reloads, enable/start, unit properties, verification.
+import * as fsp from 'node:fs/promises';
+import path from 'node:path';
+import os from 'node:os';
+import { exec } from './exec.js';
+import { OperationError, UserError } from '../errors.js';
+
+/** systemd is PID 1 and answering (the marker directory systemd creates at boot, as sd_booted(3) checks). */
+export async function systemdIsRunning(): Promise<boolean> {
+  return fsp.stat('/run/systemd/system').then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+export async function requireSystemd(): Promise<void> {
+  if (!(await systemdIsRunning())) {
+    throw new UserError(
+      'systemd is not running on this host (it is not PID 1)',
+      'use --root DIR to render the files without a running systemd, or try it in `svcctl sandbox start` / `svcctl sandbox exec -- svcctl ...`',
+    );
+  }
+}
+
+export const systemctl = (args: string[]) => exec(['systemctl', ...args]);
+
+export async function daemonReload(): Promise<void> {
+  await systemctl(['daemon-reload']);
+}
+
+/** Asks for many properties of many units in one `systemctl show` call. */
+export async function showUnits<P extends string>(units: string[], properties: readonly P[]): Promise<Record<string, Record<P, string>>> {
+  if (units.length === 0) return {};
+  const result = await exec(['systemctl', 'show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...units], { check: false });
+  const out: Record<string, Record<P, string>> = {};
+  const blocks = result.stdout.split(/\n\n/);
+  blocks.forEach((block, index) => {
+    const values: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) values[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    const unit = units[index];
+    if (unit !== undefined) out[unit] = values as Record<P, string>;
+  });
+  return out;
+}
+
+/**
+ * `systemd-analyze verify` on rendered files. It exits 0 even when it ignores a line, so every
+ * warning that names one of our files is an error. `futureExecutables` are payload paths that do not
+ * exist yet (they are installed by the same transaction): "not executable" for them is expected.
+ */
+export async function verifyUnitFiles(files: { name: string; content: string }[], dropIns: { unit: string; name: string; content: string }[], futureExecutables: string[]): Promise<string[]> {
+  const dir = await fsp.mkdtemp(path.join(process.env.SVCCTL_TMPDIR ?? os.tmpdir(), 'svcctl-verify-'));
+  try {
+    for (const file of files) await fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 });
+    for (const dropIn of dropIns) {
+      await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
+      await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
+    }
+    const result = await exec(['systemd-analyze', 'verify', '--man=no', ...files.map((f) => path.join(dir, f.name))], { check: false, env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+    const names = files.map((f) => f.name);
+    const problems = `${result.stderr}\n${result.stdout}`
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .filter((line) => !futureExecutables.some((exe) => line.includes(`Command ${exe} is not executable`)))
+      .filter((line) => line.includes(dir) || names.some((n) => line.startsWith(`${n}:`)))
+      .map((line) => line.split(`${dir}/`).join(''));
+    return problems;
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ScheduleCheck {
+  kind: 'interval' | 'calendar';
+  normalized: string;
+  nextElapses: string[];
+}
+
+/** Validates an interval with `systemd-analyze timespan` or a calendar expression with `systemd-analyze calendar`. */
+export async function checkSchedule(kind: 'interval' | 'calendar', expression: string, iterations = 3): Promise<ScheduleCheck> {
+  if (kind === 'interval') {
+    const result = await exec(['systemd-analyze', 'timespan', expression], { check: false });
+    if (result.exitCode !== 0) throw new UserError(`invalid schedule interval "${expression}": ${firstLine(result.stderr)}`, 'use a systemd time span such as 5min, 1h 30min, 2d (see systemd.time(7))');
+    const human = result.stdout.match(/Human:\s*(.+)/)?.[1]?.trim() ?? expression;
+    return { kind, normalized: human, nextElapses: [] };
+  }
+  const result = await exec(['systemd-analyze', 'calendar', `--iterations=${iterations}`, expression], { check: false, env: { ...process.env, SYSTEMD_COLORS: '0' } });
+  if (result.exitCode !== 0) {
+    throw new UserError(`invalid schedule "${expression}": ${firstLine(result.stderr)}`, 'use a systemd calendar expression such as "*-*-* 02:00:00", "Mon..Fri 09:00", "daily" or an interval such as 15min (see systemd.time(7))');
+  }
+  const normalized = result.stdout.match(/Normalized form:\s*(.+)/)?.[1]?.trim() ?? expression;
+  const nextElapses = [...result.stdout.matchAll(/(?:Next elapse|Iter\. #\d+):\s*(.+)/g)].map((m) => m[1]!.trim());
+  return { kind, normalized, nextElapses };
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+export function stepError(step: string, error: unknown): OperationError {
+  return error instanceof OperationError ? error : new OperationError(`${step}: ${(error as Error).message}`);
+}
