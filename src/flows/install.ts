@@ -10,7 +10,7 @@ import { acquireLock } from '../system/lock.js';
 import { observeInstall } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
-import { checkSchedule, requireSystemd, showUnits, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
+import { checkSchedule, listTimers, requireSystemd, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
 import { say, stepDone, stepFailed, style } from '../output.js';
 import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
 import { loadBundles } from './bundles.js';
@@ -128,13 +128,14 @@ function showPlan(plans: Plan[], actions: Action[], host: Host): void {
 async function reportNextRuns(plans: Plan[], result: InstallResult): Promise<void> {
   const timers = plans.flatMap((p) => (p.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer')));
   if (timers.length === 0 || !(await systemdIsRunning())) return;
-  const states = await showUnits(timers, ['NextElapseUSecRealtime', 'ActiveState'] as const);
+  const listing = new Map((await listTimers(timers)).map((t) => [t.unit, t]));
   for (const entry of result.bundles) {
     const plan = plans.find((p) => p.bundle === entry.name);
     for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {
-      const next = states[timer]?.NextElapseUSecRealtime ?? '';
-      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: next };
-      say(`  ${timer}: ${states[timer]?.ActiveState ?? 'unknown'}, next run ${next || 'not scheduled'}`);
+      const next = listing.get(timer)?.next ?? 0;
+      const when = next > 0 ? new Date(next / 1000) : undefined;
+      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: when?.toISOString() ?? '' };
+      say(`  ${timer}: next run ${when ? `${when.toLocaleString()} (in ${Math.max(0, Math.round((when.getTime() - Date.now()) / 1000))} s)` : 'not scheduled'}`);
     }
   }
 }

@@ -19,7 +19,7 @@ import {
   type ReceiptDirectory,
 } from './types.js';
 
-const managedHeader = (bundle: string) => `# Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
+const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
 interface DesiredFile {
   path: string;
@@ -77,11 +77,11 @@ function desiredFiles(bundle: Bundle, inputs: { settings: Record<string, string>
   }
   if (bundle.user) {
     const u = bundle.user;
-    const lines = [header, `u ${u.name} - "svcctl bundle ${bundle.name}" ${u.home} ${u.shell}`, ...u.groups.map((g) => `m ${u.name} ${g}`)];
+    const lines = [`# ${header}`, `u ${u.name} - "svcctl bundle ${bundle.name}" ${u.home} ${u.shell}`, ...u.groups.map((g) => `m ${u.name} ${g}`)];
     files.push({ path: paths.sysusers(bundle.name), content: Buffer.from(`${lines.join('\n')}\n`), mode: 0o644, role: 'sysusers', secret: false });
   }
   if (bundle.directories.length > 0) {
-    const lines = [header, ...bundle.directories.map((d) => `d ${d.path} ${d.mode.toString(8).padStart(4, '0')} ${d.owner} ${d.group} -`)];
+    const lines = [`# ${header}`, ...bundle.directories.map((d) => `d ${d.path} ${d.mode.toString(8).padStart(4, '0')} ${d.owner} ${d.group} -`)];
     files.push({ path: paths.tmpfiles(bundle.name), content: Buffer.from(`${lines.join('\n')}\n`), mode: 0o644, role: 'tmpfiles', secret: false });
   }
   if (bundle.secrets.length > 0) {

@@ -73,7 +73,8 @@ async function recordIsLive(record: SandboxRecord): Promise<boolean> {
 
 /** The argv prefix that runs a command inside sandbox `pid` as root, with svcctl on PATH. */
 export function insideArgv(pid: number, command: string[], options: { cwd?: string } = {}): string[] {
-  return ['nsenter', '-t', String(pid), '-a', `--wd=${options.cwd ?? '/'}`, 'env', `PATH=${insidePath}`, ...command];
+  // --wdns resolves the directory inside the sandbox (--wd would resolve it on the host, leaving an unreachable cwd).
+  return ['nsenter', '-t', String(pid), '-a', `--wdns=${options.cwd ?? '/'}`, 'env', `PATH=${insidePath}`, ...command];
 }
 
 async function checkRequirements(): Promise<void> {

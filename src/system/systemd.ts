@@ -74,6 +74,21 @@ export async function verifyUnitFiles(files: { name: string; content: string }[]
   }
 }
 
+export interface TimerListing {
+  /** µs since the epoch, 0 when none */
+  next: number;
+  last: number;
+  unit: string;
+  activates: string;
+}
+
+/** `systemctl list-timers --output=json`: absolute next/last elapses of many timers in one call. */
+export async function listTimers(patterns: string[], all = true): Promise<TimerListing[]> {
+  const result = await exec(['systemctl', 'list-timers', ...(all ? ['--all'] : []), '--output=json', '--no-pager', ...patterns]);
+  const text = result.stdout.trim();
+  return text ? (JSON.parse(text) as TimerListing[]) : [];
+}
+
 export interface ScheduleCheck {
   kind: 'interval' | 'calendar';
   normalized: string;

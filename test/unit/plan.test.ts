@@ -167,7 +167,7 @@ describe('planInstall converges', () => {
 
   test('a changed schedule writes a timer drop-in and restarts the timer', () => {
     const changed = planInstall(b, hostAfter(first, b), inputs({ schedule: '15min', secrets: { TOKEN: { value: 'super-secret-value', source: 'existing' } } }));
-    expect(changed.actions.map((a) => (a.kind === 'write-file' ? `write ${a.path}` : a.kind))).toEqual([`write ${paths.scheduleDropIn('demo.timer')}`, 'daemon-reload', 'restart', 'check-active']);
+    expect(changed.actions.map((a) => (a.kind === 'write-file' ? `write ${a.path}` : a.kind))).toEqual(['make-directory', `write ${paths.scheduleDropIn('demo.timer')}`, 'daemon-reload', 'restart', 'check-active']);
   });
 
   test('a new secret value rewrites only the secrets file', () => {
