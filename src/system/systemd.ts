@@ -28,10 +28,16 @@ export async function daemonReload(): Promise<void> {
   await systemctl(['daemon-reload']);
 }
 
-/** Asks for many properties of many units in one `systemctl show` call. */
-export async function showUnits<P extends string>(units: string[], properties: readonly P[]): Promise<Record<string, Record<P, string>>> {
+/**
+ * Asks for many properties of many units in one `systemctl show` call. With `utc`, timestamps come back
+ * as "Sun 2026-11-22 07:55:02 UTC" whatever the host's time zone, so they parse without a zone database.
+ */
+export async function showUnits<P extends string>(units: string[], properties: readonly P[], options: { utc?: boolean } = {}): Promise<Record<string, Record<P, string>>> {
   if (units.length === 0) return {};
-  const result = await exec(['systemctl', 'show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...units], { check: false });
+  const result = await exec(['systemctl', 'show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...units], {
+    check: false,
+    ...(options.utc ? { env: { ...process.env, TZ: 'UTC' } } : {}),
+  });
   const out: Record<string, Record<P, string>> = {};
   const blocks = result.stdout.split(/\n\n/);
   blocks.forEach((block, index) => {
