@@ -19,7 +19,7 @@ import {
   type ReceiptDirectory,
 } from './types.js';
 
-const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
+export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
 interface DesiredFile {
   path: string;
