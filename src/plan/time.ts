@@ -1,0 +1,136 @@
+// Pure time helpers: systemd's timestamps and µs counts in, "Sun 2026-11-22 09:58:31 CET" and "in 4min 12s" out.
+
+/** Microseconds since the Unix epoch (systemd's usec_t for CLOCK_REALTIME). */
+export type Usec = number;
+
+const usecPerSecond = 1_000_000;
+
+/**
+ * Parses what `systemctl show` prints for a timestamp when run with TZ=UTC (and `--timestamp=us+utc`):
+ * "Sun 2026-11-22 00:03:54.721290 UTC", "2026-11-22 00:03:54 UTC", or the unix style "@1795305834[.721290]".
+ * Empty, "n/a", "0" and a timestamp in any other zone give undefined: a local zone abbreviation is ambiguous.
+ */
+export function parseSystemdTimestamp(text: string | undefined): Usec | undefined {
+  const value = (text ?? '').trim();
+  if (value === '' || value === 'n/a' || value === '0') return undefined;
+  const unix = /^@(\d+)(?:\.(\d{1,6}))?$/.exec(value);
+  if (unix) return Number(unix[1]) * usecPerSecond + fraction(unix[2]);
+  const match = /^(?:[A-Za-z]{3} )?(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))? (?:UTC|GMT)$/.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, frac] = match;
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  return Number.isNaN(ms) ? undefined : ms * 1000 + fraction(frac);
+}
+
+function fraction(digits: string | undefined): number {
+  return digits ? Number(digits.padEnd(6, '0')) : 0;
+}
+
+/** A µs value from systemd's JSON (`list-timers --output=json`): 0, null and garbage mean "none". */
+export function usecOrUndefined(value: unknown): Usec | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+export function usecToIso(usec: Usec | undefined): string | null {
+  return usec === undefined ? null : new Date(Math.floor(usec / 1000)).toISOString();
+}
+
+export function nowUsec(): Usec {
+  return Date.now() * 1000;
+}
+
+// systemd's own units (time-util.h): a year is 365.25 days, a month a twelfth of that.
+const spanUnits: [string, number][] = [
+  ['y', 31_557_600 * usecPerSecond],
+  ['month', 2_629_800 * usecPerSecond],
+  ['w', 604_800 * usecPerSecond],
+  ['d', 86_400 * usecPerSecond],
+  ['h', 3_600 * usecPerSecond],
+  ['min', 60 * usecPerSecond],
+  ['s', usecPerSecond],
+];
+
+/**
+ * A duration the way systemctl list-timers shows it, to two units: "4min 12s", "3h 2min", "1month 2w".
+ * Below a second it shows milliseconds ("350ms"), so a timer firing every second does not read "0s".
+ */
+export function formatSpan(usec: Usec): string {
+  const total = Math.abs(Math.round(usec));
+  if (total < usecPerSecond) return `${Math.floor(total / 1000)}ms`;
+  const parts: string[] = [];
+  let rest = total;
+  for (const [name, size] of spanUnits) {
+    if (parts.length === 2) break;
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      parts.push(`${count}${name}`);
+      rest -= count * size;
+    } else if (parts.length > 0) {
+      break; // "1h 0min 5s" reads worse than "1h": stop at the first gap after the leading unit
+    }
+  }
+  return parts.join(' ');
+}
+
+/** "in 4min 12s" for the future, "3h ago" for the past, "now" within a millisecond. */
+export function formatRelative(at: Usec, now: Usec): string {
+  const delta = at - now;
+  if (Math.abs(delta) < 1000) return 'now';
+  return delta > 0 ? `in ${formatSpan(delta)}` : `${formatSpan(delta)} ago`;
+}
+
+/** The user's time zone: TZ when set, else the system's (what `date` uses). */
+export function userTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string, options: Intl.DateTimeFormatOptions & { timeZone: string }): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let cached = formatters.get(key);
+  if (!cached) {
+    cached = new Intl.DateTimeFormat(locale, options);
+    formatters.set(key, cached);
+  }
+  return cached;
+}
+
+function part(parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPartTypes): string {
+  return parts.find((p) => p.type === type)?.value ?? '';
+}
+
+/**
+ * The zone's abbreviation at that instant as `date +%Z` prints it where ICU knows one (UTC, CET, EST),
+ * else its offset (+05:30): en-US knows the American names, en-GB the European ones.
+ */
+function zoneName(date: Date, timeZone: string): string {
+  for (const locale of ['en-US', 'en-GB']) {
+    const name = part(formatter(locale, { timeZone, timeZoneName: 'short' }).formatToParts(date), 'timeZoneName');
+    if (/^[A-Z]{2,5}$/.test(name)) return name;
+  }
+  const offset = part(formatter('en-US', { timeZone, timeZoneName: 'longOffset' }).formatToParts(date), 'timeZoneName');
+  return offset === 'GMT' ? '+00:00' : offset.replace(/^GMT/, '');
+}
+
+/** An absolute time like systemd prints it, in the user's zone: "Sun 2026-11-22 01:03:54 CET". */
+export function formatTimestamp(usec: Usec, timeZone: string = userTimeZone()): string {
+  const date = new Date(Math.floor(usec / 1000));
+  const parts = formatter('en-US', {
+    timeZone,
+    weekday: 'short',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
+  const p = (type: Intl.DateTimeFormatPartTypes) => part(parts, type);
+  return `${p('weekday')} ${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${zoneName(date, timeZone)}`;
+}
+
+/** "Sun 2026-11-22 01:03:54 CET (3h ago)", or the fallback when there is no time. */
+export function formatWhen(usec: Usec | undefined, now: Usec, timeZone?: string, none = 'never'): string {
+  return usec === undefined ? none : `${formatTimestamp(usec, timeZone)} (${formatRelative(usec, now)})`;
+}

@@ -1,0 +1,115 @@
+// Table tests for the pure time helpers: systemd's timestamps in, absolute and relative times out.
+import fc from 'fast-check';
+import { formatRelative, formatSpan, formatTimestamp, formatWhen, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/plan/time.js';
+
+const s = 1_000_000;
+const at = (iso: string) => Date.parse(iso) * 1000;
+
+describe('parseSystemdTimestamp', () => {
+  test.each([
+    ['Sun 2026-11-22 00:03:54.721290 UTC', at('2026-11-22T00:03:54Z') + 721_290],
+    ['Sun 2026-11-22 00:03:54 UTC', at('2026-11-22T00:03:54Z')],
+    ['2026-11-22 00:03:54.5 UTC', at('2026-11-22T00:03:54Z') + 500_000],
+    ['Mon 2024-02-29 23:59:59.000001 GMT', at('2024-02-29T23:59:59Z') + 1],
+    ['@1795305834', 1_795_305_834 * s],
+    ['@1795305834.000123', 1_795_305_834 * s + 123],
+    ['  Sun 2026-11-22 00:03:54 UTC\n', at('2026-11-22T00:03:54Z')],
+  ])('%j', (text, expected) => {
+    expect(parseSystemdTimestamp(text)).toBe(expected);
+  });
+
+  test.each([[''], ['n/a'], ['0'], [undefined], ['Sun 2026-11-22 01:03:54 CET'], ['yesterday'], ['2026-11-22']])('%j is no time', (text) => {
+    expect(parseSystemdTimestamp(text)).toBeUndefined();
+  });
+
+  test('round-trips any instant printed the way systemd prints it in UTC', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800 * s }), (usec) => {
+        const date = new Date(Math.floor(usec / 1000));
+        const micro = String(usec % s).padStart(6, '0');
+        const text = `Sun ${date.toISOString().slice(0, 10)} ${date.toISOString().slice(11, 19)}.${micro} UTC`;
+        expect(parseSystemdTimestamp(text)).toBe(usec);
+      }),
+    );
+  });
+});
+
+describe('usecOrUndefined / usecToIso', () => {
+  test.each([
+    [1_795_305_834_707_711, 1_795_305_834_707_711],
+    [0, undefined],
+    [null, undefined],
+    ['12', undefined],
+    [-5, undefined],
+  ])('%j → %j', (value, expected) => {
+    expect(usecOrUndefined(value)).toBe(expected);
+  });
+
+  test('ISO strings in UTC, null for none', () => {
+    expect(usecToIso(at('2026-11-22T00:03:54.721Z') + 290)).toBe('2026-11-22T00:03:54.721Z');
+    expect(usecToIso(undefined)).toBeNull();
+  });
+});
+
+describe('formatSpan', () => {
+  test.each([
+    [0, '0ms'],
+    [350_000, '350ms'],
+    [999_999, '999ms'],
+    [1 * s, '1s'],
+    [12 * s + 400_000, '12s'],
+    [4 * 60 * s + 12 * s, '4min 12s'],
+    [3600 * s, '1h'],
+    [3600 * s + 5 * s, '1h'],
+    [3 * 3600 * s + 2 * 60 * s + 7 * s, '3h 2min'],
+    [59 * 60 * s + 48 * s, '59min 48s'],
+    [86_400 * s + 3600 * s, '1d 1h'],
+    [8 * 86_400 * s, '1w 1d'],
+    [40 * 86_400 * s, '1month 1w'],
+    [400 * 86_400 * s, '1y 1month'],
+    [-(4 * 60 * s + 12 * s), '4min 12s'],
+  ])('%d µs → %s', (usec, text) => {
+    expect(formatSpan(usec)).toBe(text);
+  });
+});
+
+describe('formatRelative', () => {
+  const now = at('2026-11-22T00:00:00Z');
+  test.each([
+    [now + 252 * s, 'in 4min 12s'],
+    [now - 3 * 3600 * s, '3h ago'],
+    [now + 400_000, 'in 400ms'],
+    [now - 1500 * 1000, '1s ago'],
+    [now + 500, 'now'],
+    [now, 'now'],
+  ])('%d → %s', (usec, text) => {
+    expect(formatRelative(usec, now)).toBe(text);
+  });
+});
+
+describe('formatTimestamp (in the user\'s time zone)', () => {
+  const instant = at('2026-11-22T00:03:54Z');
+  const summer = at('2026-07-01T12:00:00Z');
+  test.each([
+    [instant, 'UTC', 'Sun 2026-11-22 00:03:54 UTC'],
+    [instant, 'Europe/Paris', 'Sun 2026-11-22 01:03:54 CET'],
+    [summer, 'Europe/Paris', 'Wed 2026-07-01 14:00:00 CEST'],
+    [instant, 'America/New_York', 'Sat 2026-11-21 19:03:54 EST'],
+    [summer, 'America/New_York', 'Wed 2026-07-01 08:00:00 EDT'],
+    [instant, 'Asia/Kolkata', 'Sun 2026-11-22 05:33:54 +05:30'],
+    [instant, 'Australia/Sydney', 'Sun 2026-11-22 11:03:54 +11:00'],
+    [instant + 999_999, 'UTC', 'Sun 2026-11-22 00:03:54 UTC'],
+  ])('%d in %s', (usec, zone, text) => {
+    expect(formatTimestamp(usec, zone)).toBe(text);
+  });
+
+  test('midnight is 00, not 24', () => {
+    expect(formatTimestamp(at('2026-11-22T00:00:00Z'), 'UTC')).toBe('Sun 2026-11-22 00:00:00 UTC');
+  });
+
+  test('formatWhen joins both, or says never', () => {
+    expect(formatWhen(instant + 60 * s, instant, 'UTC')).toBe('Sun 2026-11-22 00:04:54 UTC (in 1min)');
+    expect(formatWhen(undefined, instant, 'UTC')).toBe('never');
+    expect(formatWhen(undefined, instant, 'UTC', 'not scheduled')).toBe('not scheduled');
+  });
+});
