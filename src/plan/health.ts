@@ -1,0 +1,525 @@
+// Pure monitoring evaluation: unit properties, the installed bundle and "now" in; a Nagios status, one line and perfdata out.
+import { parseScheduleExpression } from './render.js';
+import { formatSpan, parseSystemdTimestamp, type Usec } from './time.js';
+import type { Receipt } from './types.js';
+
+export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+
+/** The Nagios plugin convention: the exit code of each status. */
+export const checkExitCode: Record<CheckStatus, 0 | 1 | 2 | 3> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+
+const severity: Record<CheckStatus, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
+
+/** What is installed, from the receipt (or from the manifest when the receipt cannot be read without root). */
+export interface CheckSubject {
+  bundle: string;
+  /** Where the description came from: the receipt, or the bundle's manifest (defaults; a `svcctl schedule` override is not seen). */
+  from: 'receipt' | 'manifest';
+  units: string[];
+  enabled: string[];
+  service?: string;
+  timer?: string;
+  schedule?: string;
+  health?: { maxAge?: string; url?: string };
+}
+
+export function subjectFromReceipt(receipt: Receipt): CheckSubject {
+  return {
+    bundle: receipt.bundle,
+    from: 'receipt',
+    units: receipt.units,
+    enabled: receipt.enabled,
+    ...(receipt.service ? { service: receipt.service } : {}),
+    ...(receipt.timer ? { timer: receipt.timer } : {}),
+    ...(receipt.schedule ? { schedule: receipt.schedule } : {}),
+    ...(receipt.health ? { health: receipt.health } : {}),
+  };
+}
+
+/** Every property `check` asks systemd for, for all units of a bundle, in one `systemctl show` (run with TZ=UTC). */
+export const checkProperties = [
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'Result',
+  'UnitFileState',
+  'Type',
+  'ExecMainStatus',
+  'ExecMainCode',
+  'ExecMainStartTimestamp',
+  'ExecMainExitTimestamp',
+  'ActiveEnterTimestamp',
+  'InactiveEnterTimestamp',
+  'NRestarts',
+  'MainPID',
+  'LastTriggerUSec',
+  'NextElapseUSecRealtime',
+  'NextElapseUSecMonotonic',
+] as const;
+
+export type UnitProperties = Partial<Record<(typeof checkProperties)[number] | 'Id', string>>;
+
+/** The result of asking the bundle's health URL. */
+export interface UrlProbe {
+  url: string;
+  ok: boolean;
+  /** HTTP status, when there was an answer. */
+  status?: number;
+  /** Why there was no (good) answer: "connection refused", "timed out after 2 s", "HTTP 503". */
+  error?: string;
+  ms: number;
+}
+
+export interface CheckInput {
+  /** undefined: not installed. */
+  subject?: CheckSubject;
+  /** `systemctl show` output per unit; a unit without LoadState means systemd did not answer. */
+  units: Record<string, UnitProperties>;
+  url?: UrlProbe;
+  now: Usec;
+  /** CLOCK_MONOTONIC now, in µs: places a monotonic timer's next elapse in time. */
+  monotonicNow: Usec;
+  /** --max-age */
+  maxAge?: string;
+}
+
+export interface PerfDatum {
+  label: string;
+  value: number;
+  uom: '' | 's';
+  warn?: number;
+  crit?: number;
+  min?: number;
+}
+
+/** What a problem concerns: `secret rotate` reverts only on problems of the service it restarted. */
+export type ProblemTopic = 'systemd' | 'unit' | 'enabled' | 'timer' | 'service' | 'age' | 'url';
+
+export interface Problem {
+  status: Exclude<CheckStatus, 'OK'>;
+  topic: ProblemTopic;
+  message: string;
+}
+
+export interface CheckMetrics {
+  /** 1: the daemon runs (and its URL answers) or the timer is active and its last run did not fail. */
+  up: boolean;
+  lastRun?: Usec;
+  lastSuccess?: Usec;
+  nextRun?: Usec;
+  lastExitStatus?: number;
+}
+
+export interface CheckResult {
+  bundle: string;
+  status: CheckStatus;
+  exitCode: 0 | 1 | 2 | 3;
+  /** The text after "SVCCTL <STATUS> - ". */
+  summary: string;
+  problems: Problem[];
+  perfdata: PerfDatum[];
+  metrics: CheckMetrics;
+  maxAge?: { seconds: number; source: 'flag' | 'manifest' | 'schedule' };
+}
+
+const usecPerSecond = 1_000_000;
+
+// systemd.time(7), longest spelling first; "m" is minutes and "M" months (case matters).
+const spanUnitSeconds: [string, number][] = [
+  ['usec', 1e-6],
+  ['us', 1e-6],
+  ['µs', 1e-6],
+  ['μs', 1e-6],
+  ['msec', 1e-3],
+  ['ms', 1e-3],
+  ['seconds', 1],
+  ['second', 1],
+  ['sec', 1],
+  ['s', 1],
+  ['minutes', 60],
+  ['minute', 60],
+  ['min', 60],
+  ['months', 2_629_800],
+  ['month', 2_629_800],
+  ['m', 60],
+  ['M', 2_629_800],
+  ['hours', 3600],
+  ['hour', 3600],
+  ['hr', 3600],
+  ['h', 3600],
+  ['days', 86_400],
+  ['day', 86_400],
+  ['d', 86_400],
+  ['weeks', 604_800],
+  ['week', 604_800],
+  ['w', 604_800],
+  ['years', 31_557_600],
+  ['year', 31_557_600],
+  ['y', 31_557_600],
+];
+const spanUnitPattern = spanUnitSeconds.map(([unit]) => unit).join('|');
+const spanPartPattern = new RegExp(`(\\d+(?:\\.\\d+)?)\\s*(${spanUnitPattern})?(?![A-Za-zµμ])`, 'gy');
+
+/**
+ * A systemd time span ("10s", "1h 30min", "2.5h", "25 h", a bare number of seconds) in seconds, or
+ * undefined when it is not one. "infinity" is Infinity (what `systemctl show` prints for "never").
+ */
+export function parseTimespan(text: string | undefined): number | undefined {
+  const value = (text ?? '').trim();
+  if (value === '') return undefined;
+  if (value === 'infinity') return Infinity;
+  let total = 0;
+  let position = 0;
+  let parts = 0;
+  while (position < value.length) {
+    while (value[position] === ' ') position++;
+    if (position >= value.length) break;
+    spanPartPattern.lastIndex = position;
+    const match = spanPartPattern.exec(value);
+    if (!match) return undefined;
+    const unit = match[2];
+    // A bare number is seconds, but only on its own ("5" yes, "5 10min" no): systemd reads it that way too.
+    if (unit === undefined && value.trim() !== match[1]) return undefined;
+    total += Number(match[1]) * (unit === undefined ? 1 : spanUnitSeconds.find(([u]) => u === unit)![1]);
+    position = spanPartPattern.lastIndex;
+    parts++;
+  }
+  return parts > 0 ? total : undefined;
+}
+
+/** "1h 30min" for 5400: the shortest honest way to say a limit in seconds. */
+export function formatSeconds(seconds: number): string {
+  return formatSpan(seconds * usecPerSecond);
+}
+
+const calendarShorthands: Record<string, number> = {
+  minutely: 60,
+  hourly: 3600,
+  daily: 86_400,
+  weekly: 604_800,
+  monthly: 31 * 86_400,
+  quarterly: 92 * 86_400,
+  semiannually: 184 * 86_400,
+  'semi-annually': 184 * 86_400,
+  yearly: 366 * 86_400,
+  annually: 366 * 86_400,
+};
+
+const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** How many values a calendar field takes within its range: "*" all, "a/b" every b-th, "a,b" a list, "a..b" a range. */
+function fieldPeriod(field: string, range: number): number | undefined {
+  if (field === '*') return 1;
+  const step = /\/(\d+)$/.exec(field);
+  if (step) return Number(step[1]);
+  const count = field.split(',').reduce((sum, item) => {
+    const span = /^(\d+)\.\.(\d+)$/.exec(item);
+    return sum + (span ? Math.max(1, Number(span[2]) - Number(span[1]) + 1) : 1);
+  }, 0);
+  if (count > 1) return range / count;
+  return /^\d+$/.test(field) ? undefined : range; // one fixed value: once per the next larger unit
+}
+
+/** The longest gap, in days, between the weekdays of "Mon..Fri" or "Sat,Sun". */
+function weekdayGap(spec: string): number | undefined {
+  const days = new Set<number>();
+  for (const item of spec.toLowerCase().split(',')) {
+    const [from, to] = item.split('..').map((d) => weekdays.indexOf(d.slice(0, 3)));
+    if (from === undefined || from < 0) return undefined;
+    const last = to === undefined ? from : to;
+    if (last < 0) return undefined;
+    for (let d = from; d !== (last + 1) % 7; d = (d + 1) % 7) days.add(d);
+    days.add(last);
+  }
+  const sorted = [...days].sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  return Math.max(...sorted.map((d, i) => ((sorted[(i + 1) % sorted.length]! - d + 7) % 7) || 7));
+}
+
+/**
+ * Roughly how often a calendar expression elapses, in seconds: "daily" and "*-*-* 02:00:00 Europe/Paris"
+ * are a day, "Mon..Fri 09:00" three days (the weekend gap), "*:0/15" 15 minutes. Undefined when unsure.
+ */
+export function calendarPeriod(expression: string): number | undefined {
+  const trimmed = expression.trim();
+  const shorthand = calendarShorthands[trimmed.toLowerCase()];
+  if (shorthand !== undefined) return shorthand;
+  const tokens = trimmed.split(/\s+/);
+  let weekday: string | undefined;
+  let date = '*-*-*';
+  let time = '00:00:00';
+  for (const token of tokens) {
+    if (token.includes(':')) time = token;
+    else if (/^[0-9*]/.test(token) && token.includes('-')) date = token;
+    else if (/^[A-Za-z]{3}/.test(token) && weekdays.includes(token.slice(0, 3).toLowerCase())) weekday = token;
+    // anything else is a time zone ("UTC", "America/New_York"): it shifts elapses, not their spacing
+  }
+  const [hour = '0', minute = '0', second = '0'] = time.split(':');
+  const perSecond = fieldPeriod(second.replace(/\.\d+$/, ''), 60);
+  if (perSecond !== undefined && second !== '00' && second !== '0') return perSecond;
+  const perMinute = fieldPeriod(minute, 60);
+  if (perMinute !== undefined) return perMinute * 60;
+  const perHour = fieldPeriod(hour, 24);
+  if (perHour !== undefined) return perHour * 3600;
+  const parts = date.split('-');
+  const day = parts[parts.length - 1] ?? '*';
+  const month = parts[parts.length - 2] ?? '*';
+  if (day === '*' || /^[\d*]+\/\d+$/.test(day)) {
+    if (weekday) return (weekdayGap(weekday) ?? 7) * 86_400;
+    return (fieldPeriod(day, 31) ?? 1) * 86_400;
+  }
+  // Particular days of the month ("*-*-01", "*-*-1,15"): at most a month apart.
+  if (month === '*') return 31 * 86_400;
+  return (fieldPeriod(month, 12) ?? 12) * 31 * 86_400;
+}
+
+/**
+ * The max age of the last success: --max-age, else the manifest's health.maxAge, else from the schedule —
+ * an interval's double (at least interval + 1 min: a timer's default accuracy is a minute), a calendar's
+ * period plus up to an hour (25 h for a daily job).
+ */
+export function resolveMaxAge(subject: CheckSubject, flag: string | undefined): CheckResult['maxAge'] {
+  const parse = (text: string) => {
+    const seconds = parseTimespan(text);
+    return seconds !== undefined && seconds > 0 && Number.isFinite(seconds) ? seconds : undefined;
+  };
+  if (flag !== undefined) {
+    const seconds = parse(flag);
+    if (seconds === undefined) throw new RangeError(`--max-age "${flag}" is not a time span such as 10min, 25h or 2d`);
+    return { seconds, source: 'flag' };
+  }
+  const fromManifest = subject.health?.maxAge !== undefined ? parse(subject.health.maxAge) : undefined;
+  if (fromManifest !== undefined) return { seconds: fromManifest, source: 'manifest' };
+  if (!subject.schedule) return undefined;
+  const schedule = parseScheduleExpression(subject.schedule);
+  if (schedule.kind === 'interval') {
+    const span = parse(schedule.span);
+    return span === undefined ? undefined : { seconds: Math.max(2 * span, span + 60), source: 'schedule' };
+  }
+  const period = calendarPeriod(schedule.expression);
+  return period === undefined ? undefined : { seconds: period + Math.min(period, 3600), source: 'schedule' };
+}
+
+const running = new Set(['activating', 'deactivating', 'reloading']);
+
+/** Evaluates a bundle's health. Never throws: what cannot be judged is UNKNOWN. */
+export function evaluateCheck(input: CheckInput): CheckResult {
+  const { subject } = input;
+  if (!subject) return unknown('?', 'not installed');
+  try {
+    return evaluateInstalled(subject, input);
+  } catch (error) {
+    return unknown(subject.bundle, (error as Error).message);
+  }
+}
+
+function unknown(bundle: string, message: string): CheckResult {
+  return {
+    bundle,
+    status: 'UNKNOWN',
+    exitCode: 3,
+    summary: `${bundle}: ${message}`,
+    problems: [{ status: 'UNKNOWN', topic: 'systemd', message }],
+    perfdata: [],
+    metrics: { up: false },
+  };
+}
+
+/** "not installed" for a bundle known only by name. */
+export function notInstalled(bundle: string, why = 'not installed'): CheckResult {
+  return unknown(bundle, why);
+}
+
+function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResult {
+  const { now } = input;
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const perfdata: PerfDatum[] = [];
+  const metrics: CheckMetrics = { up: false };
+  const add = (status: Problem['status'], topic: ProblemTopic, message: string) => problems.push({ status, topic, message });
+  const props = (unit: string | undefined): UnitProperties => (unit ? (input.units[unit] ?? {}) : {});
+
+  const answered = subject.units.filter((u) => props(u).LoadState);
+  if (answered.length === 0) return unknown(subject.bundle, 'systemd did not answer (systemctl show returned nothing)');
+  const maxAge = resolveMaxAge(subject, input.maxAge);
+
+  for (const unit of subject.units) {
+    const load = props(unit).LoadState;
+    if (load && load !== 'loaded') add('CRITICAL', 'unit', `${unit} is ${load}`);
+  }
+  for (const unit of subject.enabled) {
+    const state = props(unit).UnitFileState;
+    if (props(unit).LoadState === 'loaded' && state !== undefined && !['enabled', 'enabled-runtime', 'static', 'alias'].includes(state)) {
+      add('WARNING', 'enabled', `${unit} is ${state || 'not enabled'} (it will not start at boot)`);
+    }
+  }
+
+  const service = props(subject.service);
+  const serviceName = subject.service ?? '';
+  const since = (usec: Usec) => formatSeconds(Math.max(0, now - usec) / usecPerSecond);
+
+  if (subject.timer) {
+    const timer = props(subject.timer);
+    const timerActive = timer.ActiveState === 'active';
+    if (timer.LoadState === 'loaded' && !timerActive) add('CRITICAL', 'timer', `timer ${subject.timer} is ${timer.ActiveState || 'not active'}`);
+    const nextRun = nextElapse(timer, input);
+    if (nextRun !== undefined) metrics.nextRun = nextRun;
+
+    const started = parseSystemdTimestamp(service.ExecMainStartTimestamp);
+    const exited = parseSystemdTimestamp(service.ExecMainExitTimestamp) ?? parseSystemdTimestamp(service.InactiveEnterTimestamp);
+    const status = service.ExecMainStatus !== undefined && service.ExecMainStatus !== '' ? Number(service.ExecMainStatus) : undefined;
+    const failed = service.ActiveState === 'failed' || (service.Result !== undefined && service.Result !== '' && service.Result !== 'success' && !running.has(service.ActiveState ?? ''));
+    const isRunning = running.has(service.ActiveState ?? '') || (service.ActiveState === 'active' && service.Type !== 'oneshot');
+    if (started !== undefined) metrics.lastRun = started;
+    if (status !== undefined && started !== undefined) metrics.lastExitStatus = status;
+
+    if (failed) {
+      const how = service.Result && service.Result !== 'exit-code' ? service.Result : `exit status ${status ?? '?'}`;
+      add('CRITICAL', 'service', `last run failed (${how}${exited !== undefined ? `, ${since(exited)} ago` : ''}); see journalctl -u ${serviceName}`);
+    } else if (isRunning && started !== undefined) {
+      notes.push(`running now (started ${since(started)} ago)`);
+      if (maxAge && (now - started) / usecPerSecond > maxAge.seconds) add('WARNING', 'age', `running for ${since(started)} (max age ${formatSeconds(maxAge.seconds)})`);
+    } else if (started === undefined) {
+      // systemd forgets a service's last run at reboot; a persistent timer still knows when it last fired.
+      const lastTrigger = parseSystemdTimestamp(timer.LastTriggerUSec);
+      const activeSince = parseSystemdTimestamp(timer.ActiveEnterTimestamp);
+      const waiting = activeSince !== undefined ? (now - activeSince) / usecPerSecond : 0;
+      const limit = maxAge ? 2 * maxAge.seconds : Infinity;
+      if (lastTrigger !== undefined) add('WARNING', 'age', `no run since boot (timer last fired ${since(lastTrigger)} ago, result unknown)`);
+      else if (timerActive && waiting > limit) add('CRITICAL', 'age', `never ran, though the timer has been active for ${since(activeSince!)}`);
+      else add('WARNING', 'age', 'never ran yet');
+    } else {
+      const success = exited ?? started;
+      metrics.lastSuccess = success;
+      const age = Math.max(0, now - success) / usecPerSecond;
+      perfdata.push({ label: 'last_success_age', value: round(age), uom: 's', ...(maxAge ? { warn: round(maxAge.seconds), crit: round(2 * maxAge.seconds) } : {}), min: 0 });
+      if (maxAge && age > 2 * maxAge.seconds) add('CRITICAL', 'age', `last success ${since(success)} ago, more than twice the max age ${formatSeconds(maxAge.seconds)}`);
+      else if (maxAge && age > maxAge.seconds) add('WARNING', 'age', `late: last success ${since(success)} ago (max age ${formatSeconds(maxAge.seconds)})`);
+      else notes.push(`last run succeeded ${since(success)} ago${maxAge ? ` (max age ${formatSeconds(maxAge.seconds)})` : ''}`);
+    }
+    if (metrics.lastExitStatus !== undefined) perfdata.push({ label: 'exit_status', value: metrics.lastExitStatus, uom: '', min: 0 });
+    if (nextRun !== undefined) {
+      perfdata.push({ label: 'next_run_in', value: round(Math.max(0, nextRun - now) / usecPerSecond), uom: 's', min: 0 });
+      notes.push(`next run in ${formatSeconds(Math.max(0, nextRun - now) / usecPerSecond)}`);
+    } else if (timerActive) notes.push(isRunning ? 'next run after this one' : 'no next run scheduled');
+    metrics.up = timerActive && !failed;
+  } else if (subject.service) {
+    const active = service.ActiveState ?? '';
+    const sub = service.SubState ?? '';
+    const restarts = Number(service.NRestarts ?? '0') || 0;
+    const enteredActive = parseSystemdTimestamp(service.ActiveEnterTimestamp);
+    if (active === 'active') {
+      if (enteredActive !== undefined) {
+        perfdata.push({ label: 'uptime', value: round((now - enteredActive) / usecPerSecond), uom: 's', min: 0 });
+        notes.push(`${serviceName} active for ${since(enteredActive)}`);
+        metrics.lastRun = enteredActive;
+      } else notes.push(`${serviceName} active`);
+    } else if (active === 'activating' && sub === 'auto-restart') add('CRITICAL', 'service', `${serviceName} keeps failing and is being restarted (${restarts} restarts); see journalctl -u ${serviceName}`);
+    else if (active === 'failed') add('CRITICAL', 'service', `${serviceName} failed (${service.Result || 'unknown'}); see journalctl -u ${serviceName}`);
+    else if (running.has(active)) add('WARNING', 'service', `${serviceName} is ${active}`);
+    else if (service.LoadState === 'loaded') add('CRITICAL', 'service', `${serviceName} is not running (${active || 'unknown'})`);
+    perfdata.push({ label: 'restarts', value: restarts, uom: '', min: 0 });
+    metrics.up = active === 'active';
+  }
+
+  if (input.url) {
+    const probe = input.url;
+    if (probe.ok) {
+      notes.push(`${probe.url} answered${probe.status !== undefined ? ` ${probe.status}` : ''} in ${Math.round(probe.ms)} ms`);
+      perfdata.push({ label: 'response_time', value: round(probe.ms / 1000, 3), uom: 's', min: 0 });
+    } else {
+      add('CRITICAL', 'url', `${probe.url} is down (${probe.error ?? 'no answer'})`);
+      metrics.up = false;
+    }
+  }
+  if (maxAge) perfdata.push({ label: 'max_age', value: round(maxAge.seconds), uom: 's', min: 0 });
+
+  const status = problems.reduce<CheckStatus>((worst, p) => (severity[p.status] > severity[worst] ? p.status : worst), 'OK');
+  const ordered = [...problems].sort((a, b) => severity[b.status] - severity[a.status]);
+  const text = [...ordered.map((p) => p.message), ...notes].join(', ');
+  const via = subject.from === 'manifest' ? ' [receipt unreadable without root: defaults from the manifest]' : '';
+  return {
+    bundle: subject.bundle,
+    status,
+    exitCode: checkExitCode[status],
+    summary: `${subject.bundle}: ${text || 'ok'}${via}`,
+    problems: ordered,
+    perfdata,
+    metrics,
+    ...(maxAge ? { maxAge } : {}),
+  };
+}
+
+/** When a timer fires next: its realtime elapse, else its monotonic one placed relative to now. */
+function nextElapse(timer: UnitProperties, input: CheckInput): Usec | undefined {
+  const realtime = parseSystemdTimestamp(timer.NextElapseUSecRealtime);
+  const monotonicSeconds = parseTimespan(timer.NextElapseUSecMonotonic);
+  const monotonic =
+    monotonicSeconds !== undefined && Number.isFinite(monotonicSeconds) && monotonicSeconds > 0 ? input.now + (monotonicSeconds * usecPerSecond - input.monotonicNow) : undefined;
+  if (realtime !== undefined && monotonic !== undefined) return Math.min(realtime, monotonic);
+  return realtime ?? monotonic;
+}
+
+function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** The one line a Nagios-style monitor reads: "SVCCTL OK - tick: … | last_success_age=3s;10;20;0 …". */
+export function formatCheckLine(result: CheckResult): string {
+  const perf = result.perfdata.map(formatPerfDatum).join(' ');
+  const text = result.summary.replaceAll('|', '/').replace(/[\r\n]+/g, ' ');
+  return `SVCCTL ${result.status} - ${text}${perf ? ` | ${perf}` : ''}`;
+}
+
+function formatPerfDatum(datum: PerfDatum): string {
+  const label = /^[A-Za-z0-9_]+$/.test(datum.label) ? datum.label : `'${datum.label.replaceAll("'", "''")}'`;
+  const fields = [`${datum.value}${datum.uom}`, datum.warn ?? '', datum.crit ?? '', datum.min ?? ''].map(String);
+  while (fields.length > 1 && fields[fields.length - 1] === '') fields.pop();
+  return `${label}=${fields.join(';')}`;
+}
+
+const metricHelp: [name: string, type: 'gauge', help: string][] = [
+  ['svcctl_check_status', 'gauge', 'Result of svcctl check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.'],
+  ['svcctl_up', 'gauge', '1 when the daemon runs (and its health URL answers) or the timer is active and its last run did not fail.'],
+  ['svcctl_last_run_timestamp_seconds', 'gauge', 'When the service last started (Unix time).'],
+  ['svcctl_last_success_timestamp_seconds', 'gauge', 'When the service last finished successfully (Unix time; carried over from the previous file across failures).'],
+  ['svcctl_next_run_timestamp_seconds', 'gauge', 'When the timer fires next (Unix time).'],
+  ['svcctl_last_exit_status', 'gauge', 'Exit status of the last run.'],
+  ['svcctl_max_age_seconds', 'gauge', 'The max age of the last success the check enforces.'],
+];
+
+function escapeLabel(value: string): string {
+  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+}
+
+/**
+ * node_exporter textfile collector metrics for one bundle. `previousLastSuccess` (from the file this
+ * replaces) keeps the last success known while runs fail: systemd only remembers the last run.
+ */
+export function renderTextfileMetrics(result: CheckResult, previousLastSuccess?: number): string {
+  const label = `{bundle="${escapeLabel(result.bundle)}"}`;
+  const seconds = (usec: Usec | undefined) => (usec === undefined ? undefined : Math.floor(usec / usecPerSecond));
+  const values: Record<string, number | undefined> = {
+    svcctl_check_status: result.exitCode,
+    svcctl_up: result.metrics.up ? 1 : 0,
+    svcctl_last_run_timestamp_seconds: seconds(result.metrics.lastRun),
+    svcctl_last_success_timestamp_seconds: seconds(result.metrics.lastSuccess) ?? previousLastSuccess,
+    svcctl_next_run_timestamp_seconds: seconds(result.metrics.nextRun),
+    svcctl_last_exit_status: result.metrics.lastExitStatus,
+    svcctl_max_age_seconds: result.maxAge?.seconds,
+  };
+  const lines: string[] = [];
+  for (const [name, type, help] of metricHelp) {
+    const value = values[name];
+    if (value === undefined) continue;
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${label} ${value}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The last success recorded in a textfile written before (undefined when absent). */
+export function previousLastSuccess(text: string | undefined): number | undefined {
+  const match = /^svcctl_last_success_timestamp_seconds\{[^}]*\} (\d+(?:\.\d+)?)$/m.exec(text ?? '');
+  return match ? Number(match[1]) : undefined;
+}
