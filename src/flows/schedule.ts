@@ -1,0 +1,238 @@
+// The schedule flow: validate with systemd's parser, write (or remove) the timer's schedule drop-in as one
+// transaction recorded in the receipt, reload once, restart the timer, check systemd took it, show the next elapses.
+import { NeedsRootError, OperationError, UserError } from '../errors.js';
+import { managedHeader } from '../plan/plan.js';
+import { parseScheduleExpression, renderScheduleDropIn, type Schedule } from '../plan/render.js';
+import { parseTimespan } from '../plan/health.js';
+import { formatRelative, formatTimestamp, nowUsec, usecToIso } from '../plan/time.js';
+import { paths, type Receipt } from '../plan/types.js';
+import { intentReceipt } from '../apply/apply.js';
+import { atomicWrite, inspectPath, listDirectory, makeDirectory, readFileIfExists, removeEmptyDirectory, removeFile, sha256 } from '../system/fs.js';
+import { liveHost } from '../system/host.js';
+import { acquireLock } from '../system/lock.js';
+import { requireRoot } from '../system/privileges.js';
+import { writeReceipt } from '../system/receipts.js';
+import { checkSchedule, daemonReload, listTimers, requireSystemd, showUnits, systemctl } from '../system/systemd.js';
+import { say, stepDone, stepFailed, style } from '../output.js';
+import { bundleNameOf, isPermissionError, requireInstalled, sourceBundle } from './installed.js';
+
+export interface ScheduleOptions {
+  /** The new schedule; undefined with reset. */
+  expression?: string;
+  reset: boolean;
+  dryRun: boolean;
+}
+
+export interface ScheduleResult {
+  bundle: string;
+  timer: string;
+  dryRun: boolean;
+  /** Something was (or, with --dry-run, would be) changed. */
+  changed: boolean;
+  /** The schedule in effect afterwards; undefined when the bundle's default is unknown (its source is gone). */
+  schedule?: string;
+  kind?: Schedule['kind'];
+  /** systemd's normalized form ("*-*-* 02:00:00 America/New_York", "15min"). */
+  normalized?: string;
+  overridden: boolean;
+  /** The drop-in in place afterwards, or null (the timer unit's own schedule). */
+  dropIn: string | null;
+  /** The next three elapses as systemd prints them. */
+  nextElapses: string[];
+  /** The live timer's next elapse after the change (ISO). */
+  nextElapse: string | null;
+}
+
+export async function schedule(reference: string, options: ScheduleOptions): Promise<ScheduleResult> {
+  if (options.reset === (options.expression !== undefined)) {
+    throw new UserError(options.reset ? 'give either a schedule or --reset, not both' : 'no schedule given', 'e.g. svcctl schedule BUNDLE "*-*-* 02:00:00 America/New_York", svcctl schedule BUNDLE 15min, or svcctl schedule BUNDLE --reset');
+  }
+  if (!options.dryRun) requireRoot('svcctl schedule');
+  const name = await bundleNameOf(reference);
+  if (options.expression !== undefined) await validate(options.expression); // before anything else: a typo changes nothing
+  if (!options.dryRun) await requireSystemd();
+  const lock = options.dryRun ? undefined : await acquireLock(liveHost);
+  try {
+    const receipt = await requireInstalled(liveHost, name).catch((error: unknown) => {
+      throw isPermissionError(error) ? new NeedsRootError('svcctl schedule --dry-run (it reads the receipt, mode 0600)') : error;
+    });
+    const timer = receipt.timer;
+    if (!timer) throw new UserError(`bundle ${name} has no timer to schedule`, 'only bundles with a schedule (a timer) can be rescheduled');
+    const defaultSchedule = receipt.scheduleOverridden ? (await sourceBundle(receipt))?.schedule?.default : receipt.schedule;
+    const target = options.expression?.trim() ?? defaultSchedule;
+    const overridden = target !== undefined && target !== defaultSchedule;
+    const check = target !== undefined ? await validate(target) : undefined;
+    const dropInPath = paths.scheduleDropIn(timer);
+    const content = overridden ? Buffer.from(renderScheduleDropIn(parseScheduleExpression(target), managedHeader(name))) : undefined;
+    const existing = await readFileIfExists(dropInPath);
+    const ours = receipt.artifacts.some((a) => a.path === dropInPath);
+    if (existing !== undefined && !ours) {
+      throw new UserError(`${dropInPath} exists and was not created by svcctl`, `move it away (it changes ${timer}'s schedule too), then run the command again`);
+    }
+    const changed = !sameBytes(existing, content) || receipt.schedule !== target || Boolean(receipt.scheduleOverridden) !== overridden;
+    const result: ScheduleResult = {
+      bundle: name,
+      timer,
+      dryRun: options.dryRun,
+      changed,
+      ...(target !== undefined ? { schedule: target } : {}),
+      ...(check ? { kind: check.kind, normalized: check.normalized } : {}),
+      overridden,
+      dropIn: content ? dropInPath : null,
+      nextElapses: check?.nextElapses ?? [],
+      nextElapse: null,
+    };
+    const description = target === undefined ? "the timer unit's own schedule (the bundle's default; its source is gone)" : `${target}${overridden ? '' : " (the bundle's default)"}`;
+    if (!changed) {
+      say(`${style.green('✔')} ${timer} already runs on ${description}: nothing to do`);
+    } else if (options.dryRun) {
+      say(`${style.bold('Plan')} for ${name}: ${timer} from ${receipt.schedule ?? 'its default'} to ${description}`);
+      say(content ? `  write ${dropInPath} (0644 root:root):` : `  remove ${dropInPath}`);
+      if (content) for (const line of content.toString('utf8').trimEnd().split('\n')) say(`    ${style.dim(line)}`);
+      say(`  systemctl daemon-reload; systemctl restart ${timer}`);
+      say(style.dim('dry run: nothing was changed'));
+    } else {
+      await apply(receipt, timer, dropInPath, existing, content, { schedule: target, overridden });
+      say(`${style.green('✔')} ${timer} now runs on ${description}`);
+    }
+    if (!options.dryRun) result.nextElapse = await liveNextElapse(timer);
+    if (check?.kind === 'interval') result.nextElapses = intervalElapses(check.normalized, result.nextElapse);
+    return result;
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function validate(expression: string): Promise<Awaited<ReturnType<typeof checkSchedule>>> {
+  const parsed = parseScheduleExpression(expression);
+  return checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+}
+
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
+}
+
+/**
+ * The transaction: receipt written ahead (state "installing", listing the drop-in), the drop-in written or
+ * removed, one daemon-reload, the timer restarted, systemd's view checked, the final receipt. Any failure
+ * undoes the file change, reloads again and restores the receipt.
+ */
+async function apply(
+  before: Receipt,
+  timer: string,
+  dropInPath: string,
+  existing: Buffer | undefined,
+  content: Buffer | undefined,
+  change: { schedule: string | undefined; overridden: boolean },
+): Promise<void> {
+  const dir = paths.dropInDir(timer);
+  const dirExisted = (await inspectPath(dir, false)) !== undefined;
+  const dirRecord = before.directories.find((d) => d.path === dir);
+  const removeDir = !content && dirExisted && (dirRecord?.created ?? false) && (await listDirectory(dir)).every((f) => f === 'schedule.conf');
+  const now = new Date().toISOString();
+  const after: Receipt = {
+    ...before,
+    updatedAt: now,
+    ...(change.schedule !== undefined ? { schedule: change.schedule } : { schedule: undefined }),
+    scheduleOverridden: change.overridden,
+    artifacts: [
+      ...before.artifacts.filter((a) => a.path !== dropInPath),
+      ...(content ? [{ path: dropInPath, role: 'schedule' as const, sha256: sha256(content), mode: 0o644, owner: 'root', group: 'root' }] : []),
+    ],
+    directories: removeDir
+      ? before.directories.filter((d) => d.path !== dir)
+      : content && !dirExisted
+        ? [...before.directories, { path: dir, created: true, own: true }].sort((a, b) => a.path.localeCompare(b.path))
+        : before.directories,
+  };
+  const timerWasActive = (await showUnits([timer], ['ActiveState'] as const))[timer]?.ActiveState === 'active';
+  const undo: { description: string; run: () => Promise<void> }[] = [];
+  const step = async (description: string, run: () => Promise<void>, revert?: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      stepFailed(description);
+      throw error;
+    }
+    stepDone(description);
+    if (revert) undo.push({ description, run: revert });
+  };
+  await writeReceipt(liveHost, intentReceipt(before, after, 'installing'));
+  try {
+    if (content) {
+      if (!dirExisted) await step(`create directory ${dir} (0755)`, () => makeDirectory(dir, { mode: 0o755, uid: 0, gid: 0 }), async () => void (await removeEmptyDirectory(dir)));
+      await step(
+        `${existing ? 'update' : 'create'} ${dropInPath} (0644 root:root)`,
+        () => atomicWrite(dropInPath, content, { mode: 0o644, uid: 0, gid: 0 }),
+        () => (existing ? atomicWrite(dropInPath, existing, { mode: 0o644, uid: 0, gid: 0 }) : removeFile(dropInPath)),
+      );
+    } else {
+      await step(`remove ${dropInPath}`, () => removeFile(dropInPath), existing ? () => atomicWrite(dropInPath, existing, { mode: 0o644, uid: 0, gid: 0 }) : undefined);
+      if (removeDir) await step(`remove directory ${dir}`, async () => void (await removeEmptyDirectory(dir)), () => makeDirectory(dir, { mode: 0o755, uid: 0, gid: 0 }));
+    }
+    await step('systemctl daemon-reload', daemonReload);
+    if (timerWasActive) await step(`systemctl restart ${timer}`, async () => void (await systemctl(['restart', timer])));
+    else say(`  ${style.yellow('!')} ${timer} is not active: the new schedule applies once it is started (systemctl start ${timer})`);
+    await step(`check that systemd reads the new schedule of ${timer}`, () => confirmSchedule(timer, content ? change.schedule : undefined));
+    await writeReceipt(liveHost, after);
+  } catch (error) {
+    const undone: string[] = [];
+    const failed: string[] = [];
+    for (const u of undo.reverse()) {
+      try {
+        await u.run();
+        undone.push(u.description);
+      } catch (undoError) {
+        failed.push(`${u.description} (${(undoError as Error).message})`);
+      }
+    }
+    await daemonReload().catch((e: Error) => failed.push(`daemon-reload (${e.message})`));
+    if (timerWasActive) await systemctl(['restart', timer]).catch((e: Error) => failed.push(`restart ${timer} (${e.message})`));
+    await writeReceipt(liveHost, before);
+    throw new OperationError(
+      `changing the schedule of ${timer} failed: ${(error as Error).message}`,
+      failed.length === 0 ? 'the previous schedule is back in place' : 'some steps could not be undone (listed above); check with `svcctl doctor`',
+      [undone.length > 0 ? `rolled back: ${undone.join('; ')}` : 'nothing had been changed', ...failed.map((f) => `could not undo: ${f}`)],
+    );
+  }
+}
+
+/**
+ * After the reload the timer must be loaded and, with our drop-in, show its trigger: systemd's own parse
+ * of what was written. (`systemctl show` prints one TimersMonotonic= line per trigger; the last one is kept,
+ * and the drop-in's two interval triggers carry the same span.)
+ */
+async function confirmSchedule(timer: string, expected: string | undefined): Promise<void> {
+  const props = (await showUnits([timer], ['LoadState', 'TimersCalendar', 'TimersMonotonic'] as const))[timer];
+  if (props?.LoadState !== 'loaded') throw new OperationError(`${timer} is ${props?.LoadState ?? 'unknown'} after the reload; see: systemctl status ${timer}`);
+  if (expected === undefined) return;
+  const check = await validate(expected);
+  const actual = (check.kind === 'calendar' ? props.TimersCalendar : props.TimersMonotonic) ?? '';
+  const trigger = check.kind === 'calendar' ? `OnCalendar=${check.normalized}` : `OnActiveUSec=${check.normalized}" or "OnUnitActiveUSec=${check.normalized}`;
+  const found = check.kind === 'calendar' ? actual.includes(`OnCalendar=${check.normalized} ;`) : [`OnActiveUSec=${check.normalized} ;`, `OnUnitActiveUSec=${check.normalized} ;`].some((t) => actual.includes(t));
+  if (!found) throw new OperationError(`${timer} does not show "${trigger}" after the reload (it shows ${actual || 'no such trigger'})`);
+}
+
+async function liveNextElapse(timer: string): Promise<string | null> {
+  const listing = await listTimers([timer]).catch(() => []);
+  const next = listing.find((t) => t.unit === timer)?.next;
+  return next && next > 0 ? usecToIso(next) : null;
+}
+
+/** An interval's next elapses: the timer's next one, then one interval apart (the job itself takes time too). */
+function intervalElapses(span: string, next: string | null): string[] {
+  const seconds = parseTimespan(span);
+  if (seconds === undefined) return [];
+  const first = next ? Date.parse(next) * 1000 : nowUsec() + seconds * 1_000_000;
+  return [0, 1, 2].map((i) => formatTimestamp(first + i * seconds * 1_000_000));
+}
+
+/** The lines printed on stdout after the change: the next elapses, each with how far away it is. */
+export function describeElapses(result: ScheduleResult): string[] {
+  const now = nowUsec();
+  const lines = [`${result.timer}: ${result.schedule ?? "the timer unit's own schedule"}${result.normalized && result.normalized !== result.schedule ? ` (normalized: ${result.normalized})` : ''}`];
+  if (result.nextElapses.length === 0 && result.nextElapse) lines.push(`  next elapse: ${formatTimestamp(Date.parse(result.nextElapse) * 1000)} (${formatRelative(Date.parse(result.nextElapse) * 1000, now)})`);
+  result.nextElapses.forEach((when, i) => lines.push(`  ${i === 0 ? 'next elapse:' : `then:       `} ${when}`));
+  if (result.kind === 'interval') lines.push(`  (every ${result.normalized} after the previous run started)`);
+  return lines;
+}
