@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { OperationError } from '../errors.js';
 import { describeAction } from '../plan/plan.js';
-import type { Action, Receipt } from '../plan/types.js';
+import { paths, type Action, type Receipt } from '../plan/types.js';
 import { exec } from '../system/exec.js';
 import {
   atomicWrite,
@@ -12,6 +12,7 @@ import {
   makeDirectory,
   readFileIfExists,
   removeEmptyDirectory,
+  removeEmptyParents,
   removeFile,
   removeTree,
   renamePath,
@@ -118,7 +119,10 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
       }
       await atomicWrite(target, action.content, { mode: action.mode, uid: 0, gid: 0 });
       return async () => {
-        if (action.backupTo) await renamePath(at(action.backupTo), target);
+        if (action.backupTo) {
+          await renamePath(at(action.backupTo), target);
+          await removeEmptyParents(path.dirname(at(action.backupTo)), at(paths.stateDir));
+        }
         else if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
         else await removeFile(target);
       };
@@ -137,7 +141,7 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
       if (action.restoreFrom) {
         const backup = at(action.restoreFrom);
         if (await inspectPath(backup, false)) await renamePath(backup, target);
-        await removeEmptyDirectory(path.dirname(backup));
+        await removeEmptyParents(path.dirname(backup), at(paths.stateDir));
       }
       return async () => {
         if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
@@ -189,6 +193,10 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
       return undefined;
     }
     case 'stop-disable': {
+      if (host.offline) {
+        if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', `--root=${host.root}`, 'disable', ...action.enabled], { check: false }));
+        return undefined;
+      }
       await tolerateMissingUnits(exec(['systemctl', 'stop', ...action.units], { check: false }));
       if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', 'disable', ...action.enabled], { check: false }));
       return undefined;

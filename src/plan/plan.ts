@@ -341,7 +341,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const retained: string[] = [];
   const running = !options.offline;
   const wasInstalled = receipt.state !== 'retained';
-  if (running && wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled] });
+  if (wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled], offline: options.offline });
 
   const keptArtifacts: ReceiptArtifact[] = [];
   for (const artifact of receipt.artifacts) {
@@ -378,13 +378,14 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
       retained.push(`user ${receipt.user.name}`);
     }
   }
-  // Directories deepest first: data directories only with --purge, svcctl's own ones always (if empty).
+  // Directories deepest first: data directories only with --purge, svcctl's own ones always, unless
+  // they hold what a plain uninstall keeps (the secrets file, the sysusers.d and tmpfiles.d entries).
   const keptDirectories: ReceiptDirectory[] = [];
+  const holdsRetained = (dir: string) => keptArtifacts.some((a) => a.path.startsWith(`${dir}/`));
   for (const dir of [...receipt.directories].sort((a, b) => b.path.length - a.path.length)) {
     const exists = observed.paths[dir.path] !== null && observed.paths[dir.path] !== undefined;
     if (!dir.created || !exists) continue;
-    const isSecretsDir = dir.path === paths.secretsDir(receipt.bundle);
-    const removeNow = options.purge || (dir.own && !isSecretsDir);
+    const removeNow = options.purge || (dir.own && !holdsRetained(dir.path));
     if (removeNow) actions.push({ kind: 'remove-directory', path: dir.path, recursive: options.purge && !dir.own });
     else {
       keptDirectories.push(dir);
@@ -410,7 +411,12 @@ export function mergePlans(plans: Plan[]): Action[] {
   const actions: Action[] = [];
   const stop = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'stop-disable'));
   if (stop.length > 0) {
-    actions.push({ kind: 'stop-disable', units: stop.flatMap((a) => (a.kind === 'stop-disable' ? a.units : [])), enabled: stop.flatMap((a) => (a.kind === 'stop-disable' ? a.enabled : [])) });
+    actions.push({
+      kind: 'stop-disable',
+      units: stop.flatMap((a) => (a.kind === 'stop-disable' ? a.units : [])),
+      enabled: stop.flatMap((a) => (a.kind === 'stop-disable' ? a.enabled : [])),
+      offline: stop.some((a) => a.kind === 'stop-disable' && a.offline),
+    });
   }
   for (const plan of plans) actions.push(...plan.actions.filter((a) => !collective.has(a.kind)));
   if (plans.some((p) => p.actions.some((a) => a.kind === 'daemon-reload'))) actions.push({ kind: 'daemon-reload' });
@@ -456,6 +462,7 @@ export function describeAction(action: Action): string {
     case 'restart':
       return `systemctl restart ${action.units.join(' ')}`;
     case 'stop-disable':
+      if (action.offline) return `systemctl disable ${action.enabled.join(' ')}`;
       return `systemctl stop ${action.units.join(' ')}${action.enabled.length > 0 ? `; systemctl disable ${action.enabled.join(' ')}` : ''}`;
     case 'check-active':
       return `check that ${action.units.join(', ')} ${action.units.length === 1 ? 'is' : 'are'} active`;

@@ -92,7 +92,7 @@ export type Action =
   | { kind: 'enable'; units: string[]; now: boolean; offline: boolean }
   | { kind: 'restart'; units: string[] }
   | { kind: 'check-active'; units: string[] }
-  | { kind: 'stop-disable'; units: string[]; enabled: string[] }
+  | { kind: 'stop-disable'; units: string[]; enabled: string[]; offline: boolean }
   | { kind: 'reset-failed'; units: string[] };
 
 export interface Plan {

@@ -34,6 +34,7 @@ export async function atomicWrite(target: string, content: string | Buffer, opti
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
+    hook?.('created-temp', temp);
     if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
     await handle.writeFile(content);
     await handle.chmod(options.mode);
@@ -139,6 +140,12 @@ export async function removeEmptyDirectory(target: string): Promise<boolean> {
     if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
     throw error;
   }
+}
+
+/** Removes `start` and its parents while they are empty, stopping below `stopAt`. */
+export async function removeEmptyParents(start: string, stopAt: string): Promise<void> {
+  let dir = start;
+  while (dir.startsWith(`${stopAt}/`) && (await removeEmptyDirectory(dir))) dir = path.dirname(dir);
 }
 
 export async function removeTree(target: string): Promise<void> {

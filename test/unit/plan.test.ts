@@ -205,7 +205,7 @@ describe('planUninstall', () => {
 
   test('stops, removes the listed files, reloads, resets failed; keeps user, data and secrets without --purge', () => {
     const plan = planUninstall(receipt, host, { purge: false, force: false, offline: false });
-    expect(plan.actions[0]).toEqual({ kind: 'stop-disable', units: ['demo.service', 'demo.timer'], enabled: ['demo.timer'] });
+    expect(plan.actions[0]).toEqual({ kind: 'stop-disable', units: ['demo.service', 'demo.timer'], enabled: ['demo.timer'], offline: false });
     const removed = plan.actions.flatMap((a) => (a.kind === 'remove-file' ? [a.path] : []));
     expect(removed).toEqual(expect.arrayContaining(['/usr/local/bin/demo.sh', '/etc/systemd/system/demo.service', paths.override('demo.service')]));
     expect(removed).not.toContain(paths.secretsFile('demo'));
