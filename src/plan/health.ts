@@ -415,7 +415,10 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
         metrics.lastRun = enteredActive;
       } else notes.push(`${serviceName} active`);
     } else if (active === 'activating' && sub === 'auto-restart') add('CRITICAL', 'service', `${serviceName} keeps failing and is being restarted (${restarts} restarts); see journalctl -u ${serviceName}`);
-    else if (active === 'failed') add('CRITICAL', 'service', `${serviceName} failed (${service.Result || 'unknown'}); see journalctl -u ${serviceName}`);
+    else if (active === 'failed') {
+      const how = service.Result === 'exit-code' && service.ExecMainStatus ? `exit status ${service.ExecMainStatus}` : service.Result || 'unknown';
+      add('CRITICAL', 'service', `${serviceName} failed (${how}); see journalctl -u ${serviceName}`);
+    }
     else if (running.has(active)) add('WARNING', 'service', `${serviceName} is ${active}`);
     else if (service.LoadState === 'loaded') add('CRITICAL', 'service', `${serviceName} is not running (${active || 'unknown'})`);
     perfdata.push({ label: 'restarts', value: restarts, uom: '', min: 0 });

@@ -1,0 +1,28 @@
+import { Args } from '@oclif/core';
+import { SvcctlCommand } from '../../base-command.js';
+import { listSecrets, type SecretListResult } from '../../flows/secrets.js';
+import { formatTable } from '../../output.js';
+
+export default class SecretList extends SvcctlCommand {
+  static override summary = "List a bundle's secrets: name, set or unset, when it last changed. Never a value.";
+  static override description = 'Needs root: the receipt and the secrets file (/etc/svcctl/<bundle>/secrets.env, mode 0600) are readable by root only. Only the presence of each value is looked at.';
+  static override examples = ['<%= config.bin %> secret list cleanup-blocking', '<%= config.bin %> secret list cleanup-blocking --json'];
+  static override args = { bundle: Args.string({ description: 'installed bundle name (or bundle path)', required: true }) };
+
+  async run(): Promise<SecretListResult> {
+    const { args } = await this.parse(SecretList);
+    const result = await listSecrets(args.bundle);
+    if (result.secrets.length === 0) this.print(`${result.bundle} has no secrets`);
+    else {
+      const rows = result.secrets.map((s) => [
+        s.key,
+        s.set ? 'set' : 'unset',
+        s.declared ? (s.required ? 'required' : 'optional') : 'not declared by the bundle',
+        s.generator ?? '-',
+        s.changedAt ?? '-',
+      ]);
+      this.print(formatTable(['KEY', 'VALUE', 'KIND', 'GENERATOR', 'CHANGED'], rows));
+    }
+    return result;
+  }
+}

@@ -1,0 +1,35 @@
+import { Args, Flags } from '@oclif/core';
+import { SvcctlCommand } from '../../base-command.js';
+import { refuseValueOnArgv, rotateSecrets, type SecretChangeResult } from '../../flows/secrets.js';
+
+export default class SecretRotate extends SvcctlCommand {
+  static override summary = 'Rotate secrets: write the new value, restart the daemon or run the timer job, check health, and restore the old value if that fails.';
+  static override description = `Without KEY, every secret the bundle can generate gets a fresh value. With KEY, the value comes from --from-file, --generate, stdin (not a terminal) or a masked prompt, as for \`secret set\`.
+
+The new value is written atomically (0600 root:root), then a daemon is restarted (and must stay active and answer on its health URL within --timeout) or a timer's job is run now and waited for (a run already under way is waited out first: it started with the old value). If that fails, the old value is put back, the daemon restarted (or the job run again) with it, and the command says so and exits 1. A daemon that is not running is not started: the new value is written and used when it starts.`;
+  static override examples = [
+    '<%= config.bin %> secret rotate cleanup-blocking',
+    '<%= config.bin %> secret rotate cleanup-blocking BLOCKING_COORDINATION_SECRET',
+    '<%= config.bin %> secret rotate cleanup-blocking REDIS_PASSWORD --from-file /root/redis.new',
+  ];
+  static override strict = false;
+  static override args = {
+    bundle: Args.string({ description: 'installed bundle name (or bundle path)', required: true }),
+    key: Args.string({ description: 'the secret to rotate (default: every secret with a generator)', required: false }),
+  };
+  static override flags = {
+    'from-file': Flags.string({ description: 'read the new value from this file (needs KEY)', exclusive: ['generate'] }),
+    generate: Flags.boolean({ description: 'generate the new value: 32 random bytes as hex', default: false, exclusive: ['from-file'] }),
+    timeout: Flags.integer({ description: 'seconds a restarted daemon has to become healthy', default: 10, min: 1 }),
+  };
+
+  async run(): Promise<SecretChangeResult> {
+    const { args, argv, flags } = await this.parse(SecretRotate);
+    refuseValueOnArgv(argv as string[], args.key);
+    return rotateSecrets(args.bundle, args.key, {
+      ...(flags['from-file'] !== undefined ? { fromFile: flags['from-file'] } : {}),
+      generate: flags.generate,
+      timeoutMs: flags.timeout * 1000,
+    });
+  }
+}
