@@ -103,6 +103,29 @@ describe('formatTimestamp (in the user\'s time zone)', () => {
     expect(formatTimestamp(usec, zone)).toBe(text);
   });
 
+  test.each([
+    ['2026-03-29T00:59:59Z', 'Europe/Paris', 'Sun 2026-03-29 01:59:59 CET'],
+    ['2026-03-29T01:00:00Z', 'Europe/Paris', 'Sun 2026-03-29 03:00:00 CEST'],
+    ['2026-10-25T00:59:59Z', 'Europe/Paris', 'Sun 2026-10-25 02:59:59 CEST'],
+    ['2026-10-25T01:00:00Z', 'Europe/Paris', 'Sun 2026-10-25 02:00:00 CET'],
+    ['2026-04-04T14:59:59Z', 'Australia/Lord_Howe', 'Sun 2026-04-05 01:59:59 +11:00'],
+    ['2026-04-04T15:00:00Z', 'Australia/Lord_Howe', 'Sun 2026-04-05 01:30:00 +10:30'],
+  ])('across a daylight-saving change: %s in %s', (instant, zone, text) => {
+    expect(formatTimestamp(at(instant), zone)).toBe(text);
+  });
+
+  test('agrees with Intl for any instant and zone (the quarter-hour offset cache is sound)', () => {
+    const zones = ['Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'UTC'];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.constantFrom(...zones), (ms, zone) => {
+        const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(ms));
+        const p = (type: string) => parts.find((x) => x.type === type)!.value;
+        expect(formatTimestamp(ms * 1000, zone).slice(4, 23)).toBe(`${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   test('midnight is 00, not 24', () => {
     expect(formatTimestamp(at('2026-11-22T00:00:00Z'), 'UTC')).toBe('Sun 2026-11-22 00:00:00 UTC');
   });

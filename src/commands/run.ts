@@ -1,0 +1,42 @@
+import { Args, Flags } from '@oclif/core';
+import { SvcctlCommand } from '../base-command.js';
+import { describeRun, runBundle, type RunResult } from '../flows/run.js';
+import { whenStdoutCloses } from '../flows/status.js';
+import { say, style } from '../output.js';
+
+export default class Run extends SvcctlCommand {
+  static override summary = "Start a bundle's service now, stream this run's output, and exit with the service's exit status.";
+  static override description = `The manual trigger of the install guides ("sudo systemctl start X.service"), done right: only the output of this run is shown (selected by its invocation id, not by time), and svcctl exits with the service's own exit status (128+N when a signal killed it, 1 for other failures such as a timeout).
+
+A oneshot already running (say, fired by its timer) is joined rather than queued. A daemon is started, or restarted when it runs, and its first lines are shown for up to two seconds; svcctl exits 0 once it is up, or with its status when it failed.
+
+--no-follow shows no output and only waits for the result. --json collects the lines into the document. Ctrl-C stops following and leaves the service running. Needs root.`;
+  static override examples = [
+    '<%= config.bin %> run cleanup-blocking',
+    '<%= config.bin %> run cleanup-blocking --no-follow && echo ok',
+    '<%= config.bin %> run cleanup-blocking --json | jq .run.exitStatus',
+  ];
+  static override args = { bundle: Args.string({ description: 'an installed bundle', required: true }) };
+  static override flags = {
+    follow: Flags.boolean({ description: "stream the run's output (--no-follow: only wait for its result)", default: true, allowNo: true }),
+  };
+
+  async run(): Promise<RunResult & { output?: string[] }> {
+    const { args, flags } = await this.parse(Run);
+    const json = this.jsonEnabled();
+    const output: string[] = [];
+    let readerGone = false;
+    // The reader of a pipe may leave (`| head -1`): stop writing, keep waiting, still exit with the run's status.
+    whenStdoutCloses(() => {
+      readerGone = true;
+    });
+    const result = await runBundle(args.bundle, {
+      follow: flags.follow,
+      emit: json ? (line) => output.push(line) : (line) => void (readerGone || process.stdout.write(`${line}\n`)),
+    });
+    const { ok, text } = describeRun(result);
+    say(`${ok ? style.green('✔') : style.red('✖')} ${text}`);
+    process.exitCode = result.exitCode;
+    return json && flags.follow ? { ...result, output } : result;
+  }
+}

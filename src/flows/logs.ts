@@ -1,0 +1,88 @@
+// The logs flow: journalctl for every unit of an installed bundle, streamed straight to the terminal or pipe.
+import { OperationError, UserError } from '../errors.js';
+import { exec, execInteractive } from '../system/exec.js';
+import { installedReceipt } from './status.js';
+
+export const logFormats = ['short', 'short-iso', 'short-precise', 'cat', 'json', 'json-pretty', 'verbose'] as const;
+export type LogFormat = (typeof logFormats)[number];
+
+export interface LogsOptions {
+  follow: boolean;
+  lines?: number;
+  since?: string;
+  /** One of the bundle's units (the suffix may be left out: "tick" for tick.service). */
+  unit?: string;
+  output: LogFormat;
+  /** --json: collect the entries into one document (not with --follow). */
+  json: boolean;
+}
+
+export interface LogsResult {
+  bundle: string;
+  units: string[];
+  /** journalctl's exit status (streaming), or the collected entries (--json). */
+  exitCode: number;
+  entries?: Record<string, unknown>[];
+}
+
+/** With --json and no -n, the newest entries collected into the document. */
+export const defaultJsonLines = 100;
+
+export async function logs(reference: string, options: LogsOptions): Promise<LogsResult> {
+  const receipt = await installedReceipt(reference, 'svcctl logs');
+  const units = options.unit === undefined ? receipt.units : [unitOf(receipt.units, options.unit, receipt.bundle)];
+  if (options.lines !== undefined && (!Number.isInteger(options.lines) || options.lines < 0)) throw new UserError(`-n must be a whole number, not ${options.lines}`, 'e.g. -n 50');
+  if (options.since !== undefined) await checkTimestamp(options.since);
+  if (options.json && options.follow) throw new UserError('--json collects the entries into one document and cannot follow', 'use --output json with -f for one JSON object per line');
+
+  const argv = ['journalctl', ...units.flatMap((u) => ['--unit', u])];
+  if (options.since !== undefined) argv.push('--since', options.since);
+  if (options.json) {
+    argv.push('--output', 'json', '--lines', String(options.lines ?? defaultJsonLines), '--no-pager', '--quiet');
+    const result = await exec(argv, { check: false });
+    if (result.exitCode !== 0 && result.stdout.trim() === '') throw new OperationError(`journalctl failed: ${result.stderr.trim()}`);
+    const entries = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { bundle: receipt.bundle, units, exitCode: 0, entries };
+  }
+  argv.push('--output', options.output);
+  if (options.lines !== undefined) argv.push('--lines', String(options.lines));
+  if (options.follow) argv.push('--follow');
+  return { bundle: receipt.bundle, units, exitCode: await streamUntilInterrupted(argv) };
+}
+
+/**
+ * Runs journalctl with our stdout (its own pager on a terminal, none on a pipe). Ctrl-C reaches
+ * journalctl through the terminal's process group; svcctl survives it and exits 0 without a stack.
+ * A SIGINT sent to svcctl alone ends it the same way (execa kills journalctl as svcctl exits).
+ * When the reader of a pipe goes away journalctl stops at its next write (EPIPE) and exits 1 quietly.
+ */
+async function streamUntilInterrupted(argv: string[]): Promise<number> {
+  const interrupted = () => process.exit(0);
+  process.once('SIGINT', interrupted);
+  try {
+    const code = await execInteractive(argv, { stdin: 'ignore' });
+    return code === 130 ? 0 : code;
+  } finally {
+    process.removeListener('SIGINT', interrupted);
+  }
+}
+
+/** Resolves --unit against the bundle's units: exact, or without its suffix (.service preferred). */
+export function unitOf(units: string[], wanted: string, bundle: string): string {
+  if (units.includes(wanted)) return wanted;
+  const candidates = units.filter((u) => u.slice(0, u.lastIndexOf('.')) === wanted);
+  const pick = candidates.find((u) => u.endsWith('.service')) ?? candidates[0];
+  if (pick) return pick;
+  throw new UserError(`${wanted} is not a unit of bundle ${bundle}`, `its units: ${units.join(', ')}`);
+}
+
+/** journalctl and systemd-analyze share one timestamp parser: refuse a bad --since before streaming anything. */
+async function checkTimestamp(since: string): Promise<void> {
+  const result = await exec(['systemd-analyze', 'timestamp', '--', since], { check: false });
+  if (result.exitCode !== 0) {
+    throw new UserError(`--since "${since}" is not a time systemd understands`, 'e.g. --since "1 hour ago", --since today, --since "2026-01-31 08:00", --since -15min (see systemd.time(7))');
+  }
+}

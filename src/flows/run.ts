@@ -1,0 +1,167 @@
+// The run flow: start a bundle's service now, stream the output of this run only (by its invocation id), report its exit status.
+import { OperationError, UserError } from '../errors.js';
+import { formatSpan } from '../plan/time.js';
+import { exec, type ExecResult } from '../system/exec.js';
+import { requireRoot } from '../system/privileges.js';
+import { requireSystemd, showUnits } from '../system/systemd.js';
+import { exitCodeOf, installedReceipt, lastRunOf, unitProperties, type LastRun, type UnitProperties } from './status.js';
+
+export interface RunOptions {
+  /** Stream the run's output (--no-follow: only wait and report). */
+  follow: boolean;
+  /** Where each output line goes (stdout for humans; collected for --json). */
+  emit: (line: string) => void;
+  /** For a daemon: how long to show its first lines after it started. */
+  daemonWindowMs?: number;
+}
+
+export interface RunResult {
+  bundle: string;
+  service: string;
+  /** oneshot (runs to completion) or a daemon (simple, exec, notify, forking, ...). */
+  type: string;
+  /** started, restarted (a running daemon), or joined (a oneshot run already under way, e.g. fired by its timer). */
+  action: 'started' | 'restarted' | 'joined';
+  invocationId: string;
+  /** The run as systemd reports it once it ended (a oneshot) or once the daemon is up. */
+  run: LastRun;
+  /** The daemon's state after its first lines: active/running, or failed. */
+  activeState: string;
+  subState: string;
+  mainPid: number | null;
+  /** svcctl's exit code: the service's exit status (128+N for a signal, 1 for other failures), 0 for a daemon that is up. */
+  exitCode: number;
+  /** Lines of this run's output that were shown. */
+  lines: number;
+}
+
+const pollMs = 100;
+const firstLines = 10;
+
+export async function runBundle(reference: string, options: RunOptions): Promise<RunResult> {
+  requireRoot('svcctl run');
+  const receipt = await installedReceipt(reference, 'svcctl run');
+  if (receipt.state !== 'installed') throw new UserError(`bundle ${receipt.bundle} is not fully installed (receipt state: ${receipt.state})`, 'see `svcctl status` for what to do');
+  const service = receipt.service;
+  if (!service) throw new UserError(`bundle ${receipt.bundle} has no service to run`, 'see `svcctl status ' + receipt.bundle + '` for its units');
+  await requireSystemd();
+
+  const show = async (): Promise<UnitProperties> => ((await showUnits([service], unitProperties, { utc: true })) as Record<string, UnitProperties>)[service] ?? {};
+  const before = await show();
+  if (before.LoadState !== 'loaded') throw new OperationError(`${service} is not loaded (${before.LoadState || 'unknown'})`, `see \`svcctl status ${receipt.bundle}\`; reinstalling the bundle restores its units`);
+  const type = before.Type || 'simple';
+  const oneshot = type === 'oneshot';
+  // A oneshot already running (its timer fired) is followed rather than queued behind; a running daemon is restarted.
+  const action: RunResult['action'] = oneshot
+    ? before.ActiveState === 'activating'
+      ? 'joined'
+      : before.ActiveState === 'active' // RemainAfterExit=yes: `start` would do nothing
+        ? 'restarted'
+        : 'started'
+    : before.ActiveState === 'inactive' || before.ActiveState === 'failed'
+      ? 'started'
+      : 'restarted';
+  // `systemctl start` of a oneshot returns when the run has ended; of a daemon, once it is up. Meanwhile we poll
+  // for the new InvocationID and read its journal by cursor: no follower process to stop when the run ends.
+  let startResult: ExecResult | undefined;
+  const starting = action === 'joined' ? Promise.resolve() : exec(['systemctl', action === 'restarted' ? 'restart' : 'start', service], { check: false }).then((r) => void (startResult = r));
+  const startDone = () => action === 'joined' || startResult !== undefined;
+
+  let invocationId = action === 'joined' ? (before.InvocationID ?? '') : '';
+  let cursor: string | undefined;
+  let lines = 0;
+  const began = Date.now();
+  const window = options.daemonWindowMs ?? 2000;
+  let props: UnitProperties = before;
+  // The last state seen of our own invocation: with a fast timer, a later run may begin before we look again.
+  let ours: UnitProperties | undefined;
+  const drain = async () => {
+    if (!options.follow || !invocationId) return;
+    const read = await readJournal(invocationId, cursor);
+    cursor = read.cursor ?? cursor;
+    for (const line of read.lines) options.emit(line);
+    lines += read.lines.length;
+  };
+
+  const stopFollowing = () => {
+    process.stderr.write(`\nstopped following; ${service} goes on (see \`svcctl logs ${receipt.bundle} -f\`)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', stopFollowing);
+  try {
+    for (;;) {
+      const ended = startDone(); // read before the query, so the last query sees the finished run
+      props = await show();
+      if (!invocationId && props.InvocationID && props.InvocationID !== before.InvocationID) invocationId = props.InvocationID;
+      if (invocationId && props.InvocationID === invocationId) ours = props;
+      await drain();
+      if (oneshot) {
+        if (action === 'joined' ? props.InvocationID !== invocationId || !['activating', 'deactivating'].includes(props.ActiveState ?? '') : ended) break;
+      } else if (ended) {
+        const failing = props.ActiveState === 'failed' || props.ActiveState === 'inactive' || props.SubState === 'auto-restart';
+        if (failing || Date.now() - began >= window || lines >= firstLines || !invocationId) break;
+      }
+      await sleep(pollMs);
+    }
+    await starting;
+  } finally {
+    process.removeListener('SIGINT', stopFollowing);
+  }
+
+  if (!invocationId) {
+    const why = startResult?.stderr.trim() || `${service} did not start (${props.ActiveState}/${props.SubState}, result ${props.Result})`;
+    throw new OperationError(`could not start ${service}: ${why.split('\n')[0]}`, `see \`svcctl status ${receipt.bundle}\` and \`svcctl logs ${receipt.bundle}\``);
+  }
+  // journald may still hold the last lines the process wrote just before it exited: flush, then read once more.
+  if (options.follow) {
+    await exec(['journalctl', '--sync'], { check: false });
+    await drain();
+  }
+  props = ours ?? props;
+  const run = lastRunOf(props);
+  const up = !oneshot && (props.ActiveState === 'active' || props.ActiveState === 'reloading') && props.SubState !== 'auto-restart';
+  const exitCode = oneshot ? exitCodeOf(run) : up ? 0 : exitCodeOf(run.state === 'success' || run.state === 'running' ? { ...run, state: 'failed' } : run);
+  return {
+    bundle: receipt.bundle,
+    service,
+    type,
+    action,
+    invocationId,
+    run,
+    activeState: props.ActiveState ?? '',
+    subState: props.SubState ?? '',
+    mainPid: Number(props.MainPID ?? '0') > 0 ? Number(props.MainPID) : null,
+    exitCode,
+    lines,
+  };
+}
+
+/** The entries of one invocation after `cursor`, as `journalctl -o cat` prints them, and the new cursor. */
+async function readJournal(invocationId: string, cursor: string | undefined): Promise<{ lines: string[]; cursor?: string }> {
+  const argv = ['journalctl', `_SYSTEMD_INVOCATION_ID=${invocationId}`, '--output', 'cat', '--no-pager', '--quiet', '--show-cursor'];
+  if (cursor) argv.push(`--after-cursor=${cursor}`);
+  // journalctl exits 1 when nothing matched yet: not an error here.
+  const result = await exec(argv, { check: false });
+  const lines = result.stdout.replace(/\n$/, '').split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  if (!last.startsWith('-- cursor: ')) return { lines: [] };
+  return { lines: lines.slice(0, -1), cursor: last.slice('-- cursor: '.length) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One line for the human on stderr about how the run went. */
+export function describeRun(result: RunResult): { ok: boolean; text: string } {
+  const { run } = result;
+  if (result.type !== 'oneshot') {
+    const pid = result.mainPid ? `, main PID ${result.mainPid}` : '';
+    return result.exitCode === 0
+      ? { ok: true, text: `${result.service} ${result.action}: ${result.activeState} (${result.subState})${pid}` }
+      : { ok: false, text: `${result.service} ${result.action} but is ${result.activeState} (${result.subState}): ${run.text}` };
+  }
+  const took = run.durationMs !== null ? ` in ${formatSpan(run.durationMs * 1000)}` : '';
+  const joined = result.action === 'joined' ? ' (joined a run already under way)' : '';
+  return run.state === 'success'
+    ? { ok: true, text: `${result.service} succeeded${took}${joined}` }
+    : { ok: false, text: `${result.service} failed: ${run.text}${took}${joined} → exit ${result.exitCode}` };
+}

@@ -1,0 +1,116 @@
+// The list-timers flow: `systemctl list-timers` for the timers of installed bundles (or all), plus each activated service's last result.
+import { formatTable } from '../output.js';
+import { formatRelative, formatSpan, formatTimestamp, nowUsec, usecOrUndefined, usecToIso, type Usec } from '../plan/time.js';
+import type { Receipt } from '../plan/types.js';
+import { isRoot } from '../system/privileges.js';
+import { listTimers, requireSystemd, showUnits } from '../system/systemd.js';
+import { installedReceipts, lastRunOf, listUnitStates, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';
+
+export interface TimerRow {
+  unit: string;
+  activates: string;
+  /** The installed bundle the timer belongs to (null: not svcctl's, or receipts not readable). */
+  bundle: string | null;
+  /** Next elapse and last trigger, ISO 8601 in UTC (null: none). */
+  next: string | null;
+  last: string | null;
+  /** Seconds until the next elapse / since the last trigger, at the time of the listing. */
+  leftSeconds: number | null;
+  passedSeconds: number | null;
+  /** The activated service's last (or current) run. */
+  lastRun: LastRun;
+  /** RESULT column: "success", "exit 3", "running", "never run", ... */
+  result: string;
+}
+
+export interface TimersResult {
+  all: boolean;
+  /** When the listing was taken (ISO 8601, UTC): leftSeconds/passedSeconds are relative to it. */
+  now: string;
+  timers: TimerRow[];
+  /** Timers an installed bundle lists that systemd does not know (removed by hand?). */
+  missing: string[];
+}
+
+/**
+ * Three systemd calls however many timers: `systemctl list-timers --output=json` (absolute µs for next and
+ * last), `systemctl list-units` for the activated services' states, and one `systemctl show` for the
+ * Result and exit status of those that are not simply inactive (usually few; skipped when none).
+ */
+export async function timers(options: { all: boolean }): Promise<TimersResult> {
+  // --all needs no receipts (so no root); the BUNDLE mapping is added when they are readable.
+  const receipts: Receipt[] = options.all ? (isRoot() ? await installedReceipts('svcctl list-timers').catch(() => []) : []) : await installedReceipts('svcctl list-timers');
+  await requireSystemd();
+  const owner = new Map<string, string>();
+  for (const receipt of receipts) for (const unit of receipt.units) if (unit.endsWith('.timer')) owner.set(unit, receipt.bundle);
+  const wanted = [...owner.keys()];
+  const now = nowUsec();
+  if (!options.all && wanted.length === 0) return { all: false, now: usecToIso(now)!, timers: [], missing: [] };
+
+  const listing = await listTimers(options.all ? [] : wanted);
+  const services = [...new Set(listing.map((t) => t.activates).filter(Boolean))];
+  // A service that is inactive/dead ran successfully (or never ran): list-units says so for all of them in one
+  // cheap call. Only the others (failed, running, not loaded) need `systemctl show` for their result and exit status.
+  const states = await listUnitStates(services);
+  const toShow = services.filter((s) => states.get(s)?.active !== 'inactive');
+  const props = (await showUnits(toShow, unitProperties, { utc: true })) as Record<string, UnitProperties>;
+  const rows = listing.map((t): TimerRow => {
+    const next = usecOrUndefined(t.next);
+    const last = usecOrUndefined(t.last);
+    const lastRun = props[t.activates] ? lastRunOf(props[t.activates]!) : inactiveRun(last);
+    return {
+      unit: t.unit,
+      activates: t.activates,
+      bundle: owner.get(t.unit) ?? null,
+      next: usecToIso(next),
+      last: usecToIso(last),
+      leftSeconds: next === undefined ? null : Math.max(0, next - now) / 1e6,
+      passedSeconds: last === undefined ? null : Math.max(0, now - last) / 1e6,
+      lastRun,
+      result: lastRun.text,
+    };
+  });
+  const listed = new Set(listing.map((t) => t.unit));
+  return { all: options.all, now: usecToIso(now)!, timers: rows, missing: options.all ? [] : wanted.filter((u) => !listed.has(u)) };
+}
+
+/**
+ * The last run of an inactive (dead) service, known without asking for its properties: it succeeded if its
+ * timer has triggered it, else it has not run (a manual start of a timer's service is not told apart).
+ */
+function inactiveRun(lastTrigger: Usec | undefined): LastRun {
+  const none = { signal: null, startedAt: null, endedAt: null, durationMs: null };
+  return lastTrigger === undefined
+    ? { ...none, state: 'never', result: 'success', exitStatus: null, text: 'never run' }
+    : { ...none, state: 'success', result: 'success', exitStatus: 0, text: 'success' };
+}
+
+/** The table systemctl list-timers prints, plus RESULT; times in the user's zone. */
+export function renderTimers(result: TimersResult, timeZone?: string): string {
+  const now: Usec = Date.parse(result.now) * 1000;
+  const at = (value: string | null) => (value ? Date.parse(value) * 1000 : undefined);
+  const colour = (run: LastRun) => (run.state === 'failed' ? 'red' : run.state === 'success' ? 'green' : undefined);
+  const rows = result.timers.map((t) => {
+    const next = at(t.next);
+    const last = at(t.last);
+    return [
+      next === undefined ? 'n/a' : formatTimestamp(next, timeZone),
+      next === undefined ? 'n/a' : formatSpan(Math.max(0, next - now)),
+      last === undefined ? 'n/a' : formatTimestamp(last, timeZone),
+      last === undefined ? 'n/a' : formatRelative(Math.min(last, now), now),
+      t.unit,
+      t.activates,
+      t.result,
+    ];
+  });
+  const table = formatTable(['NEXT', 'LEFT', 'LAST', 'PASSED', 'UNIT', 'ACTIVATES', 'RESULT'], rows);
+  // RESULT is the last column: colour it after padding.
+  return table
+    .split('\n')
+    .map((line, i) => {
+      const row = result.timers[i - 1];
+      const c = row ? colour(row.lastRun) : undefined;
+      return row && c && line.endsWith(row.result) ? line.slice(0, line.length - row.result.length) + paint(c, row.result) : line;
+    })
+    .join('\n');
+}
