@@ -1,0 +1,415 @@
+// The doctor flow: the seeds' troubleshooting steps run for you. Each finding says what is wrong and the command that fixes it.
+import { constants } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import path from 'node:path';
+import { parseEnvFile } from '../plan/render.js';
+import { formatRelative, formatTimestamp, nowUsec, parseSystemdTimestamp } from '../plan/time.js';
+import { paths, type Receipt } from '../plan/types.js';
+import type { Bundle } from '../bundle/types.js';
+import { exec } from '../system/exec.js';
+import { inspectPath, listDirectory, readTextIfExists, type PathState } from '../system/fs.js';
+import { liveHost } from '../system/host.js';
+import { requireRoot } from '../system/privileges.js';
+import { listReceipts, readReceipt } from '../system/receipts.js';
+import { systemdIsRunning } from '../system/systemd.js';
+import { UserError } from '../errors.js';
+import { bundleNameOf, sourceBundle } from './installed.js';
+
+export interface Finding {
+  /** What was looked at: "timer", "last run", "daemon-reload", "environment file", "secrets file", ... */
+  check: string;
+  ok: boolean;
+  /** ok: what was found; not ok: what is wrong. */
+  message: string;
+  /** The command that fixes it (not ok only). */
+  fix?: string;
+  /** Supporting lines, e.g. the tail of the journal. */
+  details?: string[];
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  host: Finding[];
+  bundles: { bundle: string; findings: Finding[] }[];
+}
+
+const lockFile = '/run/svcctl.lock';
+
+export async function doctor(reference: string | undefined): Promise<DoctorReport> {
+  requireRoot('svcctl doctor (receipts, secrets files and other users\' processes are visible to root only)');
+  const host: Finding[] = [];
+  const lock = await lockHolder();
+  host.push(...lockFindings(lock));
+  const running = await systemdIsRunning();
+  if (!running) host.push({ check: 'systemd', ok: false, message: 'systemd is not running on this host (it is not PID 1): units cannot be checked', fix: 'run svcctl on a host booted with systemd, or try it in `svcctl sandbox start`' });
+  let receipts: Receipt[];
+  if (reference !== undefined) {
+    const name = await bundleNameOf(reference);
+    const receipt = await readReceipt(liveHost, name);
+    if (!receipt) throw new UserError(`bundle ${name} is not installed`, 'svcctl doctor without a bundle checks every installed one');
+    receipts = [receipt];
+  } else {
+    receipts = await listReceipts(liveHost);
+    if (receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
+  }
+  const bundles: DoctorReport['bundles'] = [];
+  for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock.alive) });
+  const ok = [...host, ...bundles.flatMap((b) => b.findings)].every((f) => f.ok);
+  return { ok, host, bundles };
+}
+
+interface LockState {
+  exists: boolean;
+  pid?: number;
+  alive: boolean;
+}
+
+async function lockHolder(): Promise<LockState> {
+  const text = await readTextIfExists(lockFile);
+  if (text === undefined) return { exists: false, alive: false };
+  const pid = Number(text.trim());
+  return { exists: true, ...(pid > 0 ? { pid } : {}), alive: pid > 0 && isAlive(pid) };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockFindings(lock: LockState): Finding[] {
+  if (!lock.exists) return [{ check: 'lock', ok: true, message: `no stale lock (${lockFile})` }];
+  if (lock.alive) return [{ check: 'lock', ok: true, message: `a transaction is running (pid ${lock.pid}, ${lockFile})` }];
+  return [
+    {
+      check: 'lock',
+      ok: false,
+      message: `stale lock ${lockFile}: its process (${lock.pid ?? 'unknown pid'}) is gone, so the next transaction waits for nothing`,
+      fix: `rm ${lockFile}`,
+    },
+  ];
+}
+
+/** The unit properties doctor reads; several (ExecStart, EnvironmentFiles) repeat, one line per entry. */
+const doctorProperties = [
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'Result',
+  'UnitFileState',
+  'NeedDaemonReload',
+  'ExecMainStatus',
+  'ExecMainStartTimestamp',
+  'ExecMainExitTimestamp',
+  'NextElapseUSecRealtime',
+  'EnvironmentFiles',
+  'Environment',
+  'ExecStart',
+  'User',
+  'MainPID',
+  'ControlGroup',
+  'DropInPaths',
+  'FragmentPath',
+];
+
+type Properties = Record<string, string[]>;
+
+/** One `systemctl show` for every unit; each property keeps all its lines. */
+async function showAll(units: string[]): Promise<Record<string, Properties>> {
+  if (units.length === 0) return {};
+  const result = await exec(['systemctl', 'show', '--no-pager', `--property=${doctorProperties.join(',')}`, '--', ...units], { check: false, env: { ...process.env, TZ: 'UTC' } });
+  const out: Record<string, Properties> = {};
+  result.stdout.split(/\n\n/).forEach((block, index) => {
+    const props: Properties = {};
+    for (const line of block.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) (props[line.slice(0, eq)] ??= []).push(line.slice(eq + 1));
+    }
+    const unit = units[index];
+    if (unit !== undefined) out[unit] = props;
+  });
+  return out;
+}
+
+const one = (props: Properties | undefined, name: string): string => props?.[name]?.[0] ?? '';
+
+async function examine(receipt: Receipt, systemdRunning: boolean, transactionRunning: boolean): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const name = receipt.bundle;
+  const reinstall = `svcctl install ${receipt.source} --yes`;
+  if (receipt.state === 'retained') {
+    findings.push({ check: 'receipt', ok: true, message: `uninstalled; kept: ${[...receipt.artifacts.map((a) => a.path), ...(receipt.user ? [`user ${receipt.user.name}`] : [])].join(', ') || 'nothing'} (svcctl uninstall ${name} --purge removes them)` });
+    return findings;
+  }
+  if (receipt.state !== 'installed') {
+    if (transactionRunning) findings.push({ check: 'receipt', ok: true, message: `a transaction is under way (receipt state "${receipt.state}")` });
+    else {
+      findings.push({
+        check: 'receipt',
+        ok: false,
+        message: `an ${receipt.state === 'installing' ? 'install' : 'uninstall'} was interrupted (receipt state "${receipt.state}"): the host may be half changed`,
+        fix: receipt.state === 'installing' ? reinstall : `svcctl uninstall ${name} --yes`,
+      });
+    }
+  }
+  const bundle = await sourceBundle(receipt);
+  if (!bundle) findings.push({ check: 'source', ok: false, message: `the bundle directory ${receipt.source} does not load any more: install cannot repair ${name} from it`, fix: `restore ${receipt.source}, or reinstall from where the bundle is now: svcctl install DIR --yes` });
+
+  findings.push(...(await artifactFindings(receipt, reinstall)));
+  findings.push(...(await secretsFileFindings(receipt, bundle, reinstall)));
+  findings.push(...(await tempFileFindings(receipt)));
+  if (!systemdRunning) return findings;
+
+  const services = receipt.units.filter((u) => u.endsWith('.service'));
+  const units = await showAll(receipt.units);
+  const passwd = (await readTextIfExists('/etc/passwd')) ?? '';
+
+  // Loaded, and systemd has read the files as they are now.
+  const notLoaded = receipt.units.filter((u) => one(units[u], 'LoadState') !== 'loaded');
+  for (const unit of notLoaded) findings.push({ check: 'unit', ok: false, message: `${unit} is ${one(units[unit], 'LoadState') || 'unknown to systemd'}`, fix: reinstall, details: [`systemctl status ${unit}`] });
+  const stale = receipt.units.filter((u) => one(units[u], 'NeedDaemonReload') === 'yes');
+  findings.push(
+    stale.length > 0
+      ? { check: 'daemon-reload', ok: false, message: `systemd runs an old version of ${stale.join(', ')}: the files changed since it last read them`, fix: 'systemctl daemon-reload' }
+      : { check: 'daemon-reload', ok: true, message: 'systemd has read the current unit files' },
+  );
+
+  // Enabled and active.
+  for (const unit of receipt.enabled) {
+    const props = units[unit];
+    if (one(props, 'LoadState') !== 'loaded') continue;
+    const fileState = one(props, 'UnitFileState');
+    const active = one(props, 'ActiveState');
+    const enabled = ['enabled', 'enabled-runtime', 'static', 'alias'].includes(fileState);
+    if (unit === receipt.service && active === 'failed') continue; // the last-run finding says it, with the journal
+    const isActive = active === 'active' || (unit.endsWith('.service') && receipt.timer !== undefined);
+    if (enabled && isActive) {
+      const next = parseSystemdTimestamp(one(props, 'NextElapseUSecRealtime'));
+      findings.push({ check: unit.endsWith('.timer') ? 'timer' : 'service', ok: true, message: `${unit} is enabled and ${active}${next ? `, next run ${formatRelative(next, nowUsec())}` : ''}` });
+    } else if (!enabled && !isActive) findings.push({ check: 'enabled', ok: false, message: `${unit} is ${fileState || 'not enabled'} and ${active}`, fix: `systemctl enable --now ${unit}` });
+    else if (!enabled) findings.push({ check: 'enabled', ok: false, message: `${unit} is ${fileState || 'not enabled'}: it will not start at boot`, fix: `systemctl enable ${unit}` });
+    else if (active === 'failed') findings.push({ check: 'service', ok: false, message: `${unit} failed (${one(props, 'Result')})`, fix: `systemctl reset-failed ${unit} && systemctl start ${unit}`, details: await journalTail(unit) });
+    else findings.push({ check: unit.endsWith('.timer') ? 'timer' : 'service', ok: false, message: `${unit} is ${active}`, fix: `systemctl start ${unit}` });
+  }
+
+  // The last run of the main service, with the tail of its journal when it failed.
+  const main = receipt.service ? units[receipt.service] : undefined;
+  if (receipt.service && one(main, 'LoadState') === 'loaded' && (receipt.timer !== undefined || one(main, 'ActiveState') === 'failed')) {
+    findings.push(await lastRunFinding(receipt.service, main!, receipt.timer !== undefined));
+  }
+
+  for (const service of services) {
+    const props = units[service];
+    if (one(props, 'LoadState') !== 'loaded') continue;
+    findings.push(...(await environmentFileFindings(service, props!, receipt, bundle, reinstall)));
+    findings.push(...(await environmentSecretFindings(service, props!, name, (bundle?.secrets ?? receipt.secrets).map((s) => s.key))));
+    findings.push(...(await userFindings(service, props!, receipt, passwd)));
+    findings.push(...(await execStartFindings(service, props!, receipt, reinstall)));
+  }
+  if (!receipt.timer && receipt.service && receipt.health?.url) findings.push(...(await portFindings(receipt.service, units[receipt.service], receipt.health.url)));
+  return findings;
+}
+
+async function journalTail(unit: string, lines = 10): Promise<string[]> {
+  const result = await exec(['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'short-iso'], { check: false });
+  const tail = result.stdout.trimEnd().split('\n').filter(Boolean);
+  return tail.length > 0 ? [`journalctl -u ${unit} -n ${lines}:`, ...tail.map((l) => `  ${l}`)] : [`journalctl -u ${unit}: no entries`];
+}
+
+async function lastRunFinding(service: string, props: Properties, timerJob: boolean): Promise<Finding> {
+  const started = parseSystemdTimestamp(one(props, 'ExecMainStartTimestamp'));
+  const exited = parseSystemdTimestamp(one(props, 'ExecMainExitTimestamp'));
+  const result = one(props, 'Result');
+  const status = one(props, 'ExecMainStatus');
+  const now = nowUsec();
+  if (one(props, 'ActiveState') === 'failed' || (result !== '' && result !== 'success')) {
+    const how = result === 'exit-code' ? `exit status ${status}` : result;
+    return {
+      check: 'last run',
+      ok: false,
+      message: `the last run of ${service} failed (${how}${exited ? `, ${formatRelative(exited, now)}` : ''})`,
+      fix: `journalctl -u ${service} -n 50 --no-pager   # find the cause, fix it, then: systemctl reset-failed ${service} && systemctl start ${service}`,
+      details: await journalTail(service),
+    };
+  }
+  if (started === undefined) return { check: 'last run', ok: true, message: `${service} has not run since boot${timerJob ? ' (its timer starts it)' : ''}` };
+  return { check: 'last run', ok: true, message: `the last run of ${service} ${exited ? `succeeded at ${formatTimestamp(exited)} (${formatRelative(exited, now)})` : `started at ${formatTimestamp(started)}`}` };
+}
+
+/** Files of the receipt still there, unchanged, with their mode (payload scripts executable). */
+async function artifactFindings(receipt: Receipt, reinstall: string): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const problems: string[] = [];
+  let checked = 0;
+  for (const artifact of receipt.artifacts) {
+    if (artifact.role === 'secrets') continue; // its content changes with `secret set`; checked on its own
+    checked++;
+    const state = await inspectPath(artifact.path);
+    if (!state) problems.push(`${artifact.path} is missing`);
+    else if (state.kind !== 'file') problems.push(`${artifact.path} is a ${state.kind}, not a file`);
+    else if (state.sha256 !== artifact.sha256) problems.push(`${artifact.path} changed since install`);
+    else if (state.mode !== artifact.mode) {
+      findings.push({ check: artifact.role, ok: false, message: `${artifact.path} has mode ${octal(state.mode)}, installed as ${octal(artifact.mode)}${artifact.mode & 0o111 && !(state.mode & 0o111) ? ' (not executable)' : ''}`, fix: `chmod ${octal(artifact.mode)} ${artifact.path}` });
+    }
+  }
+  if (problems.length > 0) findings.push({ check: 'files', ok: false, message: problems.join('; '), fix: `${reinstall}   # puts back the installed files` });
+  else if (checked > 0) findings.push({ check: 'files', ok: true, message: `${checked} installed file${checked === 1 ? '' : 's'} present and unchanged (payload, units, drop-ins)` });
+  return findings;
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+/** The secrets file: a regular 0600 root file in a 0700 root directory, parseable, with every required secret. */
+async function secretsFileFindings(receipt: Receipt, bundle: Bundle | undefined, reinstall: string): Promise<Finding[]> {
+  const declared = bundle?.secrets ?? [];
+  const file = paths.secretsFile(receipt.bundle);
+  const dir = paths.secretsDir(receipt.bundle);
+  const ours = receipt.artifacts.some((a) => a.path === file);
+  if (declared.length === 0 && !ours) return [];
+  const findings: Finding[] = [];
+  const dirState = await inspectPath(dir, false);
+  const fileState = await inspectPath(file, false);
+  const modeProblem = (what: string, state: PathState | undefined, mode: number, target: string): Finding | undefined => {
+    if (!state) return undefined;
+    if (state.kind === 'symlink') return { check: 'secrets file', ok: false, message: `${target} is a symlink: svcctl never writes secrets through one`, fix: `rm ${target} && ${reinstall}` };
+    if (state.mode !== mode || state.uid !== 0 || state.gid !== 0) {
+      return { check: 'secrets file', ok: false, message: `${what} ${target} is ${octal(state.mode)} uid ${state.uid} gid ${state.gid}: it must be ${octal(mode)} root:root`, fix: `chown root:root ${target} && chmod ${octal(mode)} ${target}` };
+    }
+    return undefined;
+  };
+  const dirProblem = modeProblem('directory', dirState, 0o700, dir);
+  if (dirProblem) findings.push(dirProblem);
+  if (!fileState) {
+    findings.push({ check: 'secrets file', ok: false, message: `${file} is missing: the services that read it fail to start`, fix: declared.length > 0 ? `svcctl secret set ${receipt.bundle} ${declared[0]!.key}   # once per secret` : reinstall });
+    return findings;
+  }
+  const fileProblem = modeProblem('file', fileState, 0o600, file);
+  if (fileProblem) findings.push(fileProblem);
+  if (fileState.kind !== 'file') return findings;
+  const text = (await readTextIfExists(file)) ?? '';
+  const values = parseEnvFile(text);
+  const dropped = text
+    .split('\n')
+    .map((line, i) => ({ line: i + 1, key: /^\s*([^#;\s=][^=]*?)\s*=/.exec(line)?.[1] }))
+    .filter((l) => l.key !== undefined && !values.has(l.key));
+  for (const d of dropped) findings.push({ check: 'environment file', ok: false, message: `${file} line ${d.line}: "${d.key}" is not a valid variable name: systemd drops it`, fix: `svcctl secret set ${receipt.bundle} KEY   # rewrites the file in the format systemd reads` });
+  const missing = declared.filter((s) => s.required && (values.get(s.key) ?? '') === '');
+  for (const spec of missing) findings.push({ check: 'secrets', ok: false, message: `required secret ${spec.key} is not set`, fix: `svcctl secret set ${receipt.bundle} ${spec.key}${spec.generate ? ' --generate' : ''}` });
+  if (!dirProblem && !fileProblem && dropped.length === 0 && missing.length === 0) {
+    findings.push({ check: 'secrets file', ok: true, message: `${file}: 0600 root:root in a 0700 directory, ${values.size} value${values.size === 1 ? '' : 's'} parsed${declared.length > 0 ? `, required ones set` : ''}` });
+  }
+  return findings;
+}
+
+/** Leftovers of an interrupted atomic write (".NAME.svcctl-XXXXXXXXXXXX"); next to the secrets file they may hold secrets. */
+async function tempFileFindings(receipt: Receipt): Promise<Finding[]> {
+  const dirs = new Set([paths.secretsDir(receipt.bundle), paths.stateDir, ...receipt.artifacts.map((a) => path.posix.dirname(a.path))]);
+  const leftovers: string[] = [];
+  for (const dir of dirs) {
+    for (const entry of await listDirectory(dir).catch(() => [] as string[])) if (/^\..+\.svcctl-[0-9a-f]{12}$/.test(entry)) leftovers.push(path.posix.join(dir, entry));
+  }
+  if (leftovers.length === 0) return [];
+  return [{ check: 'temp files', ok: false, message: `left by an interrupted write: ${leftovers.join(', ')}`, fix: `rm -f ${leftovers.join(' ')}` }];
+}
+
+async function environmentFileFindings(service: string, props: Properties, receipt: Receipt, bundle: Bundle | undefined, reinstall: string): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const entries = (props.EnvironmentFiles ?? []).filter(Boolean).map((line) => ({ file: line.replace(/ \(ignore_errors=(yes|no)\)$/, ''), optional: line.endsWith('(ignore_errors=yes)') }));
+  const ours = paths.secretsFile(receipt.bundle);
+  if ((bundle?.secrets.length ?? receipt.secrets.length) > 0 && !entries.some((e) => e.file === ours)) {
+    findings.push({ check: 'environment file', ok: false, message: `${service} does not read ${ours} (EnvironmentFile= missing from its drop-in)`, fix: reinstall });
+  }
+  for (const entry of entries) {
+    if (entry.file === ours) continue; // checked with the secrets file
+    const state = await inspectPath(entry.file, false);
+    if (!state && !entry.optional) findings.push({ check: 'environment file', ok: false, message: `${service} needs ${entry.file}, which is missing: it fails to start`, fix: `touch ${entry.file} && chmod 0600 ${entry.file}   # then put its KEY=value lines in it` });
+    else if (state && state.kind !== 'file' && state.kind !== 'symlink') findings.push({ check: 'environment file', ok: false, message: `${entry.file} is a ${state.kind}`, fix: `rm -r ${entry.file}` });
+  }
+  if (findings.length === 0 && entries.length > 0) findings.push({ check: 'environment file', ok: true, message: `${service} reads ${entries.map((e) => e.file).join(', ')}` });
+  return findings;
+}
+
+/** A secret in Environment= is readable by every local user through `systemctl show` (seed 000's override.conf). */
+async function environmentSecretFindings(service: string, props: Properties, bundle: string, keys: string[]): Promise<Finding[]> {
+  const environment = (props.Environment ?? []).join(' ');
+  const leaked = keys.filter((key) => new RegExp(`(?:^|\\s)"?${key}=`).test(environment));
+  if (leaked.length === 0) return [];
+  const sources = [one(props, 'FragmentPath'), ...(props.DropInPaths ?? []).join(' ').split(' ')].filter(Boolean);
+  const files: string[] = [];
+  for (const file of sources) {
+    const text = (await readTextIfExists(file).catch(() => undefined)) ?? '';
+    if (leaked.some((key) => new RegExp(`^\\s*Environment\\s*=.*\\b${key}=`, 'm').test(text))) files.push(file);
+  }
+  const where = files.length > 0 ? files.join(' ') : `the unit's drop-ins (systemctl cat ${service} shows them)`;
+  return [
+    {
+      check: 'secrets',
+      ok: false,
+      message: `${leaked.join(', ')} ${leaked.length === 1 ? 'is' : 'are'} set with Environment= for ${service}: every local user can read ${leaked.length === 1 ? 'it' : 'them'} with systemctl show`,
+      fix: `delete the Environment= line${leaked.length === 1 ? '' : 's'} for ${leaked.join(', ')} from ${where}, then: systemctl daemon-reload && svcctl secret set ${bundle} ${leaked[0]}`,
+    },
+  ];
+}
+
+async function userFindings(service: string, props: Properties, receipt: Receipt, passwd: string): Promise<Finding[]> {
+  const user = one(props, 'User');
+  if (!user || /^\d+$/.test(user)) return [];
+  if (passwd.split('\n').some((line) => line.startsWith(`${user}:`))) return [{ check: 'user', ok: true, message: `user ${user} (${service}) exists` }];
+  const viaNss = await exec(['getent', 'passwd', user], { check: false });
+  if (viaNss.exitCode === 0) return [{ check: 'user', ok: true, message: `user ${user} (${service}) exists` }];
+  const sysusers = paths.sysusers(receipt.bundle);
+  const fix = receipt.artifacts.some((a) => a.path === sysusers) ? `systemd-sysusers ${sysusers}` : `useradd --system --no-create-home --shell /usr/sbin/nologin ${user}`;
+  return [{ check: 'user', ok: false, message: `${service} runs as ${user}, which does not exist: it fails to start (status 217/USER)`, fix }];
+}
+
+/** Every ExecStart= program exists and is executable (a missing interpreter or an uninstalled script). */
+async function execStartFindings(service: string, props: Properties, receipt: Receipt, reinstall: string): Promise<Finding[]> {
+  const programs = (props.ExecStart ?? []).map((line) => /path=([^ ;]+)/.exec(line)?.[1]).filter((p): p is string => Boolean(p));
+  const findings: Finding[] = [];
+  for (const program of new Set(programs)) {
+    const payload = receipt.artifacts.some((a) => a.path === program && a.role === 'payload');
+    const exists = await fsp.stat(program).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    const executable = exists && (await fsp.access(program, constants.X_OK).then(() => true, () => false));
+    if (executable) findings.push({ check: 'ExecStart', ok: true, message: `${service} runs ${program} (present, executable)` });
+    else if (exists) findings.push({ check: 'ExecStart', ok: false, message: `${program} (ExecStart of ${service}) is not executable`, fix: payload ? reinstall : `chmod 0755 ${program}` });
+    else findings.push({ check: 'ExecStart', ok: false, message: `${program} (ExecStart of ${service}) does not exist: it fails to start (status 203/EXEC)`, fix: payload ? reinstall : `apt-get install PACKAGE   # the package that provides ${program} (apt-file search ${program}), or fix ExecStart= in the bundle` });
+  }
+  return findings;
+}
+
+/** For a daemon: its health URL's port is free (when stopped) or held by the daemon's own processes. */
+async function portFindings(service: string, props: Properties | undefined, url: string): Promise<Finding[]> {
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+  } catch {
+    return [];
+  }
+  const result = await exec(['ss', '-Htlnp', `sport = :${port}`], { check: false }).catch(() => undefined);
+  if (!result || result.exitCode !== 0) return [{ check: 'port', ok: true, message: `port ${port} not checked (ss is not available)` }];
+  const holders = [...result.stdout.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({ command: m[1]!, pid: Number(m[2]) }));
+  const active = one(props, 'ActiveState') === 'active';
+  const group = one(props, 'ControlGroup');
+  const ours: typeof holders = [];
+  const others: typeof holders = [];
+  for (const holder of holders) ((await inGroup(holder.pid, group)) ? ours : others).push(holder);
+  if (others.length > 0) {
+    const who = others.map((h) => `${h.command} (pid ${h.pid})`).join(', ');
+    return [{ check: 'port', ok: false, message: `port ${port} is held by ${who}, not by ${service}`, fix: `kill ${others.map((h) => h.pid).join(' ')} && systemctl restart ${service}   # after checking what it is: ss -tlnp 'sport = :${port}'` }];
+  }
+  if (active && ours.length === 0 && result.stdout.trim() === '') return [{ check: 'port', ok: false, message: `${service} is active but nothing listens on port ${port}`, fix: `journalctl -u ${service} -n 50 --no-pager   # then fix the listen address or the health URL` }];
+  return [{ check: 'port', ok: true, message: ours.length > 0 ? `port ${port} is held by ${service} (pid ${ours.map((h) => h.pid).join(', ')})` : `port ${port} is free` }];
+}
+
+async function inGroup(pid: number, group: string): Promise<boolean> {
+  if (!group) return false;
+  const text = (await readTextIfExists(`/proc/${pid}/cgroup`).catch(() => undefined)) ?? '';
+  return text.split('\n').some((line) => line.endsWith(`:${group}`) || line.includes(`:${group}/`));
+}
