@@ -12,5 +12,5 @@ export function debug(format: string, ...args: unknown[]): void {
     const value = args[i++];
     return typeof value === 'string' ? value : JSON.stringify(value);
   });
-  process.stderr.write(`svcctl ${text}\n`);
+  process.stderr.write(`svcctl +${Math.round(performance.now())}ms ${text}\n`);
 }

@@ -177,7 +177,8 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
       return async () => undefined;
     }
     case 'enable': {
-      const rootArgs = host.offline ? [`--root=${host.root}`] : [];
+      // --no-reload: the transaction's one daemon-reload already ran; enable would otherwise reload again.
+      const rootArgs = host.offline ? [`--root=${host.root}`] : ['--no-reload'];
       await exec(['systemctl', ...rootArgs, 'enable', ...(action.now ? ['--now'] : []), ...action.units]);
       return async () => {
         await exec(['systemctl', ...rootArgs, 'disable', ...(action.now ? ['--now'] : []), ...action.units]);
@@ -198,7 +199,8 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
         return undefined;
       }
       await tolerateMissingUnits(exec(['systemctl', 'stop', ...action.units], { check: false }));
-      if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', 'disable', ...action.enabled], { check: false }));
+      // The uninstall's own daemon-reload follows once the files are gone.
+      if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', '--no-reload', 'disable', ...action.enabled], { check: false }));
       return undefined;
     }
     case 'reset-failed': {

@@ -219,9 +219,18 @@ class ManifestLocator {
 
 let validatorPromise: Promise<ValidateFunction> | undefined;
 
-/** The compiled schema, built once per process; ajv is imported only here because most commands never need it. */
+/**
+ * The compiled schema, built once per process. The built CLI loads the standalone validator that
+ * `npm run build` generates from the same schema (scripts/compile-schema.js); ajv itself is imported
+ * and compiles the schema only where that file does not exist (the tests, which run the sources).
+ */
 function schemaValidator(): Promise<ValidateFunction> {
   validatorPromise ??= (async () => {
+    const generated = await import(new URL('./manifest-validator.js', import.meta.url).href).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ERR_MODULE_NOT_FOUND') return undefined;
+      throw error;
+    });
+    if (generated) return generated.default as ValidateFunction;
     const [{ default: ajvModule }, schemaText] = await Promise.all([import('ajv'), readFile(bundleSchemaPath, 'utf8')]);
     // ajv is CommonJS: under Node's ESM loader its default export is module.exports, whose .default is the class.
     const Ajv = (ajvModule as unknown as { default?: typeof ajvModule.default }).default ?? (ajvModule as unknown as typeof ajvModule.default);

@@ -1,4 +1,7 @@
 // The one seam through which svcctl starts processes. Tests inject faults with setExecHook().
+// Captured runs (the hot path of every transaction) use node:child_process directly: importing execa
+// costs ~150 ms on these machines, more than most of the commands it would run. execa serves the
+// interactive and detached runs, where its stdio and signal handling earn that cost.
 import type { Options, ResultPromise } from 'execa';
 import { CommandFailedError } from '../errors.js';
 import { debug } from '../debug.js';
@@ -38,20 +41,32 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
   if (!file) throw new Error('exec: empty argv');
   hook?.(argv);
   debug('exec %o', argv);
-  const { execa } = await loadExeca();
-  const result = await execa(file, args, {
-    input: options.input,
-    reject: false,
-    env: options.env,
-    cwd: options.cwd,
-    timeout: options.timeoutMs,
-    stripFinalNewline: false,
+  const { spawn } = await import('node:child_process');
+  const result = await new Promise<ExecResult>((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+      cwd: options.cwd,
+      timeout: options.timeoutMs,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') resolve({ stdout: '', stderr: `${file}: command not found`, exitCode: 127 });
+      else reject(error);
+    });
+    child.on('close', (code, signal) => {
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: code ?? (signal ? 128 : 1) });
+    });
+    if (options.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
   });
-  const exitCode = result.exitCode ?? (result.signal ? 128 : 1);
-  const stdout = String(result.stdout ?? '');
-  const stderr = String(result.stderr ?? (result.failed && !result.exitCode ? result.message : ''));
-  if (options.check !== false && exitCode !== 0) throw new CommandFailedError(argv, exitCode, stderr);
-  return { stdout, stderr, exitCode };
+  if (options.check !== false && result.exitCode !== 0) throw new CommandFailedError(argv, result.exitCode, result.stderr);
+  return result;
 }
 
 /** Runs a process with stdio inherited from svcctl (logs -f, run, sandbox shell); resolves to its exit code. */

@@ -18,7 +18,8 @@ export async function observeInstall(host: Host, bundle: Bundle): Promise<Observ
 
 export async function observeUninstall(host: Host, receipt: Receipt): Promise<Observed> {
   const targets = [...receipt.artifacts.map((a) => a.path), ...receipt.directories.map((d) => d.path)];
-  return observe(host, targets, receipt.units, undefined, receipt);
+  // planUninstall stops and disables whatever the state: unit states are not asked for (one process less).
+  return observe(host, targets, [], undefined, receipt);
 }
 
 async function observe(host: Host, targets: string[], units: string[], secretsOf: string | undefined, receipt: Receipt | undefined): Promise<Observed> {

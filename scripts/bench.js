@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm run bench`: in one sandbox, the median wall time of `svcctl install cleanup-blocking --yes` followed by
+// `svcctl uninstall cleanup-blocking --purge --yes`, against the same steps done by a shell script
+// (scripts/bench-manual-install.sh), in alternating runs, and the ratio. Also svcctl --version start-up.
+// Ratios, not absolute times: these machines are noisy, so both sides are measured in the same run.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { insideArgv, sandboxChanges, startSandbox, stopSandbox } from '../dist/system/sandbox.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runs = Number(process.env.BENCH_RUNS ?? 9);
+const name = `bench-${process.pid}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function timed(pid, argv) {
+  const [file, ...args] = insideArgv(pid, argv);
+  const start = process.hrtime.bigint();
+  const result = spawnSync(file, args, { encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+const record = await startSandbox(name);
+try {
+  const bundleDir = path.join(root, 'units', 'cleanup-blocking');
+  const manual = path.join(root, 'scripts', 'bench-manual-install.sh');
+  const svcctl = [];
+  const shell = [];
+  // One warm-up of each (page cache, first systemd-sysusers run), not counted.
+  for (let i = -1; i < runs; i++) {
+    const a = timed(record.pid, ['svcctl', 'install', 'cleanup-blocking', '--yes']) + timed(record.pid, ['svcctl', 'uninstall', 'cleanup-blocking', '--purge', '--yes']);
+    const b = timed(record.pid, ['sh', manual, 'install', bundleDir]) + timed(record.pid, ['sh', manual, 'uninstall', bundleDir]);
+    if (i >= 0) {
+      svcctl.push(a);
+      shell.push(b);
+    }
+  }
+  const left = await sandboxChanges(name);
+  const version = [];
+  const node = [];
+  for (let i = 0; i < runs; i++) {
+    let start = process.hrtime.bigint();
+    spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), '--version']);
+    version.push(Number(process.hrtime.bigint() - start) / 1e6);
+    start = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    node.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const ratio = median(svcctl) / median(shell);
+  const fmt = (ms) => `${ms.toFixed(0)} ms`;
+  console.log(`install + uninstall --purge, ${runs} alternating runs in one sandbox:`);
+  console.log(`  svcctl        median ${fmt(median(svcctl))}  (runs: ${svcctl.map((x) => x.toFixed(0)).join(' ')})`);
+  console.log(`  shell script  median ${fmt(median(shell))}  (runs: ${shell.map((x) => x.toFixed(0)).join(' ')})`);
+  console.log(`  ratio         ${ratio.toFixed(2)}x  (target <= 1.5x, goal 1.25x)`);
+  console.log(`start-up: svcctl --version median ${fmt(median(version))}; node -e 0 median ${fmt(median(node))} (target < 150 ms)`);
+  console.log(`left behind after all runs: ${left.length === 0 ? 'nothing' : left.map((c) => `${c.change} ${c.path}`).join(', ')}`);
+} finally {
+  await stopSandbox(name);
+}
