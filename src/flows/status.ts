@@ -361,7 +361,8 @@ function lastRunPhrase(run: LastRun | undefined, now: Usec): string {
   if (!run) return '-';
   if (run.state === 'never') return 'never run';
   const started = iso(run.startedAt);
-  if (run.state === 'running') return `running since ${started !== undefined ? formatRelative(started, now).replace(/ ago$/, '') : '?'}`;
+  // Start times come to the second: under a second "running" says enough.
+  if (run.state === 'running') return started !== undefined && now - started >= 1_000_000 ? `running for ${formatSpan(now - started)}` : 'running';
   const ended = iso(run.endedAt) ?? started;
   return `${run.text}, ${ended !== undefined ? formatRelative(ended, now) : 'at an unknown time'}`;
 }
