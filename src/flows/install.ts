@@ -3,7 +3,7 @@ import type { Bundle } from '../bundle/types.js';
 import { UserError } from '../errors.js';
 import { actionAsData, describeAction, mergePlans, planInstall } from '../plan/plan.js';
 import { parseScheduleExpression } from '../plan/render.js';
-import { paths, type Action, type Plan, type Receipt } from '../plan/types.js';
+import { paths, type Action, type Plan, type Receipt, type SecretInput } from '../plan/types.js';
 import { applyTransaction, intentReceipt } from '../apply/apply.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
@@ -15,6 +15,7 @@ import { say, stepDone, stepFailed, style } from '../output.js';
 import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
 import { loadBundles } from './bundles.js';
 import { svcctlVersion } from '../version.js';
+import { formatWhen, nowUsec, usecToIso } from '../plan/time.js';
 
 export interface InstallOptions extends InputFlags {
   dryRun: boolean;
@@ -40,11 +41,13 @@ export async function install(references: string[], options: InstallOptions): Pr
   try {
     const plans: Plan[] = [];
     const before = new Map<string, Receipt | undefined>();
+    const secretSources: string[] = [];
     const stdin = { used: false };
     for (const bundle of bundles) {
       const observed = await observeInstall(host, bundle);
       const settings = await resolveSettings(bundle, observed, options);
       const secrets = await resolveSecrets(bundle, observed, options, stdin);
+      for (const spec of bundle.secrets) secretSources.push(`${spec.key} ${secrets[spec.key] ? `(${sourceWords[secrets[spec.key]!.source]})` : '(not set)'}`);
       const schedule = options.schedule ?? (observed.receipt?.scheduleOverridden ? observed.receipt.schedule : undefined);
       if (schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
       const plan = planInstall(bundle, observed, {
@@ -72,6 +75,7 @@ export async function install(references: string[], options: InstallOptions): Pr
       return result;
     }
     showPlan(plans, actions, host);
+    if (secretSources.length > 0) say(`  secrets: ${secretSources.join(', ')}`);
     if (options.dryRun) {
       say(style.dim('dry run: nothing was changed'));
       return result;
@@ -119,6 +123,15 @@ async function preflight(bundle: Bundle, plan: Plan, schedule: string | undefine
   }
 }
 
+const sourceWords: Record<SecretInput['source'], string> = {
+  file: 'from file',
+  stdin: 'from stdin',
+  environment: 'from the environment',
+  existing: 'kept',
+  generated: 'generated',
+  prompt: 'entered',
+};
+
 function showPlan(plans: Plan[], actions: Action[], host: Host): void {
   const names = plans.map((p) => p.bundle).join(', ');
   say(`${style.bold('Plan')} for ${names}${host.offline ? ` (rendered under ${host.root}, no running systemd)` : ''}:`);
@@ -133,9 +146,8 @@ async function reportNextRuns(plans: Plan[], result: InstallResult): Promise<voi
     const plan = plans.find((p) => p.bundle === entry.name);
     for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {
       const next = listing.get(timer)?.next ?? 0;
-      const when = next > 0 ? new Date(next / 1000) : undefined;
-      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: when?.toISOString() ?? '' };
-      say(`  ${timer}: next run ${when ? `${when.toLocaleString()} (in ${Math.max(0, Math.round((when.getTime() - Date.now()) / 1000))} s)` : 'not scheduled'}`);
+      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: usecToIso(next > 0 ? next : undefined) ?? '' };
+      say(`  ${timer}: next run ${formatWhen(next > 0 ? next : undefined, nowUsec(), undefined, 'not scheduled')}`);
     }
   }
 }

@@ -114,10 +114,10 @@ async function ask(bundle: Bundle, spec: SecretSpec): Promise<SecretInput | unde
   }
   if (!spec.required) {
     const { confirm } = await import('@inquirer/prompts');
-    const wanted = await confirm({ message: `Set optional secret ${spec.key} (${spec.prompt})?`, default: false }, { output: process.stderr });
+    const wanted = await confirm({ message: `Set the optional secret ${spec.key}? ${spec.prompt}`, default: false }, { output: process.stderr });
     if (!wanted) return undefined;
   }
-  return { value: await promptSecret(`${spec.prompt} (${spec.key})`), source: 'prompt' };
+  return { value: await promptSecret(`${spec.key}:`), source: 'prompt' };
 }
 
 export type { Inputs };
