@@ -11,7 +11,7 @@ export default class ListTimers extends SvcctlCommand {
 By default it lists the timers of installed bundles (stopped ones included), which needs root to read the receipts; --all lists every timer systemd knows and needs no root. Two systemd calls however many timers.`;
   static override examples = ['<%= config.bin %> list-timers', '<%= config.bin %> list-timers --all', '<%= config.bin %> list-timers --json | jq -r \'.timers[] | select(.lastRun.state == "failed") | .unit\''];
   static override flags = {
-    all: Flags.boolean({ char: 'a', description: 'every timer on the host, not only those of installed bundles' }),
+    all: Flags.boolean({ char: 'a', description: 'every timer on the host, not only those of installed bundles', default: false }),
   };
 
   async run(): Promise<TimersResult> {

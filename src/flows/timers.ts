@@ -1,9 +1,9 @@
 // The list-timers flow: `systemctl list-timers` for the timers of installed bundles (or all), plus each activated service's last result.
 import { formatTable } from '../output.js';
-import { formatRelative, formatSpan, formatTimestamp, nowUsec, usecOrUndefined, usecToIso, type Usec } from '../plan/time.js';
+import { formatRelative, formatSpan, formatTimestamp, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../plan/time.js';
 import type { Receipt } from '../plan/types.js';
 import { isRoot } from '../system/privileges.js';
-import { listTimers, requireSystemd, showUnits } from '../system/systemd.js';
+import { listTimers, requireSystemd, showUnits, type TimerListing } from '../system/systemd.js';
 import { installedReceipts, lastRunOf, listUnitStates, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';
 
 export interface TimerRow {
@@ -28,14 +28,15 @@ export interface TimersResult {
   /** When the listing was taken (ISO 8601, UTC): leftSeconds/passedSeconds are relative to it. */
   now: string;
   timers: TimerRow[];
-  /** Timers an installed bundle lists that systemd does not know (removed by hand?). */
+  /** Timers an installed bundle lists whose unit file systemd cannot find (removed by hand?). */
   missing: string[];
 }
 
 /**
  * Three systemd calls however many timers: `systemctl list-timers --output=json` (absolute µs for next and
  * last), `systemctl list-units` for the activated services' states, and one `systemctl show` for the
- * Result and exit status of those that are not simply inactive (usually few; skipped when none).
+ * Result and exit status of those that are not simply inactive (usually few; skipped when none). A
+ * fourth, only when a bundle's timer is stopped and unloaded, asks for it by name.
  */
 export async function timers(options: { all: boolean }): Promise<TimersResult> {
   // --all needs no receipts (so no root); the BUNDLE mapping is added when they are readable.
@@ -47,7 +48,18 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
   const now = nowUsec();
   if (!options.all && wanted.length === 0) return { all: false, now: usecToIso(now)!, timers: [], missing: [] };
 
-  const listing = await listTimers(options.all ? [] : wanted);
+  const listing: TimerListing[] = await listTimers(options.all ? [] : wanted);
+  // A stopped timer nothing else references is unloaded by systemd and left out of list-timers: ask for it
+  // by name (which loads it), so a bundle's stopped timer still shows, with no next elapse.
+  const listed = new Set(listing.map((t) => t.unit));
+  const absent = options.all ? [] : wanted.filter((u) => !listed.has(u));
+  const absentProps = (await showUnits(absent, ['LoadState', 'Unit', 'LastTriggerUSec'] as const, { utc: true })) as Record<string, UnitProperties>;
+  const missing: string[] = [];
+  for (const unit of absent) {
+    const props = absentProps[unit] ?? {};
+    if (props.LoadState !== 'loaded') missing.push(unit);
+    else listing.push({ unit, activates: props.Unit ?? '', next: 0, last: parseSystemdTimestamp(props.LastTriggerUSec) ?? 0 });
+  }
   const services = [...new Set(listing.map((t) => t.activates).filter(Boolean))];
   // A service that is inactive/dead ran successfully (or never ran): list-units says so for all of them in one
   // cheap call. Only the others (failed, running, not loaded) need `systemctl show` for their result and exit status.
@@ -70,8 +82,7 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
       result: lastRun.text,
     };
   });
-  const listed = new Set(listing.map((t) => t.unit));
-  return { all: options.all, now: usecToIso(now)!, timers: rows, missing: options.all ? [] : wanted.filter((u) => !listed.has(u)) };
+  return { all: options.all, now: usecToIso(now)!, timers: rows, missing };
 }
 
 /**
