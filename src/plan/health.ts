@@ -401,7 +401,10 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
     if (nextRun !== undefined) {
       perfdata.push({ label: 'next_run_in', value: round(Math.max(0, nextRun - now) / usecPerSecond), uom: 's', min: 0 });
       notes.push(`next run in ${formatSeconds(Math.max(0, nextRun - now) / usecPerSecond)}`);
-    } else if (timerActive) notes.push(isRunning ? 'next run after this one' : 'no next run scheduled');
+    } else if (timerActive) {
+      // Between a run and the timer re-arming (SubState "running") there is briefly no next elapse.
+      notes.push(isRunning || timer.SubState === 'running' ? 'next run after the current one' : timer.SubState === 'elapsed' ? 'no next run (the timer has elapsed)' : 'next run not scheduled yet');
+    }
     metrics.up = timerActive && !failed;
   } else if (subject.service) {
     const active = service.ActiveState ?? '';

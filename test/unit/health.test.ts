@@ -190,6 +190,18 @@ describe('evaluateCheck', () => {
       'OK',
       /next run in 2s/,
     ],
+    [
+      'timer job: the timer re-arming right after a run',
+      job(succeeded(0.2), { ...activeTimer, SubState: 'running', NextElapseUSecRealtime: '', NextElapseUSecMonotonic: 'infinity' }),
+      'OK',
+      /last run succeeded \S+ ago \(max age 10min\), next run after the current one$/,
+    ],
+    [
+      'timer job: a one-time timer that has elapsed',
+      job(succeeded(30), { ...activeTimer, SubState: 'elapsed', NextElapseUSecRealtime: '', NextElapseUSecMonotonic: '0' }),
+      'OK',
+      /no next run \(the timer has elapsed\)$/,
+    ],
     ['systemd did not answer', { subject: timerJob, units: {}, now, monotonicNow: 0 }, 'UNKNOWN', /systemd did not answer/],
     ['not installed', { units: {}, now, monotonicNow: 0 }, 'UNKNOWN', /not installed/],
     ['an invalid --max-age is UNKNOWN', job(succeeded(30), activeTimer, { maxAge: 'forever-ish' }), 'UNKNOWN', /not a time span/],

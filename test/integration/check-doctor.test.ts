@@ -1,0 +1,223 @@
+// svcctl check and doctor against real timers, real failures and a real daemon in the sandbox.
+import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+
+const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
+const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A daemon with a health URL (HTTP on 127.0.0.1:18092), written into the sandbox's private /tmp. */
+const web = {
+  '/tmp/bundles/web/bundle.yaml': `name: web
+description: Test - an HTTP daemon with a health URL.
+units: [web.service]
+enable: [web.service]
+health: { url: "http://127.0.0.1:18092/" }
+`,
+  '/tmp/bundles/web/web.service': `[Service]
+Type=simple
+ExecStart=/usr/bin/python3 -m http.server 18092 --bind 127.0.0.1 --directory /usr/share
+[Install]
+WantedBy=multi-user.target
+`,
+};
+
+async function writeFiles(sandbox: Sandbox, files: Record<string, string>): Promise<void> {
+  for (const [file, content] of Object.entries(files)) {
+    const result = await sandbox.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', file], { input: content });
+    if (result.exitCode !== 0) throw new Error(`writing ${file}: ${result.stderr}`);
+  }
+}
+
+interface Finding {
+  check: string;
+  ok: boolean;
+  message: string;
+  fix?: string;
+}
+
+describeInSandbox('svcctl check and doctor', (sandbox) => {
+  const check = (...args: string[]) => sandbox.svcctl(['check', ...args]);
+
+  test('not installed: UNKNOWN, exit 3', async () => {
+    const result = await check('tick');
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toBe('SVCCTL UNKNOWN - tick: not installed');
+  });
+
+  test('usage errors are UNKNOWN with exit 3 too (a monitoring check always exits 0-3)', async () => {
+    for (const args of [[], ['tick', '--bogus'], ['tick', '--max-age', 'a while'], ['Not A Name']]) {
+      const result = await check(...args);
+      expect(result.exitCode).toBe(3);
+      expect(result.stdout).toMatch(/^SVCCTL UNKNOWN - /);
+    }
+  });
+
+  test('failing: WARNING before its first run, CRITICAL with exit 2 once it has failed', async () => {
+    expect((await sandbox.svcctl(['install', `${lifecycle}/failing`, '--yes'])).exitCode).toBe(0);
+    const before = await check('failing');
+    expect(before.exitCode).toBe(1);
+    expect(before.stdout).toMatch(/^SVCCTL WARNING - failing: never ran yet, next run in 59min \d+s \| next_run_in=\d+s;;;0 max_age=7200s;;;0$/);
+    await sandbox.run(['systemctl', 'start', 'failing.service']);
+    const after = await check('failing');
+    expect(after.exitCode).toBe(2);
+    expect(after.stdout).toMatch(/^SVCCTL CRITICAL - failing: last run failed \(exit status 3, \d+m?s ago\); see journalctl -u failing.service/);
+    expect(after.stdout).toContain('exit_status=3;;;0');
+  });
+
+  test('tick: OK once it has fired, with perfdata; one systemctl show call', async () => {
+    expect((await sandbox.svcctl(['install', `${lifecycle}/tick`, '--yes'])).exitCode).toBe(0);
+    await sleep(2500);
+    const result = await sandbox.svcctl(['check', 'tick'], { env: { DEBUG: 'svcctl' } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^SVCCTL OK - tick: (last run succeeded \S+ ago \(max age 10s\)|running now \(started \S+ ago\)), next run /);
+    expect(result.stdout).toMatch(/\| .*max_age=10s;;;0$/);
+    expect(result.stdout.split('\n')).toHaveLength(1);
+    // DEBUG=svcctl traces every process started through the exec seam: "svcctl [+Nms ]exec [argv]".
+    const calls = result.stderr.split('\n').filter((line) => /^svcctl .*\bexec \[/.test(line) && line.includes('"systemctl"'));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toContain('"show"');
+  });
+
+  test('--json: one document with status, exit code and metrics; the exit code follows the status', async () => {
+    const result = await check('failing', '--json');
+    if (result.exitCode !== 2) console.log(result.stdout, (await sandbox.run(['systemctl', 'show', 'failing.service', '-p', 'ActiveState,Result,ExecMainStartTimestamp,ExecMainStatus'])).stdout, (await sandbox.run(['journalctl', '--no-pager', '-n', '80'])).stdout);
+    expect(result.exitCode).toBe(2);
+    const data = JSON.parse(result.stdout);
+    expect(data).toMatchObject({ bundle: 'failing', status: 'CRITICAL', exitCode: 2, metrics: { up: false, lastExitStatus: 3 } });
+    expect(data.problems[0]).toMatchObject({ status: 'CRITICAL', topic: 'service' });
+  });
+
+  test('--textfile writes node_exporter metrics atomically, mode 0644', async () => {
+    await sandbox.run(['mkdir', '-p', '/tmp/textfiles']);
+    const result = await check('tick', '--textfile', '/tmp/textfiles');
+    expect(result.exitCode).toBe(0);
+    const text = (await sandbox.run(['cat', '/tmp/textfiles/svcctl_tick.prom'])).stdout;
+    expect(text).toContain('# TYPE svcctl_up gauge\nsvcctl_up{bundle="tick"} 1\n');
+    expect(text).toContain('svcctl_check_status{bundle="tick"} 0\n');
+    expect(text).toMatch(/^svcctl_last_run_timestamp_seconds\{bundle="tick"\} \d{10}$/m);
+    expect(text).toMatch(/^svcctl_next_run_timestamp_seconds\{bundle="tick"\} \d{10}$/m);
+    expect((await sandbox.run(['stat', '-c', '%a', '/tmp/textfiles/svcctl_tick.prom'])).stdout.trim()).toBe('644');
+    const failing = await check('failing', '--textfile', '/tmp/textfiles');
+    expect(failing.exitCode).toBe(2);
+    expect((await sandbox.run(['cat', '/tmp/textfiles/svcctl_failing.prom'])).stdout).toContain('svcctl_up{bundle="failing"} 0');
+    expect((await sandbox.run(['ls', '-A', '/tmp/textfiles'])).stdout.trim().split('\n').sort()).toEqual(['svcctl_failing.prom', 'svcctl_tick.prom']);
+  });
+
+  test('without root: the manifest stands in for the unreadable receipt', async () => {
+    const byPath = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/tick`]);
+    expect(byPath.exitCode).toBe(0);
+    expect(byPath.stdout).toMatch(/^SVCCTL OK - tick: .*\[receipt unreadable without root: defaults from the manifest\]/);
+    const failing = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/failing`]);
+    expect(failing.exitCode).toBe(2);
+  });
+
+  test('the max age: late is WARNING, more than twice late is CRITICAL', async () => {
+    // One hour between runs from now on; the last run stays where it was.
+    expect((await sandbox.svcctl(['schedule', 'tick', '1h'])).exitCode).toBe(0);
+    await sleep(6000);
+    expect((await check('tick', '--max-age', '1min')).exitCode).toBe(0);
+    // The last success is 6 s old plus the time the commands take: past 5 s, well within 10 s.
+    const late = await check('tick', '--max-age', '5s');
+    expect(late.exitCode).toBe(1);
+    expect(late.stdout).toMatch(/^SVCCTL WARNING - tick: late: last success \d+s ago \(max age 5s\)/);
+    const stale = await check('tick', '--max-age', '2s');
+    expect(stale.exitCode).toBe(2);
+    expect(stale.stdout).toMatch(/more than twice the max age 2s/);
+    expect((await sandbox.svcctl(['schedule', 'tick', '--reset'])).exitCode).toBe(0);
+  });
+
+  test('a timer stopped by hand is CRITICAL', async () => {
+    await sandbox.run(['systemctl', 'stop', 'tick.timer']);
+    const result = await check('tick');
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toContain('timer tick.timer is inactive');
+    await sandbox.run(['systemctl', 'start', 'tick.timer']);
+  });
+
+  test('a daemon: OK while it answers on its URL, CRITICAL when stopped', async () => {
+    await writeFiles(sandbox, web);
+    expect((await sandbox.svcctl(['install', '/tmp/bundles/web', '--yes'])).exitCode).toBe(0);
+    let ok = await check('web');
+    for (let i = 0; i < 20 && ok.exitCode !== 0; i++) {
+      await sleep(250);
+      ok = await check('web');
+    }
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toMatch(/^SVCCTL OK - web: web.service active for \S+, http:\/\/127.0.0.1:18092\/ answered 200 in \d+ ms \| uptime=\d+s;;;0 restarts=0;;;0 response_time=[\d.]+s;;;0$/);
+    await sandbox.run(['systemctl', 'stop', 'web.service']);
+    const down = await check('web');
+    expect(down.exitCode).toBe(2);
+    expect(down.stdout).toMatch(/^SVCCTL CRITICAL - web: web.service is not running \(inactive\), http:\/\/127.0.0.1:18092\/ is down \(connection refused\)/);
+  });
+
+  test('doctor: a port held by another process is found, with the command that frees it', async () => {
+    await sandbox.run(['systemd-run', '--unit=intruder', '/usr/bin/python3', '-m', 'http.server', '18092', '--bind', '127.0.0.1']);
+    await sleep(1000);
+    const result = await sandbox.svcctl(['doctor', 'web']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/✖ port 18092 is held by python3 \(pid (\d+)\), not by web.service\n\s+fix: kill \1 && systemctl restart web.service/);
+    expect(result.stdout).toContain('✖ web.service is inactive');
+    await sandbox.run(['systemctl', 'stop', 'intruder']);
+    await sandbox.run(['systemctl', 'start', 'web.service']);
+    await sleep(500);
+    const fine = await sandbox.svcctl(['doctor', 'web']);
+    expect(fine.stdout).toMatch(/✔ port 18092 is held by web.service \(pid \d+\)/);
+    expect(fine.exitCode).toBe(0);
+  });
+
+  test('doctor: a failed job is reported with the tail of its journal', async () => {
+    const result = await sandbox.svcctl(['doctor', 'failing']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/✖ the last run of failing.service failed \(exit status 3/);
+    expect(result.stdout).toContain('failing: simulated failure, exiting with status 3');
+    expect(result.stdout).toContain('fix: journalctl -u failing.service -n 50 --no-pager');
+  });
+
+  test('doctor: all is well for tick, exit 0', async () => {
+    const result = await sandbox.svcctl(['doctor', 'tick']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('✔ tick.timer is enabled and active');
+    expect(result.stdout).toContain('✔ /etc/svcctl/tick/secrets.env: 0600 root:root in a 0700 directory');
+    expect(result.stdout).toContain('✔ systemd has read the current unit files');
+    expect(result.stdout).toMatch(/all is well$/);
+  });
+
+  test('doctor: each problem comes with a command, and running those commands fixes them', async () => {
+    await sandbox.sh(
+      [
+        'systemctl disable tick.timer',
+        'chmod 0644 /etc/svcctl/tick/secrets.env',
+        'echo 999999 > /run/svcctl.lock',
+        'touch /etc/svcctl/tick/.secrets.env.svcctl-0123456789ab',
+        "echo '# edited by hand' >> /etc/systemd/system/tick.timer",
+      ].join(' && '),
+    );
+    const broken = await sandbox.svcctl(['doctor', 'tick', '--json']);
+    expect(broken.exitCode).toBe(1);
+    const report = JSON.parse(broken.stdout) as { ok: boolean; host: Finding[]; bundles: { findings: Finding[] }[] };
+    expect(report.ok).toBe(false);
+    const problems = [...report.host, ...report.bundles.flatMap((b) => b.findings)].filter((f) => !f.ok);
+    expect(problems.map((p) => p.check).sort()).toEqual(['daemon-reload', 'enabled', 'files', 'lock', 'secrets file', 'temp files']);
+    expect(problems.every((p) => typeof p.fix === 'string' && p.fix.length > 0)).toBe(true);
+    for (const problem of problems) {
+      const fixed = await sandbox.sh(problem.fix!);
+      expect({ fix: problem.fix, exitCode: fixed.exitCode, stderr: fixed.exitCode === 0 ? '' : fixed.stderr }).toMatchObject({ exitCode: 0 });
+    }
+    const after = await sandbox.svcctl(['doctor', 'tick']);
+    expect(after.stdout).toMatch(/all is well$/);
+    expect(after.exitCode).toBe(0);
+  });
+
+  test('doctor without root: exit 77', async () => {
+    const result = await sandbox.run([...nobody, 'svcctl', 'doctor']);
+    expect(result.exitCode).toBe(77);
+  });
+
+  test('uninstall --purge of everything leaves nothing behind', async () => {
+    const result = await sandbox.svcctl(['uninstall', 'tick', 'failing', 'web', '--purge', '--yes']);
+    expect(result.exitCode).toBe(0);
+    expect(await sandbox.changes()).toEqual([]);
+    const gone = await check('tick');
+    expect(gone.exitCode).toBe(3);
+  });
+});
