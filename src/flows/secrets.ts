@@ -8,7 +8,7 @@ import { parseEnvFile, renderEnvFile } from '../plan/render.js';
 import { nowUsec } from '../plan/time.js';
 import { paths, type Receipt, type ReceiptArtifact } from '../plan/types.js';
 import { intentReceipt } from '../apply/apply.js';
-import { atomicWrite, inspectPath, makeDirectory, readFileIfExists, removeFile, sha256 } from '../system/fs.js';
+import { atomicWrite, inspectPath, makeDirectory, readFileIfExists, removeEmptyDirectory, removeFile, sha256 } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
 import { generate, readSecretSource } from '../system/inputs.js';
 import { acquireLock } from '../system/lock.js';
@@ -186,11 +186,15 @@ async function writeSecrets(state: SecretsState, changes: Map<string, string>): 
       a.path.localeCompare(b.path),
     ),
   };
+  const removeCreatedDirectories = async () => {
+    for (const dir of [...missing].reverse()) await removeEmptyDirectory(dir);
+  };
   await writeReceipt(liveHost, intentReceipt(before, after, 'installing'));
   try {
     for (const dir of missing) await makeDirectory(dir, { mode: dir === paths.configDir ? 0o755 : 0o700, uid: 0, gid: 0 });
     await atomicWrite(file, content, { mode: 0o600, uid: 0, gid: 0 });
   } catch (error) {
+    await removeCreatedDirectories().catch(() => undefined);
     await writeReceipt(liveHost, before);
     throw error;
   }
@@ -201,7 +205,10 @@ async function writeSecrets(state: SecretsState, changes: Map<string, string>): 
       const failed: string[] = [];
       try {
         if (state.content) await atomicWrite(file, state.content, { mode: 0o600, uid: 0, gid: 0 });
-        else await removeFile(file);
+        else {
+          await removeFile(file);
+          await removeCreatedDirectories();
+        }
       } catch (error) {
         failed.push(`restore ${file} (${(error as Error).message})`);
       }

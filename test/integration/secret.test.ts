@@ -145,6 +145,28 @@ describeInSandbox('svcctl secret', (sandbox) => {
     expect(await sha(tokenFile)).toBe(before);
   });
 
+  test('a symlink at the secrets file is never written through: exit 1, nothing changes', async () => {
+    await sandbox.sh(`mv ${tokenFile} /tmp/secrets.saved && ln -s /tmp/planted ${tokenFile}`);
+    const result = await sandbox.svcctl(['secret', 'set', 'tick', 'TICK_TOKEN', '--generate']);
+    const planted = await sandbox.run(['test', '-e', '/tmp/planted']);
+    await sandbox.sh(`rm ${tokenFile} && mv /tmp/secrets.saved ${tokenFile}`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`${tokenFile} is a symlink, not a regular file`);
+    expect(planted.exitCode).not.toBe(0);
+    expect((await receipt('tick')).state).toBe('installed');
+  });
+
+  test('a secrets file removed by hand is created again, 0600 in a 0700 directory, and recorded', async () => {
+    await sandbox.run(['rm', '-r', '/etc/svcctl/tick']);
+    const result = await sandbox.svcctl(['secret', 'set', 'tick', 'TICK_TOKEN', '--generate']);
+    expect(result.exitCode).toBe(0);
+    expect((await sandbox.run(['stat', '-c', '%a %U:%G', tokenFile, '/etc/svcctl/tick'])).stdout.trim().split('\n')).toEqual(['600 root:root', '700 root:root']);
+    const data = await receipt('tick');
+    expect(data.state).toBe('installed');
+    expect(data.artifacts.find((a: { role: string }) => a.role === 'secrets').sha256).toBe(await sha(tokenFile));
+    expect(data.directories.map((d: { path: string }) => d.path)).toContain('/etc/svcctl/tick');
+  });
+
   test('without root: exit 77 before anything is read or changed', async () => {
     const before = await sha(tokenFile);
     for (const args of [['secret', 'list', 'tick'], ['secret', 'set', 'tick', 'TICK_TOKEN', '--generate'], ['secret', 'rotate', 'tick']]) {
