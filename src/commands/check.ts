@@ -44,10 +44,21 @@ Without root the receipt (mode 0600) cannot be read: the check then takes the un
 
   /** Whatever goes wrong (a usage error included), a monitoring check answers UNKNOWN and exits 3. */
   protected override async catch(error: Error): Promise<unknown> {
-    const result = notInstalled(this.argv.find((a) => !a.startsWith('-')) ?? '?', `check failed: ${error.message.split('\n')[0]}`);
+    const result = notInstalled(bundleArgument(this.argv) ?? '?', `check failed: ${error.message.split('\n')[0]}`);
     if (this.jsonEnabled()) this.logJson(result);
     else process.stdout.write(`${formatCheckLine(result)}\n`);
     process.exitCode = result.exitCode;
     return undefined;
   }
+}
+
+/** The BUNDLE argument when parsing failed: the first word that is neither a flag nor a flag's value. */
+function bundleArgument(argv: string[]): string | undefined {
+  const takesValue = new Set(['--max-age', '--textfile']);
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (takesValue.has(word)) i++;
+    else if (!word.startsWith('-')) return word;
+  }
+  return undefined;
 }
