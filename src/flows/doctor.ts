@@ -241,22 +241,24 @@ async function lastRunFinding(service: string, props: Properties, timerJob: bool
 
 /** Files of the receipt still there, unchanged, with their mode (payload scripts executable). */
 async function artifactFindings(receipt: Receipt, reinstall: string): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const problems: string[] = [];
+  const changed: string[] = [];
+  const modes: Finding[] = [];
   let checked = 0;
   for (const artifact of receipt.artifacts) {
     if (artifact.role === 'secrets') continue; // its content changes with `secret set`; checked on its own
     checked++;
     const state = await inspectPath(artifact.path);
-    if (!state) problems.push(`${artifact.path} is missing`);
-    else if (state.kind !== 'file') problems.push(`${artifact.path} is a ${state.kind}, not a file`);
-    else if (state.sha256 !== artifact.sha256) problems.push(`${artifact.path} changed since install`);
+    if (!state) changed.push(`${artifact.path} is missing`);
+    else if (state.kind !== 'file') changed.push(`${artifact.path} is a ${state.kind}, not a file`);
+    else if (state.sha256 !== artifact.sha256) changed.push(`${artifact.path} changed since install`);
     else if (state.mode !== artifact.mode) {
-      findings.push({ check: artifact.role, ok: false, message: `${artifact.path} has mode ${octal(state.mode)}, installed as ${octal(artifact.mode)}${artifact.mode & 0o111 && !(state.mode & 0o111) ? ' (not executable)' : ''}`, fix: `chmod ${octal(artifact.mode)} ${artifact.path}` });
+      const lostExec = (artifact.mode & 0o111) !== 0 && (state.mode & 0o111) === 0;
+      modes.push({ check: artifact.role, ok: false, message: `${artifact.path} has mode ${octal(state.mode)}, installed as ${octal(artifact.mode)}${lostExec ? ' (not executable)' : ''}`, fix: `chmod ${octal(artifact.mode)} ${artifact.path}` });
     }
   }
-  if (problems.length > 0) findings.push({ check: 'files', ok: false, message: problems.join('; '), fix: `${reinstall}   # puts back the installed files` });
-  else if (checked > 0) findings.push({ check: 'files', ok: true, message: `${checked} installed file${checked === 1 ? '' : 's'} present and unchanged (payload, units, drop-ins)` });
+  const findings: Finding[] = [...modes];
+  if (changed.length > 0) findings.push({ check: 'files', ok: false, message: changed.join('; '), fix: `${reinstall}   # puts back the installed files` });
+  else if (modes.length === 0 && checked > 0) findings.push({ check: 'files', ok: true, message: `${checked} installed file${checked === 1 ? '' : 's'} present and unchanged (payload, units, drop-ins)` });
   return findings;
 }
 
@@ -377,6 +379,7 @@ async function execStartFindings(service: string, props: Properties, receipt: Re
     );
     const executable = exists && (await fsp.access(program, constants.X_OK).then(() => true, () => false));
     if (executable) findings.push({ check: 'ExecStart', ok: true, message: `${service} runs ${program} (present, executable)` });
+    else if (payload) continue; // an installed file: the file findings above say what is wrong with it
     else if (exists) findings.push({ check: 'ExecStart', ok: false, message: `${program} (ExecStart of ${service}) is not executable`, fix: payload ? reinstall : `chmod 0755 ${program}` });
     else findings.push({ check: 'ExecStart', ok: false, message: `${program} (ExecStart of ${service}) does not exist: it fails to start (status 203/EXEC)`, fix: payload ? reinstall : `apt-get install PACKAGE   # the package that provides ${program} (apt-file search ${program}), or fix ExecStart= in the bundle` });
   }

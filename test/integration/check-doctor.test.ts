@@ -207,13 +207,42 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
     expect(after.exitCode).toBe(0);
   });
 
+  test('doctor: a payload that lost its execute bit and a deleted service user, each with its fix', async () => {
+    await sandbox.sh('printf pw > /tmp/redis.pass');
+    expect((await sandbox.svcctl(['install', 'cleanup-blocking', '--yes', '--secret', 'REDIS_PASSWORD=@/tmp/redis.pass'])).exitCode).toBe(0);
+    expect((await sandbox.svcctl(['doctor', 'cleanup-blocking'])).exitCode).toBe(0);
+    await sandbox.sh('chmod 0644 /usr/local/bin/cleanup-blocking-coordination.sh && userdel claude-flow');
+    const broken = await sandbox.svcctl(['doctor', 'cleanup-blocking', '--json']);
+    expect(broken.exitCode).toBe(1);
+    const problems = (JSON.parse(broken.stdout) as { bundles: { findings: Finding[] }[] }).bundles[0]!.findings.filter((f) => !f.ok);
+    expect(problems).toEqual([
+      {
+        check: 'payload',
+        ok: false,
+        message: '/usr/local/bin/cleanup-blocking-coordination.sh has mode 0644, installed as 0755 (not executable)',
+        fix: 'chmod 0755 /usr/local/bin/cleanup-blocking-coordination.sh',
+      },
+      {
+        check: 'user',
+        ok: false,
+        message: 'cleanup-blocking-coordination.service runs as claude-flow, which does not exist: it fails to start (status 217/USER)',
+        fix: 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf',
+      },
+    ]);
+    for (const problem of problems) expect((await sandbox.sh(problem.fix!)).exitCode).toBe(0);
+    const fixed = await sandbox.svcctl(['doctor', 'cleanup-blocking']);
+    expect(fixed.stdout).toContain('✔ user claude-flow (cleanup-blocking-coordination.service) exists');
+    expect(fixed.stdout).toContain('✔ cleanup-blocking-coordination.service runs /usr/local/bin/cleanup-blocking-coordination.sh (present, executable)');
+    expect(fixed.exitCode).toBe(0);
+  });
+
   test('doctor without root: exit 77', async () => {
     const result = await sandbox.run([...nobody, 'svcctl', 'doctor']);
     expect(result.exitCode).toBe(77);
   });
 
   test('uninstall --purge of everything leaves nothing behind', async () => {
-    const result = await sandbox.svcctl(['uninstall', 'tick', 'failing', 'web', '--purge', '--yes']);
+    const result = await sandbox.svcctl(['uninstall', 'tick', 'failing', 'web', 'cleanup-blocking', '--purge', '--yes']);
     expect(result.exitCode).toBe(0);
     expect(await sandbox.changes()).toEqual([]);
     const gone = await check('tick');
