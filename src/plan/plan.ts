@@ -113,7 +113,7 @@ function overrideFor(bundle: Bundle, unit: string, settings: Record<string, stri
     const value = settings[setting.key];
     if (value === undefined) continue;
     if (setting.target.kind === 'environment') spec.environment.push({ name: setting.target.name, value });
-    else spec.directives.push({ section: setting.target.section, directive: setting.target.directive, value: unitDirectiveValue(setting.key, value) });
+    else spec.directives.push({ section: setting.target.section, directive: setting.target.directive, value: unitDirectiveValue(setting.target.directive, value) });
   }
   const empty = spec.environmentFiles.length + spec.environment.length + spec.directives.length === 0;
   return empty ? undefined : spec;

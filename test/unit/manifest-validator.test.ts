@@ -17,7 +17,8 @@ function manifests(dir: string): string[] {
 test('the generated validator agrees with a run-time ajv compile on every manifest we have, valid or not', async () => {
   expect(existsSync(generatedPath)).toBe(true);
   const generated = (await import(generatedPath)).default as ((data: unknown) => boolean) & { errors?: { instancePath: string; keyword: string }[] };
-  const AjvClass = (Ajv as unknown as { default?: typeof Ajv }).default ?? Ajv;
+  // ajv is CommonJS: under Node's ESM loader its default export is module.exports, whose .default is the class.
+  const AjvClass = (Ajv as unknown as { default?: typeof Ajv.default }).default ?? (Ajv as unknown as typeof Ajv.default);
   const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
   ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
   const runtime = ajv.compile(JSON.parse(readFileSync('schema/bundle.schema.json', 'utf8')));
