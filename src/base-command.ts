@@ -1,5 +1,5 @@
 // The base of every svcctl command: --json support and errors reported the same way in JSON mode.
-import { Command } from '@oclif/core';
+import { Command } from './oclif.js';
 import { reportError } from './cli.js';
 
 export abstract class SvcctlCommand extends Command {

@@ -4,7 +4,7 @@ import { debugEnabled } from './debug.js';
 import { style } from './output.js';
 
 export async function run(argv: string[], binUrl: string): Promise<void> {
-  const { run: runOclif, flush } = await import('@oclif/core');
+  const [{ run: runOclif }, { flush }] = await Promise.all([import('@oclif/core/run'), import('@oclif/core/flush')]);
   try {
     await runOclif(argv, binUrl);
     await flush();

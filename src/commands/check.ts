@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { check, type CheckOutput } from '../flows/check.js';
 import { formatCheckLine, notInstalled } from '../plan/health.js';

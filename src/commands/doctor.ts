@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { doctor, type DoctorReport, type Finding } from '../flows/doctor.js';
 import { style } from '../output.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { execInSandbox } from '../../system/sandbox.js';
 import { UserError } from '../../errors.js';

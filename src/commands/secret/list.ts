@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { listSecrets, type SecretListResult } from '../../flows/secrets.js';
 import { formatTable } from '../../output.js';

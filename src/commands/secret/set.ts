@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { refuseValueOnArgv, setSecret, type SecretChangeResult } from '../../flows/secrets.js';
 
