@@ -25,6 +25,12 @@ export function stepFailed(description: string): void {
   say(`${style.red('✖')} ${description}`);
 }
 
+/** The progress line of a transaction step (the StepReporter every flow hands to applyTransaction). */
+export function reportStep(description: string, status: 'done' | 'failed' | 'undone' | 'undo-failed'): void {
+  if (status === 'done' || status === 'undone') stepDone(description);
+  else stepFailed(description);
+}
+
 /** Prints a table (for stdout): columns padded to the widest cell. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

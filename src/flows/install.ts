@@ -11,7 +11,7 @@ import { observeInstall } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
 import { checkSchedule, listTimers, requireSystemd, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
-import { say, stepDone, stepFailed, style } from '../output.js';
+import { reportStep, say, style } from '../output.js';
 import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
 import { loadBundles } from './bundles.js';
 import { svcctlVersion } from '../version.js';
@@ -90,7 +90,7 @@ export async function install(references: string[], options: InstallOptions): Pr
           return { bundle: p.bundle, ...(previous ? { before: previous } : {}), intent: intentReceipt(previous, p.receipt, 'installing'), ...(p.receipt ? { after: p.receipt } : {}) };
         }),
       },
-      (description, status) => (status === 'done' || status === 'undone' ? stepDone(description) : stepFailed(description)),
+      reportStep,
     );
     result.applied = true;
     if (!host.offline) await reportNextRuns(plans, result);

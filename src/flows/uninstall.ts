@@ -9,7 +9,7 @@ import { readReceipt } from '../system/receipts.js';
 import { requireRoot } from '../system/privileges.js';
 import { requireSystemd } from '../system/systemd.js';
 import { findBundle } from '../bundle/lookup.js';
-import { say, stepDone, stepFailed, style } from '../output.js';
+import { reportStep, say, style } from '../output.js';
 import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
 import type { Receipt } from '../plan/types.js';
 
@@ -77,7 +77,7 @@ export async function uninstall(references: string[], options: UninstallOptions)
         actions,
         receipts: plans.map(({ plan, receipt }) => ({ bundle: plan.bundle, before: receipt, intent: intentReceipt(receipt, undefined, 'uninstalling'), ...(plan.receipt ? { after: plan.receipt } : {}) })),
       },
-      (description, status) => (status === 'done' || status === 'undone' ? stepDone(description) : stepFailed(description)),
+      reportStep,
     );
     result.applied = true;
     for (const { plan } of plans) {
