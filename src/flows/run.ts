@@ -75,9 +75,17 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   let props: UnitProperties = before;
   // The last state seen of our own invocation: with a fast timer, a later run may begin before we look again.
   let ours: UnitProperties | undefined;
+  // ExecMainPID is the previous run's until this one forks its main process: trust it once the main
+  // process's start time has changed (or, for a joined run, once it was already running).
+  const mainPidOfThisRun = (): number | undefined => {
+    const pid = Number(ours?.ExecMainPID ?? '0');
+    const forked = ours?.ExecMainStartTimestampMonotonic !== before.ExecMainStartTimestampMonotonic || (action === 'joined' && Number(before.MainPID ?? '0') > 0);
+    return ours && forked && pid > 0 ? pid : undefined;
+  };
   const drain = async () => {
     if (!options.follow || !invocationId) return;
-    const read = await readJournal(invocationId, cursor);
+    const mainPid = mainPidOfThisRun();
+    const read = await readJournal({ invocationId, unit: service, ...(mainPid ? { mainPid } : {}) }, cursor);
     cursor = read.cursor ?? cursor;
     for (const line of read.lines) options.emit(line);
     lines += read.lines.length;
@@ -109,8 +117,13 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   }
 
   if (!invocationId) {
-    const why = startResult?.stderr.trim() || `${service} did not start (${props.ActiveState}/${props.SubState}, result ${props.Result})`;
-    throw new OperationError(`could not start ${service}: ${why.split('\n')[0]}`, `see \`svcctl status ${receipt.bundle}\` and \`svcctl logs ${receipt.bundle}\``);
+    // No new run began. The usual cause is systemd's start rate limit (StartLimitBurst=, 5 starts in 10 s by
+    // default), which systemctl reports with the previous failure's words.
+    const said = (startResult?.stderr.trim() || `${service} did not start`).split('\n')[0];
+    throw new OperationError(
+      `could not start ${service}: systemd began no new run (${props.ActiveState}/${props.SubState}); systemctl said: ${said}`,
+      `if it was started many times in a row, its start rate limit refused it: wait a few seconds or run \`systemctl reset-failed ${service}\`; see \`svcctl status ${receipt.bundle}\` and \`svcctl logs ${receipt.bundle}\``,
+    );
   }
   // journald may still hold the last lines the process wrote just before it exited: flush, then read once more.
   if (options.follow) {
@@ -118,7 +131,14 @@ export async function runBundle(reference: string, options: RunOptions): Promise
     await drain();
   }
   props = ours ?? props;
-  const run = lastRunOf(props);
+  let run = lastRunOf(props);
+  if (oneshot && run.state === 'running' && startResult) {
+    // A fast timer started the next run before we could read how ours ended: `systemctl start` still says
+    // whether it succeeded, though not with which status.
+    run = startResult.exitCode === 0
+      ? { ...run, state: 'success', result: 'success', exitStatus: 0, text: 'success' }
+      : { ...run, state: 'failed', result: 'unknown', exitStatus: null, signal: null, text: 'failed (exit status not known: the next run had begun)' };
+  }
   const up = !oneshot && (props.ActiveState === 'active' || props.ActiveState === 'reloading') && props.SubState !== 'auto-restart';
   const exitCode = oneshot ? exitCodeOf(run) : up ? 0 : exitCodeOf(run.state === 'success' || run.state === 'running' ? { ...run, state: 'failed' } : run);
   return {
@@ -136,9 +156,15 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   };
 }
 
-/** The entries of one invocation after `cursor`, as `journalctl -o cat` prints them, and the new cursor. */
-async function readJournal(invocationId: string, cursor: string | undefined): Promise<{ lines: string[]; cursor?: string }> {
-  const argv = ['journalctl', `_SYSTEMD_INVOCATION_ID=${invocationId}`, '--output', 'cat', '--no-pager', '--quiet', '--show-cursor'];
+/**
+ * The entries of one run after `cursor`, as `journalctl -o cat` prints them, and the new cursor. A run is
+ * its invocation id; but journald leaves _SYSTEMD_INVOCATION_ID out when the process has exited before it
+ * reads the line (about one line in ten for a 20 ms oneshot here), so lines of the unit from the run's main
+ * PID count too: stdout and stderr reach journald through a stream the main process opened.
+ */
+async function readJournal(run: { invocationId: string; unit: string; mainPid?: number }, cursor: string | undefined): Promise<{ lines: string[]; cursor?: string }> {
+  const match = [`_SYSTEMD_INVOCATION_ID=${run.invocationId}`, ...(run.mainPid ? ['+', `_SYSTEMD_UNIT=${run.unit}`, `_PID=${run.mainPid}`] : [])];
+  const argv = ['journalctl', ...match, '--output', 'cat', '--no-pager', '--quiet', '--show-cursor'];
   if (cursor) argv.push(`--after-cursor=${cursor}`);
   // journalctl exits 1 when nothing matched yet: not an error here.
   const result = await exec(argv, { check: false });

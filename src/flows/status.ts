@@ -1,4 +1,4 @@
-// The status flow: what each installed bundle looks like now, from its receipt, two systemd calls and the files on disk.
+// The status flow: how each installed bundle is doing, from its receipt, a few systemd calls (however many units) and the files on disk.
 import { NeedsRootError, UserError } from '../errors.js';
 import { formatTable, style } from '../output.js';
 import { formatRelative, formatSpan, formatWhen, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../plan/time.js';
@@ -68,6 +68,7 @@ export const unitProperties = [
   'ActiveEnterTimestamp',
   'InvocationID',
   'MainPID',
+  'ExecMainPID',
   'Unit',
   'LastTriggerUSec',
 ] as const;
@@ -277,7 +278,7 @@ interface UnitListing {
   sub: string;
 }
 
-/** `systemctl list-units --all --output=json UNIT...`: units systemd has not loaded are absent. */
+/** `systemctl list-units --all --output=json PATTERN...` (unit names or globs): units systemd has not loaded are absent. */
 export async function listUnitStates(units: string[]): Promise<Map<string, UnitListing>> {
   if (units.length === 0) return new Map();
   const result = await exec(['systemctl', 'list-units', '--all', '--output=json', '--no-pager', '--', ...units]);

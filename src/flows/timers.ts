@@ -33,10 +33,11 @@ export interface TimersResult {
 }
 
 /**
- * Three systemd calls however many timers: `systemctl list-timers --output=json` (absolute µs for next and
- * last), `systemctl list-units` for the activated services' states, and one `systemctl show` for the
- * Result and exit status of those that are not simply inactive (usually few; skipped when none). A
- * fourth, only when a bundle's timer is stopped and unloaded, asks for it by name.
+ * Three systemd calls however many timers, in two rounds: `systemctl list-timers --output=json` (absolute
+ * µs for next and last) beside `systemctl list-units '*.service'` (every loaded service's state), then one
+ * `systemctl show` for the Result and exit status of the activated services that are not simply inactive
+ * (usually few; skipped when none). One more, only when a bundle's timer is stopped and unloaded, asks
+ * for it by name. (`show` costs a D-Bus round trip and a property dump per unit: 0.4 s for 200.)
  */
 export async function timers(options: { all: boolean }): Promise<TimersResult> {
   // --all needs no receipts (so no root); the BUNDLE mapping is added when they are readable.
@@ -45,10 +46,11 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
   const owner = new Map<string, string>();
   for (const receipt of receipts) for (const unit of receipt.units) if (unit.endsWith('.timer')) owner.set(unit, receipt.bundle);
   const wanted = [...owner.keys()];
-  const now = nowUsec();
-  if (!options.all && wanted.length === 0) return { all: false, now: usecToIso(now)!, timers: [], missing: [] };
+  if (!options.all && wanted.length === 0) return { all: false, now: usecToIso(nowUsec())!, timers: [], missing: [] };
 
-  const listing: TimerListing[] = await listTimers(options.all ? [] : wanted);
+  // The timers, and the state of every loaded service side by side: two listings, one D-Bus call each.
+  const [listing, states]: [TimerListing[], Awaited<ReturnType<typeof listUnitStates>>] = await Promise.all([listTimers(options.all ? [] : wanted), listUnitStates(['*.service'])]);
+  const now = nowUsec(); // when systemd answered: LEFT and PASSED are relative to it
   // A stopped timer nothing else references is unloaded by systemd and left out of list-timers: ask for it
   // by name (which loads it), so a bundle's stopped timer still shows, with no next elapse.
   const listed = new Set(listing.map((t) => t.unit));
@@ -61,9 +63,8 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
     else listing.push({ unit, activates: props.Unit ?? '', next: 0, last: parseSystemdTimestamp(props.LastTriggerUSec) ?? 0 });
   }
   const services = [...new Set(listing.map((t) => t.activates).filter(Boolean))];
-  // A service that is inactive/dead ran successfully (or never ran): list-units says so for all of them in one
-  // cheap call. Only the others (failed, running, not loaded) need `systemctl show` for their result and exit status.
-  const states = await listUnitStates(services);
+  // A service that is inactive/dead ran successfully (or never ran): the listing says so for all of them.
+  // Only the others (failed, running, not loaded) need `systemctl show` for their result and exit status.
   const toShow = services.filter((s) => states.get(s)?.active !== 'inactive');
   const props = (await showUnits(toShow, unitProperties, { utc: true })) as Record<string, UnitProperties>;
   const rows = listing.map((t): TimerRow => {
