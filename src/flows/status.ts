@@ -140,8 +140,9 @@ export interface UnitStatus {
   sub: string;
   /** UnitFileState: enabled, disabled, static, ... (asked in the one-bundle view only: it costs systemd a lookup per unit). */
   enabled?: string;
-  /** Services: their last (or current) run. */
+  /** Services: their last (or current) run, and the main PID while one runs. */
   lastRun?: LastRun;
+  mainPid?: number;
   /** Timers: the unit they activate, last trigger and next elapse (ISO 8601, UTC). */
   activates?: string;
   lastTrigger?: string | null;
@@ -298,7 +299,10 @@ function unitStatusOf(unit: string, props: UnitSnapshot, withRun: boolean): Unit
     const last = props.last ?? parseSystemdTimestamp(props.LastTriggerUSec);
     return { ...base, activates: props.activates ?? props.Unit ?? '', lastTrigger: usecToIso(last), nextElapse: usecToIso(props.next) };
   }
-  if (unit.endsWith('.service') && withRun) return { ...base, lastRun: lastRunOf(props) };
+  if (unit.endsWith('.service') && withRun) {
+    const pid = Number(props.MainPID ?? '0');
+    return { ...base, lastRun: lastRunOf(props), ...(pid > 0 ? { mainPid: pid } : {}) };
+  }
   return base;
 }
 
@@ -410,7 +414,7 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = nowUsec(), timeZ
         continue;
       }
       field('  started', when(run.startedAt, '-'));
-      if (run.state === 'running') field('  state', `running (${unit.active}/${unit.sub})`);
+      if (run.state === 'running') field('  state', `running (${unit.active}/${unit.sub})${unit.mainPid ? `, main PID ${unit.mainPid}` : ''}`);
       else {
         field('  ended', `${when(run.endedAt, '-')}${run.durationMs !== null ? `, took ${formatSpan(run.durationMs * 1000)}` : ''}`);
         const detail = run.exitStatus !== null ? `exit status ${run.exitStatus}` : run.signal ? `killed by ${run.signal}` : '';

@@ -32,7 +32,7 @@ describeInSandbox('svcctl logs and run', (sandbox) => {
   beforeAll(async () => {
     const made = await sandbox.sh(daemonBundle);
     expect(made.stderr).toBe('');
-    const install = await sandbox.svcctl(['install', `${lifecycle}/tick`, `${lifecycle}/failing`, '/root/echod', '--yes']);
+    const install = await sandbox.svcctl(['install', `${lifecycle}/tick`, `${lifecycle}/failing`, `${lifecycle}/daemon`, '/root/echod', '--yes']);
     expect(install.exitCode).toBe(0);
     await sleep(3000);
   }, 90_000);
@@ -158,6 +158,18 @@ describeInSandbox('svcctl logs and run', (sandbox) => {
       expect(data).toMatchObject({ type: 'exec', action: 'restarted', activeState: 'active', subState: 'running', exitCode: 0 });
       expect(data.output).toEqual([expect.stringMatching(/^echod starting as \d+$/), 'echod ready']);
       expect(data.output[0]).not.toContain(`as ${pid}`);
+    });
+
+    test('the daemon fixture (python http.server): restarted, "Serving HTTP" shown, status says running with its PID', async () => {
+      const result = await sandbox.svcctl(['run', 'daemon']);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe('Serving HTTP on 127.0.0.1 port 18080 (http://127.0.0.1:18080/) ...');
+      const pid = result.stderr.match(/daemon\.service restarted: active \(running\), main PID (\d+)/)?.[1];
+      expect(pid).toBeDefined();
+      const status = await sandbox.svcctl(['status', 'daemon']);
+      expect(status.stdout).toContain(`state:      running (active/running), main PID ${pid}`);
+      const logs = await sandbox.svcctl(['logs', 'daemon', '-n', '1']);
+      expect(logs.stdout).toMatch(new RegExp(`python3\\[${pid}\\]: Serving HTTP on 127\\.0\\.0\\.1 port 18080`));
     });
 
     test('a daemon that dies at start: exit with its status', async () => {
