@@ -239,10 +239,11 @@ export async function statusOf(receipts: Receipt[], detailed: boolean): Promise<
 export type UnitSnapshot = UnitProperties & { next?: Usec; last?: Usec; activates?: string };
 
 /**
- * What systemd says about many units in at most three calls, whatever their number: `list-timers
+ * What systemd says about many units in three calls side by side, whatever their number: `list-timers
  * --output=json` (next/last elapse in µs, the activated unit), `list-units` (load/active/sub of the units
- * not `detailed`) — one D-Bus call each — and one `systemctl show` for the `detailed` units (enabled state,
- * Result, exit status, run times) and for units systemd has not loaded (list-units leaves those out).
+ * not `detailed`) — one D-Bus call each — and `systemctl show` for the `detailed` units (enabled state,
+ * Result, exit status, run times). A fourth, only when some unit is not loaded (list-units leaves those
+ * out), asks `show` for it.
  * `show` costs a D-Bus round trip, a full property dump and an enablement lookup per unit (2-4 ms each:
  * 0.5-1 s for 400 units), so the overview asks it only for each bundle's main service.
  */
@@ -251,9 +252,9 @@ export async function snapshotUnits(units: string[], detailed: string[]): Promis
   const wanted = new Set(detailed);
   const rest = units.filter((u) => !wanted.has(u));
   const timers = units.filter((u) => u.endsWith('.timer'));
-  const [states, listing] = await Promise.all([listUnitStates(rest), timers.length > 0 ? listTimers(timers) : Promise.resolve([])]);
-  const toShow = [...wanted, ...rest.filter((u) => !states.has(u))];
-  const shown = (await showUnits(toShow, unitProperties, { utc: true })) as Record<string, UnitProperties>;
+  const show = (list: string[]) => showUnits(list, unitProperties, { utc: true }) as Promise<Record<string, UnitProperties>>;
+  const [states, listing, detail] = await Promise.all([listUnitStates(rest), timers.length > 0 ? listTimers(timers) : Promise.resolve([]), show([...wanted])]);
+  const shown = { ...detail, ...(await show(rest.filter((u) => !states.has(u)))) };
   const timerOf = new Map(listing.map((t) => [t.unit, t]));
   const out: Record<string, UnitSnapshot> = {};
   for (const unit of units) {
