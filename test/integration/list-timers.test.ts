@@ -101,16 +101,20 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
     const systemctlCalls = traced.stderr.split('\n').filter((line) => /^svcctl exec \["systemctl"/.test(line));
     expect(systemctlCalls.length).toBeLessThanOrEqual(3);
 
-    // Wall time of the whole CLI (node start-up included), best of three on a machine other tests share.
-    const times: Record<string, number[]> = { 'list-timers': [], status: [] };
-    for (let i = 0; i < 3; i++) {
+    // Wall time of the whole CLI (node start-up included), best of five, beside `--help` (start-up alone):
+    // this machine is shared with other suites, so what 200 timers cost is the difference.
+    const times: Record<string, number[]> = { 'list-timers': [], status: [], 'list-timers --help': [] };
+    for (let i = 0; i < 5; i++) {
       for (const command of Object.keys(times)) {
         const timed = await sandbox.sh(`s=$(date +%s%N); svcctl ${command} >/dev/null 2>&1; echo $(( ($(date +%s%N) - s) / 1000000 ))`);
         times[command]!.push(Number(timed.stdout.trim()));
       }
     }
-    process.stderr.write(`200 timers: list-timers ${times['list-timers']!.join('/')} ms, status ${times.status!.join('/')} ms\n`);
-    expect(Math.min(...times['list-timers']!)).toBeLessThan(1000);
-    expect(Math.min(...times.status!)).toBeLessThan(1000);
+    const best = (command: string) => Math.min(...times[command]!);
+    process.stderr.write(`200 timers (ms): ${Object.entries(times).map(([c, t]) => `${c} ${t.join('/')}`).join('; ')}\n`);
+    expect(best('list-timers') - best('list-timers --help')).toBeLessThan(500);
+    expect(best('status') - best('list-timers --help')).toBeLessThan(500);
+    // Absolute, unless the machine is so busy that node alone takes half a second to start.
+    if (best('list-timers --help') < 500) expect(best('list-timers')).toBeLessThan(1000);
   }, 240_000);
 });
