@@ -68,6 +68,22 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
     expect(await sandbox.changes()).toEqual([]);
   });
 
+  test('a unit systemd-analyze verify warns about is refused (exit 2), even though verify itself exits 0', async () => {
+    await sandbox.sh(
+      [
+        'mkdir -p /tmp/warned && cd /tmp/warned',
+        'printf "name: warned\\ndescription: a typo in a unit\\nunits: [warned.service]\\nenable: []\\n" > bundle.yaml',
+        'printf "[Service]\\nType=oneshot\\nExecStart=/bin/true\\nRestartSecc=5\\n" > warned.service',
+      ].join(' && '),
+    );
+    const result = await sandbox.svcctl(['install', '/tmp/warned', '--yes']);
+    await sandbox.sh('rm -rf /tmp/warned');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('systemd-analyze verify found problems in bundle warned');
+    expect(result.stderr).toMatch(/warned\.service:4: Unknown key.*RestartSecc/);
+    expect(await sandbox.changes()).toEqual([]);
+  });
+
   test('install: files with their modes, user, directories, one reload, the timer active with a next elapse', async () => {
     await sandbox.sh('printf "r3dis-pa55\\n" > /tmp/redis.pass');
     const result = await sandbox.svcctl(['install', bundle, '--yes', '--secret', 'REDIS_PASSWORD=@/tmp/redis.pass']);

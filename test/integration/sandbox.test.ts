@@ -66,6 +66,12 @@ describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => 
     expect(links.stdout).toContain('lo');
   });
 
+  test('svcctl sandbox without root: exit 77 and one line saying so', async () => {
+    const result = await sandbox.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'svcctl', 'sandbox', 'status']);
+    expect(result.exitCode).toBe(77);
+    expect(result.stderr.trim().split('\n')[0]).toMatch(/svcctl sandbox needs root/);
+  });
+
   test('the built CLI is on PATH inside as svcctl', async () => {
     const version = await sandbox.svcctl(['--version']);
     expect(version.exitCode).toBe(0);
