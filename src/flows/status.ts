@@ -16,8 +16,10 @@ const bundleName = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Receipts are 0600 root (they list every file and its checksum): without root, say so and exit 77. */
 function receiptsNeedRoot(error: unknown, command: string): never {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM') throw new NeedsRootError(`${command} (it reads the receipts in /var/lib/svcctl, readable by root only)`);
-  throw error;
+  if (code !== 'EACCES' && code !== 'EPERM') throw error;
+  const denied = new NeedsRootError(command);
+  denied.message = `${command} needs root: it reads the receipts in /var/lib/svcctl, which only root may read${command === 'svcctl list-timers' ? ' (list-timers --all needs no root)' : ''}`;
+  throw denied;
 }
 
 /** The receipt of an installed bundle, by name (or by the path of its bundle directory); exit 2 when it is not installed. */
@@ -373,11 +375,19 @@ function lastRunPhrase(run: LastRun | undefined, now: Usec): string {
   return `${run.text}, ${ended !== undefined ? formatRelative(ended, now) : 'at an unknown time'}`;
 }
 
+/** A timer with no next elapse: its unit is running now, it is about to re-arm, or it is stopped. */
+function noNextElapse(timer: UnitStatus | undefined): string {
+  if (timer?.sub === 'running') return 'running now';
+  if (timer?.active === 'active') return 're-arming';
+  return `not scheduled (timer ${timer?.active ?? 'unknown'})`;
+}
+
 /** One line per bundle: name, coloured health word, last run, next run. */
 export function renderOverview(statuses: BundleStatus[], now: Usec = nowUsec()): string {
   const rows = statuses.map((s) => {
     const next = iso(s.nextRun);
-    return [s.bundle, s.health, lastRunPhrase(s.lastRun, now), s.timer ? (next !== undefined ? formatRelative(next, now) : 'not scheduled') : '-', s.description];
+    const timer = s.units.find((u) => u.unit === s.timer);
+    return [s.bundle, s.health, lastRunPhrase(s.lastRun, now), s.timer ? (next !== undefined ? formatRelative(next, now) : noNextElapse(timer)) : '-', s.description];
   });
   const table = formatTable(['BUNDLE', 'HEALTH', 'LAST RUN', 'NEXT RUN', 'DESCRIPTION'], rows);
   // Colour the health word after padding, so escape codes do not upset the column widths.
@@ -425,7 +435,7 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = nowUsec(), timeZ
     if (unit.activates !== undefined) {
       out.push('', `  ${unit.unit}${unit.activates ? ` → ${unit.activates}` : ''}${unit.unit === s.timer && s.schedule ? ` (schedule ${s.schedule})` : ''}`);
       field('  last', when(unit.lastTrigger, 'never triggered'));
-      field('  next', when(unit.nextElapse, unit.active === 'active' ? 'not scheduled' : `not scheduled (timer ${unit.active})`));
+      field('  next', when(unit.nextElapse, noNextElapse(unit)));
     }
   }
   out.push('');

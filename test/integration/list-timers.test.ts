@@ -66,7 +66,7 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
     expect(asRoot.timers.find((t) => t.unit === 'tick.timer')?.bundle).toBe('tick');
     const denied = await sandbox.run([...nobody, 'svcctl', 'list-timers']);
     expect(denied.exitCode).toBe(77);
-    expect(denied.stderr).toMatch(/needs root/);
+    expect(denied.stderr).toContain('(list-timers --all needs no root)');
   });
 
   test('a stopped timer of a bundle is still listed, with no next elapse', async () => {
@@ -87,6 +87,21 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
   });
 
   test('with 200 installed timers it answers in well under a second, with three systemd calls', async () => {
+    // Wall times of the whole CLI (node start-up included), best of five, interleaved: this machine is shared
+    // with other suites, so the scaling (200 timers against 2) is asserted, and the absolute time when not busy.
+    const measure = async (commands: string[]) => {
+      const times: Record<string, number[]> = Object.fromEntries(commands.map((c) => [c, []]));
+      for (let i = 0; i < 5; i++) {
+        for (const command of commands) {
+          const timed = await sandbox.sh(`s=$(date +%s%N); svcctl ${command} >/dev/null 2>&1; echo $(( ($(date +%s%N) - s) / 1000000 ))`);
+          times[command]!.push(Number(timed.stdout.trim()));
+        }
+      }
+      return times;
+    };
+    const best = (times: Record<string, number[]>, command: string) => Math.min(...times[command]!);
+    const few = await measure(['list-timers', 'status']);
+
     const made = await sandbox.run(['/bin/sh', manyTimers, '/root/many', '200']);
     expect(made.exitCode).toBe(0);
     const install = await sandbox.svcctl(['install', '/root/many', '--yes'], { timeoutMs: 180_000 });
@@ -98,23 +113,15 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
 
     // The command's own systemd calls, counted through the exec seam's debug trace.
     const traced = await sandbox.svcctl(['list-timers'], { env: { DEBUG: 'svcctl' } });
-    const systemctlCalls = traced.stderr.split('\n').filter((line) => /^svcctl exec \["systemctl"/.test(line));
+    const systemctlCalls = traced.stderr.split('\n').filter((line) => /^svcctl .*exec \["systemctl"/.test(line));
+    expect(systemctlCalls.length).toBeGreaterThanOrEqual(2);
     expect(systemctlCalls.length).toBeLessThanOrEqual(3);
 
-    // Wall time of the whole CLI (node start-up included), best of five, beside `--help` (start-up alone):
-    // this machine is shared with other suites, so what 200 timers cost is the difference.
-    const times: Record<string, number[]> = { 'list-timers': [], status: [], 'list-timers --help': [] };
-    for (let i = 0; i < 5; i++) {
-      for (const command of Object.keys(times)) {
-        const timed = await sandbox.sh(`s=$(date +%s%N); svcctl ${command} >/dev/null 2>&1; echo $(( ($(date +%s%N) - s) / 1000000 ))`);
-        times[command]!.push(Number(timed.stdout.trim()));
-      }
-    }
-    const best = (command: string) => Math.min(...times[command]!);
-    process.stderr.write(`200 timers (ms): ${Object.entries(times).map(([c, t]) => `${c} ${t.join('/')}`).join('; ')}\n`);
-    expect(best('list-timers') - best('list-timers --help')).toBeLessThan(500);
-    expect(best('status') - best('list-timers --help')).toBeLessThan(500);
-    // Absolute, unless the machine is so busy that node alone takes half a second to start.
-    if (best('list-timers --help') < 500) expect(best('list-timers')).toBeLessThan(1000);
-  }, 240_000);
+    const many = await measure(['list-timers', 'status', 'list-timers --help']);
+    const show = (times: Record<string, number[]>) => Object.entries(times).map(([c, t]) => `${c} ${t.join('/')}`).join('; ');
+    process.stderr.write(`list-timers/status wall times (ms) with 2 timers: ${show(few)}\nwith 202 timers: ${show(many)}\n`);
+    expect(best(many, 'list-timers') - best(few, 'list-timers')).toBeLessThan(400);
+    expect(best(many, 'status') - best(few, 'status')).toBeLessThan(400);
+    if (best(many, 'list-timers --help') < 350) expect(best(many, 'list-timers')).toBeLessThan(1000);
+  }, 300_000);
 });
