@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { whenStdoutCloses } from '../flows/status.js';
 import { renderTimers, timers, type TimersResult } from '../flows/timers.js';

@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { describeRun, runBundle, type RunResult } from '../flows/run.js';
 import { whenStdoutCloses } from '../flows/status.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { renderBundleStatus, renderOverview, status, whenStdoutCloses, type StatusResult } from '../flows/status.js';
 import { say } from '../output.js';
