@@ -1,6 +1,6 @@
 // The logs flow: journalctl for every unit of an installed bundle, streamed straight to the terminal or pipe.
 import { OperationError, UserError } from '../errors.js';
-import { exec, execInteractive } from '../system/exec.js';
+import { exec, execToStdout } from '../system/exec.js';
 import { installedReceipt } from './status.js';
 
 export const logFormats = ['short', 'short-iso', 'short-precise', 'cat', 'json', 'json-pretty', 'verbose'] as const;
@@ -57,13 +57,13 @@ export async function logs(reference: string, options: LogsOptions): Promise<Log
  * Runs journalctl with our stdout (its own pager on a terminal, none on a pipe). Ctrl-C reaches
  * journalctl through the terminal's process group; svcctl survives it and exits 0 without a stack.
  * A SIGINT sent to svcctl alone ends it the same way (execa kills journalctl as svcctl exits).
- * When the reader of a pipe goes away journalctl stops at its next write (EPIPE) and exits 1 quietly.
+ * When the reader of a pipe goes away svcctl ends journalctl and exits 0 (see execToStdout).
  */
 async function streamUntilInterrupted(argv: string[]): Promise<number> {
   const interrupted = () => process.exit(0);
   process.once('SIGINT', interrupted);
   try {
-    const code = await execInteractive(argv, { stdin: 'ignore' });
+    const code = await execToStdout(argv);
     return code === 130 ? 0 : code;
   } finally {
     process.removeListener('SIGINT', interrupted);

@@ -82,6 +82,32 @@ export async function execInteractive(argv: string[], options: { env?: Record<st
   return result.signal === 'SIGINT' ? 130 : 128;
 }
 
+/**
+ * Runs a process whose output goes to svcctl's stdout, for streams such as `logs -f`. On a terminal the
+ * child writes there itself (pager, colours); on a pipe svcctl relays the output, so that when the reader
+ * goes away (`| head -1`) it sees EPIPE first, ends the child it started and resolves to 0.
+ */
+export async function execToStdout(argv: string[]): Promise<number> {
+  if (process.stdout.isTTY) return execInteractive(argv, { stdin: 'ignore' });
+  const [file, ...args] = argv;
+  if (!file) throw new Error('exec: empty argv');
+  hook?.(argv);
+  debug('exec (relay) %o', argv);
+  const { execa } = await loadExeca();
+  const child = execa(file, args, { stdio: ['ignore', 'pipe', 'inherit'], reject: false, buffer: false });
+  let readerGone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+    child.kill('SIGTERM');
+  });
+  child.stdout?.pipe(process.stdout, { end: false });
+  const result = await child;
+  if (readerGone) return 0;
+  if (result.exitCode !== undefined) return result.exitCode;
+  return result.signal === 'SIGINT' ? 130 : 128;
+}
+
 /** Starts a long-running process detached from svcctl, returning immediately (sandbox boot). */
 export async function spawnDetached(argv: string[], options: Options & { stdoutFile: string }): Promise<number> {
   const [file, ...args] = argv;

@@ -90,13 +90,13 @@ describeInSandbox('svcctl logs and run', (sandbox) => {
       expect(result.stdout).not.toMatch(stackTrace);
     });
 
-    test('on a pipe: `| head -1` ends it quietly once the reader is gone', async () => {
+    test('on a pipe: `| head -1` ends it quietly, exit 0, once the reader is gone', async () => {
       const started = Date.now();
-      const result = await sandbox.sh('svcctl logs tick -f 2>/root/pipe.err | head -1; echo "---"; cat /root/pipe.err');
+      const result = await sandbox.run(['bash', '-c', 'svcctl logs tick -f 2>/root/pipe.err | head -1; echo "--- rc=${PIPESTATUS[0]}"; cat /root/pipe.err']);
       expect(Date.now() - started).toBeLessThan(15_000);
       const [first, marker, ...rest] = result.stdout.split('\n');
       expect(first).toMatch(/tick: hello/);
-      expect(marker).toBe('---');
+      expect(marker).toBe('--- rc=0');
       expect(rest.join('\n').trim()).toBe('');
     });
 
