@@ -38,6 +38,21 @@ try {
     }
   }
   const left = await sandboxChanges(name);
+
+  // Issue 4: status and list-timers with 200 installed timers (one generated bundle), against 2.
+  const scale = {};
+  const measureLifecycle = (label) => {
+    for (const command of [['list-timers'], ['status']]) {
+      const key = `${command.join(' ')} (${label})`;
+      scale[key] = [];
+      for (let i = 0; i < runs; i++) scale[key].push(timed(record.pid, ['svcctl', ...command]));
+    }
+  };
+  timed(record.pid, ['svcctl', 'install', path.join(root, 'test', 'fixtures', 'lifecycle', 'tick'), '--yes']);
+  measureLifecycle('1 bundle, 1 timer');
+  timed(record.pid, ['sh', path.join(root, 'scripts', 'make-many-timers.sh'), '/root/many', '200']);
+  timed(record.pid, ['svcctl', 'install', '/root/many', '--yes']);
+  measureLifecycle('201 timers');
   const version = [];
   const node = [];
   for (let i = 0; i < runs; i++) {
@@ -56,6 +71,8 @@ try {
   console.log(`  ratio         ${ratio.toFixed(2)}x  (target <= 1.5x, goal 1.25x)`);
   console.log(`start-up: svcctl --version median ${fmt(median(version))}; node -e 0 median ${fmt(median(node))} (target < 150 ms)`);
   console.log(`left behind after all runs: ${left.length === 0 ? 'nothing' : left.map((c) => `${c.change} ${c.path}`).join(', ')}`);
+  console.log('status and list-timers, whole CLI, median:');
+  for (const [key, times] of Object.entries(scale)) console.log(`  ${key.padEnd(32)} ${fmt(median(times))}`);
 } finally {
   await stopSandbox(name);
 }
