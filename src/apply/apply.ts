@@ -2,7 +2,9 @@
 // step; a failing step undoes the completed ones in reverse and reports the step, command and stderr.
 import path from 'node:path';
 import { OperationError } from '../errors.js';
+import { checkProperties, evaluateCheck, type CheckResult } from '../plan/health.js';
 import { describeAction } from '../plan/plan.js';
+import { nowUsec } from '../plan/time.js';
 import { paths, type Action, type Receipt } from '../plan/types.js';
 import { exec } from '../system/exec.js';
 import {
@@ -19,7 +21,9 @@ import {
 } from '../system/fs.js';
 import { onHost, type Host } from '../system/host.js';
 import { removeReceipt, writeReceipt } from '../system/receipts.js';
-import { showUnits } from '../system/systemd.js';
+import { confirmTimerSchedule, runJob, showUnits } from '../system/systemd.js';
+// The health URL is probed the way `svcctl check` probes it (one probe, in one place).
+import { probeUrl } from '../flows/check.js';
 
 export interface BundleReceipts {
   bundle: string;
@@ -37,31 +41,70 @@ export interface Transaction {
 }
 
 export type StepStatus = 'done' | 'failed' | 'undone' | 'undo-failed';
-export type StepReporter = (description: string, status: StepStatus) => void;
+
+/** What a reported step is about, for flows that word their steps themselves. */
+export interface StepInfo {
+  action: Action;
+  /** apply: the step; undo: its undo; recover: what runs after the undos (reload, restarts, jobs, health checks). */
+  phase: 'apply' | 'undo' | 'recover';
+  /** What a check found, e.g. "OK - web: web.service active, http://... answered 200". */
+  outcome?: string;
+  /** Why the step failed. */
+  error?: string;
+}
+
+export type StepReporter = (description: string, status: StepStatus, step: StepInfo) => void;
 
 type Undo = () => Promise<void>;
 
+interface Step {
+  undo?: Undo;
+  outcome?: string;
+}
+
 interface Completed {
+  action: Action;
   description: string;
   undo?: Undo;
+}
+
+/** What ran, for the recovery after the undos. */
+interface RunState {
+  reloaded: boolean;
+  /** Units a restart step touched (even one that failed: they may be down), with how to recover them. */
+  restarted: { units: string[]; revive: boolean }[];
+  /** Jobs a run-job step started. */
+  jobs: string[];
+}
+
+/** A check that ran and found a problem: the reason, and the outcome line to show with the step. */
+class CheckFailed extends OperationError {
+  constructor(
+    reason: string,
+    readonly outcome: string,
+  ) {
+    super(reason);
+  }
 }
 
 /** Applies a transaction; on failure rolls back and throws an OperationError naming the failed step. */
 export async function applyTransaction(host: Host, transaction: Transaction, report: StepReporter): Promise<void> {
   for (const r of transaction.receipts) await writeReceipt(host, r.intent);
   const completed: Completed[] = [];
-  const state = { reloaded: false, restarted: [] as string[] };
+  const state: RunState = { reloaded: false, restarted: [], jobs: [] };
   const fault = parseFault(process.env.SVCCTL_FAULT_INJECTION);
   for (const [index, action] of transaction.actions.entries()) {
     const description = describeAction(action);
     try {
       injectFault(fault, index + 1);
-      const undo = await perform(host, action, state);
-      completed.push({ description, ...(undo ? { undo } : {}) });
-      report(description, 'done');
+      const step = await perform(host, action, state);
+      completed.push({ action, description, ...(step.undo ? { undo: step.undo } : {}) });
+      report(description, 'done', { action, phase: 'apply', ...(step.outcome ? { outcome: step.outcome } : {}) });
     } catch (error) {
-      report(description, 'failed');
+      const message = error instanceof Error ? error.message : String(error);
+      report(description, 'failed', { action, phase: 'apply', error: message, ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
       const rolledBack = await rollBack(host, completed, state, report);
+      rolledBack.failed.push(...(await recover(host, transaction.actions, state, report)));
       for (const r of transaction.receipts) {
         if (r.before) await writeReceipt(host, r.before);
         else await removeReceipt(host, r.bundle);
@@ -83,7 +126,7 @@ export async function applyTransaction(host: Host, transaction: Transaction, rep
   }
 }
 
-async function rollBack(host: Host, completed: Completed[], state: { reloaded: boolean; restarted: string[] }, report: StepReporter): Promise<{ undone: string[]; failed: string[] }> {
+async function rollBack(host: Host, completed: Completed[], state: RunState, report: StepReporter): Promise<{ undone: string[]; failed: string[] }> {
   const undone: string[] = [];
   const failed: string[] = [];
   for (const step of [...completed].reverse()) {
@@ -91,22 +134,57 @@ async function rollBack(host: Host, completed: Completed[], state: { reloaded: b
     try {
       await step.undo();
       undone.push(step.description);
-      report(`undo: ${step.description}`, 'undone');
+      report(`undo: ${step.description}`, 'undone', { action: step.action, phase: 'undo' });
     } catch (error) {
       failed.push(`${step.description} (${(error as Error).message})`);
-      report(`undo: ${step.description}`, 'undo-failed');
+      report(`undo: ${step.description}`, 'undo-failed', { action: step.action, phase: 'undo', error: (error as Error).message });
     }
-  }
-  if (!host.offline && state.reloaded) {
-    // Unit files are back as they were: systemd must read them again, and restarted units run the old configuration.
-    await exec(['systemctl', 'daemon-reload']).catch((error: Error) => failed.push(`daemon-reload (${error.message})`));
-    if (state.restarted.length > 0) await exec(['systemctl', 'try-restart', ...state.restarted]).catch((error: Error) => failed.push(`restart (${error.message})`));
   }
   return { undone, failed };
 }
 
-/** Performs one action and returns how to undo it (undefined: nothing to undo). */
-async function perform(host: Host, action: Action, state: { reloaded: boolean; restarted: string[] }): Promise<Undo | undefined> {
+/**
+ * After the undos the restored configuration must take effect: systemd reads the unit files again (when
+ * the transaction reloaded it), restarted units run the old configuration (`try-restart` after that reload,
+ * or a plain restart for `revive`), jobs run again, and then the transaction's health checks say whether
+ * the restored state is healthy. Returns what failed; a health check's verdict is only reported.
+ */
+async function recover(host: Host, actions: Action[], state: RunState, report: StepReporter): Promise<string[]> {
+  if (host.offline) return [];
+  const failed: string[] = [];
+  const attempt = async (action: Action, description: string, work: () => Promise<string | void>): Promise<boolean> => {
+    const shown = `recover: ${description}`;
+    try {
+      const outcome = await work();
+      report(shown, 'undone', { action, phase: 'recover', ...(outcome ? { outcome } : {}) });
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (!(error instanceof CheckFailed)) failed.push(`${description} (${message})`);
+      report(shown, 'undo-failed', { action, phase: 'recover', error: message, ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
+      return false;
+    }
+  };
+  if (state.reloaded) await attempt({ kind: 'daemon-reload' }, 'systemctl daemon-reload', () => exec(['systemctl', 'daemon-reload']).then(() => undefined));
+  // The restarts and runs with the restored configuration; the health checks follow when all of them worked.
+  const results: boolean[] = [];
+  const restart = async (units: string[], verb: 'restart' | 'try-restart') => {
+    if (units.length === 0) return;
+    results.push(await attempt({ kind: 'restart', units, revive: verb === 'restart' }, `systemctl ${verb} ${units.join(' ')}`, () => exec(['systemctl', verb, ...units]).then(() => undefined)));
+  };
+  await restart(unique(state.restarted.filter((r) => r.revive).flatMap((r) => r.units)), 'restart');
+  if (state.reloaded) await restart(unique(state.restarted.filter((r) => !r.revive).flatMap((r) => r.units)), 'try-restart');
+  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => runJob(service)));
+  if (results.length > 0 && results.every(Boolean)) {
+    for (const action of actions) if (action.kind === 'check-health') await attempt(action, describeAction(action), () => checkHealth(action));
+  }
+  return failed;
+}
+
+const unique = (items: string[]) => [...new Set(items)];
+
+/** Performs one action and returns how to undo it (no undo: nothing to undo) and what a check found. */
+async function perform(host: Host, action: Action, state: RunState): Promise<Step> {
   const at = (p: string) => onHost(host, p);
   switch (action.kind) {
     case 'write-file': {
@@ -118,19 +196,23 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
         await renamePath(target, at(action.backupTo));
       }
       await atomicWrite(target, action.content, { mode: action.mode, uid: 0, gid: 0 });
-      return async () => {
-        if (action.backupTo) {
-          await renamePath(at(action.backupTo), target);
-          await removeEmptyParents(path.dirname(at(action.backupTo)), at(paths.stateDir));
-        }
-        else if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
-        else await removeFile(target);
+      return {
+        undo: async () => {
+          if (action.backupTo) {
+            await renamePath(at(action.backupTo), target);
+            await removeEmptyParents(path.dirname(at(action.backupTo)), at(paths.stateDir));
+          }
+          else if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
+          else await removeFile(target);
+        },
       };
     }
     case 'make-directory': {
       await makeDirectory(at(action.path), { mode: action.mode, uid: 0, gid: 0 });
-      return async () => {
-        await removeEmptyDirectory(at(action.path));
+      return {
+        undo: async () => {
+          await removeEmptyDirectory(at(action.path));
+        },
       };
     }
     case 'remove-file': {
@@ -143,69 +225,99 @@ async function perform(host: Host, action: Action, state: { reloaded: boolean; r
         if (await inspectPath(backup, false)) await renamePath(backup, target);
         await removeEmptyParents(path.dirname(backup), at(paths.stateDir));
       }
-      return async () => {
-        if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
+      return {
+        undo: async () => {
+          if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
+        },
       };
     }
     case 'remove-directory': {
-      if (action.recursive) await removeTree(at(action.path));
-      else await removeEmptyDirectory(at(action.path));
-      return undefined;
+      if (action.recursive) {
+        await removeTree(at(action.path));
+        return {};
+      }
+      const before = await inspectPath(at(action.path), false);
+      const removed = await removeEmptyDirectory(at(action.path));
+      // An empty directory comes back as it was, so the undo of a removal inside it has somewhere to write.
+      if (!removed || before?.kind !== 'directory') return {};
+      return {
+        undo: async () => {
+          await makeDirectory(at(action.path), { mode: before.mode, uid: before.uid, gid: before.gid });
+        },
+      };
     }
     case 'apply-sysusers': {
-      if (host.offline) return undefined; // systemd-sysusers.service applies it at first boot
+      if (host.offline) return {}; // systemd-sysusers.service applies it at first boot
       await exec(['systemd-sysusers', at(action.path)]);
-      return async () => {
-        if (!action.userExisted) await removeUser(action.user, !action.groupExisted);
+      return {
+        undo: async () => {
+          if (!action.userExisted) await removeUser(action.user, !action.groupExisted);
+        },
       };
     }
     case 'apply-tmpfiles': {
-      if (host.offline) return undefined; // systemd-tmpfiles-setup.service applies it at boot
+      if (host.offline) return {}; // systemd-tmpfiles-setup.service applies it at boot
       await exec(['systemd-tmpfiles', '--create', at(action.path)]);
-      return async () => {
-        for (const dir of [...action.created].sort((a, b) => b.length - a.length)) await removeEmptyDirectory(at(dir));
+      return {
+        undo: async () => {
+          for (const dir of [...action.created].sort((a, b) => b.length - a.length)) await removeEmptyDirectory(at(dir));
+        },
       };
     }
     case 'remove-user': {
-      if (host.offline) return undefined;
+      if (host.offline) return {};
       await removeUser(action.user, action.removeGroup);
-      return undefined;
+      return {};
     }
     case 'daemon-reload': {
       await exec(['systemctl', 'daemon-reload']);
       state.reloaded = true;
-      return async () => undefined;
+      return { undo: async () => undefined };
     }
     case 'enable': {
       // --no-reload: the transaction's one daemon-reload already ran; enable would otherwise reload again.
       const rootArgs = host.offline ? [`--root=${host.root}`] : ['--no-reload'];
       await exec(['systemctl', ...rootArgs, 'enable', ...(action.now ? ['--now'] : []), ...action.units]);
-      return async () => {
-        await exec(['systemctl', ...rootArgs, 'disable', ...(action.now ? ['--now'] : []), ...action.units]);
+      return {
+        undo: async () => {
+          await exec(['systemctl', ...rootArgs, 'disable', ...(action.now ? ['--now'] : []), ...action.units]);
+        },
       };
     }
     case 'restart': {
+      state.restarted.push({ units: action.units, revive: action.revive ?? false });
       await exec(['systemctl', 'restart', ...action.units]);
-      state.restarted.push(...action.units);
-      return async () => undefined;
+      return { undo: async () => undefined };
     }
     case 'check-active': {
       await waitUntilActive(action.units);
-      return undefined;
+      return {};
+    }
+    case 'check-timer': {
+      await confirmTimerSchedule(action.timer, action.expected);
+      return {};
+    }
+    case 'run-job': {
+      state.jobs.push(action.service);
+      await runJob(action.service);
+      return {};
+    }
+    case 'check-health': {
+      return { outcome: await checkHealth(action) };
     }
     case 'stop-disable': {
       if (host.offline) {
         if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', `--root=${host.root}`, 'disable', ...action.enabled], { check: false }));
-        return undefined;
+        return {};
       }
       await tolerateMissingUnits(exec(['systemctl', 'stop', ...action.units], { check: false }));
       // The uninstall's own daemon-reload follows once the files are gone.
       if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', '--no-reload', 'disable', ...action.enabled], { check: false }));
-      return undefined;
+      return {};
     }
     case 'reset-failed': {
       await exec(['systemctl', 'reset-failed', ...action.units], { check: false });
-      return undefined;
+      return {};
     }
   }
 }
@@ -237,6 +349,42 @@ async function waitUntilActive(units: string[]): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The health check after a restart or a run; returns "STATUS - summary", throws CheckFailed when it fails. */
+async function checkHealth(action: Extract<Action, { kind: 'check-health' }>): Promise<string> {
+  const result = await awaitHealth(action);
+  const outcome = `${result.status} - ${result.summary}`;
+  const failing = healthVerdict(result);
+  if (failing !== undefined) throw new CheckFailed(failing, outcome);
+  return outcome;
+}
+
+/** A job's run is over: one look. A daemon gets until the deadline to become active and answer on its URL. */
+async function awaitHealth({ subject, timeoutMs, once }: Extract<Action, { kind: 'check-health' }>): Promise<CheckResult> {
+  const units = [...new Set([...subject.units, ...(subject.service ? [subject.service] : [])])];
+  const deadline = Date.now() + timeoutMs;
+  let healthySince: number | undefined;
+  for (;;) {
+    const [properties, url] = await Promise.all([showUnits(units, checkProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
+    const result = evaluateCheck({ subject, units: properties, ...(url ? { url } : {}), now: nowUsec(), monotonicNow: Number(process.hrtime.bigint() / 1000n) });
+    if (once) return result;
+    if (healthVerdict(result) === undefined) {
+      // A daemon that dies right after answering once is not healthy: it must stay up for a moment.
+      healthySince ??= Date.now();
+      if (Date.now() - healthySince >= 1000) return result;
+    } else {
+      healthySince = undefined;
+      if (properties[subject.service ?? '']?.ActiveState === 'failed' || Date.now() >= deadline) return result;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Why a health check after a change fails, or undefined: only problems of the service itself count. */
+function healthVerdict(result: CheckResult): string | undefined {
+  const relevant = result.problems.filter((p) => p.status !== 'WARNING' && (p.topic === 'service' || p.topic === 'url' || p.topic === 'unit' || p.topic === 'systemd'));
+  return relevant.length > 0 ? relevant.map((p) => p.message).join('; ') : undefined;
 }
 
 /** stop/disable of a unit that is not loaded or whose file is already gone is not a failure of uninstall. */

@@ -29,7 +29,7 @@ interface DesiredFile {
   secret: boolean;
 }
 
-function sha256(content: Buffer): string {
+export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
@@ -468,6 +468,12 @@ export function describeAction(action: Action): string {
       return `check that ${action.units.join(', ')} ${action.units.length === 1 ? 'is' : 'are'} active`;
     case 'reset-failed':
       return `systemctl reset-failed ${action.units.join(' ')}`;
+    case 'check-timer':
+      return `check that systemd reads the new schedule of ${action.timer}`;
+    case 'run-job':
+      return `run ${action.service} now (systemctl start)`;
+    case 'check-health':
+      return `check the health of ${action.subject.bundle}`;
   }
 }
 

@@ -2,6 +2,7 @@
 // what will be done (Plan of Actions), and what was done (Receipt).
 import type { Bundle } from '../bundle/types.js';
 import type { PathState } from '../system/fs.js';
+import type { CheckSubject } from './health.js';
 
 /** Every path svcctl uses, relative to the host root ("/" or --root DIR). */
 export const paths = {
@@ -90,10 +91,24 @@ export type Action =
   | { kind: 'remove-user'; user: string; removeGroup: boolean }
   | { kind: 'daemon-reload' }
   | { kind: 'enable'; units: string[]; now: boolean; offline: boolean }
-  | { kind: 'restart'; units: string[] }
+  /**
+   * On rollback restarted units are brought back to the restored configuration: `try-restart` after the
+   * closing daemon-reload (units still running), or with `revive` a plain restart whatever state the
+   * new configuration left them in (a restart that exists to apply the change: a rotated secret, a schedule).
+   */
+  | { kind: 'restart'; units: string[]; revive?: boolean }
   | { kind: 'check-active'; units: string[] }
   | { kind: 'stop-disable'; units: string[]; enabled: string[]; offline: boolean }
-  | { kind: 'reset-failed'; units: string[] };
+  | { kind: 'reset-failed'; units: string[] }
+  /** The timer is loaded after the reload and, when `expected` is given, systemd shows that trigger. */
+  | { kind: 'check-timer'; timer: string; expected?: { kind: 'interval' | 'calendar'; normalized: string } }
+  /** Runs a job now (`systemctl start`, after a run under way) and fails with its exit status; run again on rollback. */
+  | { kind: 'run-job'; service: string }
+  /**
+   * The bundle's health after a restart or a run: `once` for a job whose run is over; otherwise the
+   * service gets `timeoutMs` to become healthy and must stay so for a second. Run again after a rollback.
+   */
+  | { kind: 'check-health'; subject: CheckSubject; timeoutMs: number; once: boolean };
 
 export interface Plan {
   bundle: string;

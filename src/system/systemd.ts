@@ -118,6 +118,41 @@ export async function checkSchedule(kind: 'interval' | 'calendar', expression: s
   return { kind, normalized, nextElapses };
 }
 
+/**
+ * After a reload the timer must be loaded and, when `expected` is given, show that trigger: systemd's own
+ * parse of what was written. (`systemctl show` prints one TimersMonotonic= line per trigger; the last one
+ * is kept, and svcctl's interval drop-in has two triggers with the same span.)
+ */
+export async function confirmTimerSchedule(timer: string, expected?: { kind: 'interval' | 'calendar'; normalized: string }): Promise<void> {
+  const props = (await showUnits([timer], ['LoadState', 'TimersCalendar', 'TimersMonotonic'] as const))[timer];
+  if (props?.LoadState !== 'loaded') throw new OperationError(`${timer} is ${props?.LoadState ?? 'unknown'} after the reload; see: systemctl status ${timer}`);
+  if (expected === undefined) return;
+  const { kind, normalized } = expected;
+  const actual = (kind === 'calendar' ? props.TimersCalendar : props.TimersMonotonic) ?? '';
+  const trigger = kind === 'calendar' ? `OnCalendar=${normalized}` : `OnActiveUSec=${normalized}" or "OnUnitActiveUSec=${normalized}`;
+  const found = kind === 'calendar' ? actual.includes(`OnCalendar=${normalized} ;`) : [`OnActiveUSec=${normalized} ;`, `OnUnitActiveUSec=${normalized} ;`].some((t) => actual.includes(t));
+  if (!found) throw new OperationError(`${timer} does not show "${trigger}" after the reload (it shows ${actual || 'no such trigger'})`);
+}
+
+/**
+ * Runs a job now and waits for it (a oneshot's start job ends with the run); fails with its exit status.
+ * A run already under way began before whatever just changed, so it is waited out first (it could pass
+ * with the old configuration).
+ */
+export async function runJob(service: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const state = (await showUnits([service], ['ActiveState'] as const))[service]?.ActiveState;
+    if (state !== 'activating' && state !== 'deactivating') break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const result = await exec(['systemctl', 'start', service], { check: false });
+  if (result.exitCode === 0) return;
+  const props = (await showUnits([service], ['Result', 'ExecMainStatus'] as const))[service];
+  const how = props?.Result === 'exit-code' ? `exit status ${props.ExecMainStatus}` : props?.Result || result.stderr.trim().split('\n')[0];
+  throw new OperationError(`${service} failed (${how})`);
+}
+
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
