@@ -1,19 +1,19 @@
 // The schedule flow: validate with systemd's parser, write (or remove) the timer's schedule drop-in as one
 // transaction recorded in the receipt, reload once, restart the timer, check systemd took it, show the next elapses.
 import { NeedsRootError, OperationError, UserError } from '../errors.js';
+import { planScheduleChange } from '../plan/changes.js';
 import { managedHeader } from '../plan/plan.js';
 import { parseScheduleExpression, renderScheduleDropIn, type Schedule } from '../plan/render.js';
 import { parseTimespan } from '../plan/health.js';
 import { formatRelative, formatTimestamp, nowUsec, usecToIso } from '../plan/time.js';
 import { paths, type Receipt } from '../plan/types.js';
-import { intentReceipt } from '../apply/apply.js';
-import { atomicWrite, inspectPath, listDirectory, makeDirectory, readFileIfExists, removeEmptyDirectory, removeFile, sha256 } from '../system/fs.js';
+import { applyTransaction, intentReceipt, type StepReporter } from '../apply/apply.js';
+import { inspectPath, listDirectory, readFileIfExists } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
-import { writeReceipt } from '../system/receipts.js';
-import { checkSchedule, daemonReload, listTimers, requireSystemd, showUnits, systemctl } from '../system/systemd.js';
-import { say, stepDone, stepFailed, style } from '../output.js';
+import { checkSchedule, listTimers, requireSystemd, showUnits, type ScheduleCheck } from '../system/systemd.js';
+import { reportStep, say, style } from '../output.js';
 import { bundleNameOf, isPermissionError, requireInstalled, sourceBundle } from './installed.js';
 
 export interface ScheduleOptions {
@@ -92,7 +92,7 @@ export async function schedule(reference: string, options: ScheduleOptions): Pro
       say(`  systemctl daemon-reload; systemctl restart ${timer}`);
       say(style.dim('dry run: nothing was changed'));
     } else {
-      await apply(receipt, timer, dropInPath, existing, content, { schedule: target, overridden });
+      await applyChange(receipt, timer, content, { schedule: target, overridden, check });
       say(`${style.green('✔')} ${timer} now runs on ${description}`);
     }
     if (!options.dryRun) result.nextElapse = await liveNextElapse(timer);
@@ -113,104 +113,48 @@ function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
 }
 
 /**
- * The transaction: receipt written ahead (state "installing", listing the drop-in), the drop-in written or
- * removed, one daemon-reload, the timer restarted, systemd's view checked, the final receipt. Any failure
- * undoes the file change, reloads again and restores the receipt.
+ * The transaction (see planScheduleChange): receipt written ahead (state "installing", listing the drop-in),
+ * the drop-in written or removed, one daemon-reload, the timer restarted, systemd's view checked, the final
+ * receipt. Any failure undoes the file change, reloads again, restarts the timer and restores the receipt.
  */
-async function apply(
-  before: Receipt,
-  timer: string,
-  dropInPath: string,
-  existing: Buffer | undefined,
-  content: Buffer | undefined,
-  change: { schedule: string | undefined; overridden: boolean },
-): Promise<void> {
+async function applyChange(before: Receipt, timer: string, content: Buffer | undefined, change: { schedule: string | undefined; overridden: boolean; check: ScheduleCheck | undefined }): Promise<void> {
   const dir = paths.dropInDir(timer);
-  const dirExisted = (await inspectPath(dir, false)) !== undefined;
-  const dirRecord = before.directories.find((d) => d.path === dir);
-  const removeDir = !content && dirExisted && (dirRecord?.created ?? false) && (await listDirectory(dir)).every((f) => f === 'schedule.conf');
-  const now = new Date().toISOString();
-  const after: Receipt = {
-    ...before,
-    updatedAt: now,
-    ...(change.schedule !== undefined ? { schedule: change.schedule } : { schedule: undefined }),
-    scheduleOverridden: change.overridden,
-    artifacts: [
-      ...before.artifacts.filter((a) => a.path !== dropInPath),
-      ...(content ? [{ path: dropInPath, role: 'schedule' as const, sha256: sha256(content), mode: 0o644, owner: 'root', group: 'root' }] : []),
-    ],
-    directories: removeDir
-      ? before.directories.filter((d) => d.path !== dir)
-      : content && !dirExisted
-        ? [...before.directories, { path: dir, created: true, own: true }].sort((a, b) => a.path.localeCompare(b.path))
-        : before.directories,
+  const dropIn = await inspectPath(paths.scheduleDropIn(timer), false);
+  const timerActive = (await showUnits([timer], ['ActiveState'] as const))[timer]?.ActiveState === 'active';
+  const plan = planScheduleChange(
+    before,
+    {
+      ...(dropIn ? { dropIn } : {}),
+      dropInDirExists: (await inspectPath(dir, false)) !== undefined,
+      dropInDirOnlyHoldsOurs: (await listDirectory(dir)).every((f) => f === 'schedule.conf'),
+      timerActive,
+    },
+    {
+      ...(content ? { content } : {}),
+      ...(change.schedule !== undefined ? { schedule: change.schedule } : {}),
+      overridden: change.overridden,
+      ...(change.check ? { expected: { kind: change.check.kind, normalized: change.check.normalized } } : {}),
+      now: new Date().toISOString(),
+    },
+  );
+  if (!timerActive) say(`  ${style.yellow('!')} ${timer} is not active: the new schedule applies once it is started (systemctl start ${timer})`);
+  let cause: string | undefined;
+  let undoFailed = false;
+  const report: StepReporter = (description, status, step) => {
+    if (status === 'failed') cause = step.error;
+    if (status === 'undo-failed') undoFailed = true;
+    reportStep(description, status);
   };
-  const timerWasActive = (await showUnits([timer], ['ActiveState'] as const))[timer]?.ActiveState === 'active';
-  const undo: { description: string; run: () => Promise<void> }[] = [];
-  const step = async (description: string, run: () => Promise<void>, revert?: () => Promise<void>) => {
-    try {
-      await run();
-    } catch (error) {
-      stepFailed(description);
-      throw error;
-    }
-    stepDone(description);
-    if (revert) undo.push({ description, run: revert });
-  };
-  await writeReceipt(liveHost, intentReceipt(before, after, 'installing'));
   try {
-    if (content) {
-      if (!dirExisted) await step(`create directory ${dir} (0755)`, () => makeDirectory(dir, { mode: 0o755, uid: 0, gid: 0 }), async () => void (await removeEmptyDirectory(dir)));
-      await step(
-        `${existing ? 'update' : 'create'} ${dropInPath} (0644 root:root)`,
-        () => atomicWrite(dropInPath, content, { mode: 0o644, uid: 0, gid: 0 }),
-        () => (existing ? atomicWrite(dropInPath, existing, { mode: 0o644, uid: 0, gid: 0 }) : removeFile(dropInPath)),
-      );
-    } else {
-      await step(`remove ${dropInPath}`, () => removeFile(dropInPath), existing ? () => atomicWrite(dropInPath, existing, { mode: 0o644, uid: 0, gid: 0 }) : undefined);
-      if (removeDir) await step(`remove directory ${dir}`, async () => void (await removeEmptyDirectory(dir)), () => makeDirectory(dir, { mode: 0o755, uid: 0, gid: 0 }));
-    }
-    await step('systemctl daemon-reload', daemonReload);
-    if (timerWasActive) await step(`systemctl restart ${timer}`, async () => void (await systemctl(['restart', timer])));
-    else say(`  ${style.yellow('!')} ${timer} is not active: the new schedule applies once it is started (systemctl start ${timer})`);
-    await step(`check that systemd reads the new schedule of ${timer}`, () => confirmSchedule(timer, content ? change.schedule : undefined));
-    await writeReceipt(liveHost, after);
+    await applyTransaction(liveHost, { actions: plan.actions, receipts: [{ bundle: before.bundle, before, intent: intentReceipt(before, plan.receipt, 'installing'), after: plan.receipt }] }, report);
   } catch (error) {
-    const undone: string[] = [];
-    const failed: string[] = [];
-    for (const u of undo.reverse()) {
-      try {
-        await u.run();
-        undone.push(u.description);
-      } catch (undoError) {
-        failed.push(`${u.description} (${(undoError as Error).message})`);
-      }
-    }
-    await daemonReload().catch((e: Error) => failed.push(`daemon-reload (${e.message})`));
-    if (timerWasActive) await systemctl(['restart', timer]).catch((e: Error) => failed.push(`restart ${timer} (${e.message})`));
-    await writeReceipt(liveHost, before);
+    if (!(error instanceof OperationError) || cause === undefined) throw error;
     throw new OperationError(
-      `changing the schedule of ${timer} failed: ${(error as Error).message}`,
-      failed.length === 0 ? 'the previous schedule is back in place' : 'some steps could not be undone (listed above); check with `svcctl doctor`',
-      [undone.length > 0 ? `rolled back: ${undone.join('; ')}` : 'nothing had been changed', ...failed.map((f) => `could not undo: ${f}`)],
+      `changing the schedule of ${timer} failed: ${cause}`,
+      undoFailed ? 'some steps could not be undone (listed above); check with `svcctl doctor`' : 'the previous schedule is back in place',
+      error.details,
     );
   }
-}
-
-/**
- * After the reload the timer must be loaded and, with our drop-in, show its trigger: systemd's own parse
- * of what was written. (`systemctl show` prints one TimersMonotonic= line per trigger; the last one is kept,
- * and the drop-in's two interval triggers carry the same span.)
- */
-async function confirmSchedule(timer: string, expected: string | undefined): Promise<void> {
-  const props = (await showUnits([timer], ['LoadState', 'TimersCalendar', 'TimersMonotonic'] as const))[timer];
-  if (props?.LoadState !== 'loaded') throw new OperationError(`${timer} is ${props?.LoadState ?? 'unknown'} after the reload; see: systemctl status ${timer}`);
-  if (expected === undefined) return;
-  const check = await validate(expected);
-  const actual = (check.kind === 'calendar' ? props.TimersCalendar : props.TimersMonotonic) ?? '';
-  const trigger = check.kind === 'calendar' ? `OnCalendar=${check.normalized}` : `OnActiveUSec=${check.normalized}" or "OnUnitActiveUSec=${check.normalized}`;
-  const found = check.kind === 'calendar' ? actual.includes(`OnCalendar=${check.normalized} ;`) : [`OnActiveUSec=${check.normalized} ;`, `OnUnitActiveUSec=${check.normalized} ;`].some((t) => actual.includes(t));
-  if (!found) throw new OperationError(`${timer} does not show "${trigger}" after the reload (it shows ${actual || 'no such trigger'})`);
 }
 
 async function liveNextElapse(timer: string): Promise<string | null> {
