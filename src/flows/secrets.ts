@@ -2,23 +2,20 @@
 // restore the old value on failure). Values live only in memory and in the 0600 secrets file.
 import type { Bundle, SecretSpec } from '../bundle/types.js';
 import { OperationError, UserError } from '../errors.js';
-import { checkProperties, evaluateCheck, subjectFromReceipt, type CheckResult } from '../plan/health.js';
+import { planSecretsWrite, type PlannedChange } from '../plan/changes.js';
+import { subjectFromReceipt } from '../plan/health.js';
 import { managedHeader } from '../plan/plan.js';
-import { parseEnvFile, renderEnvFile } from '../plan/render.js';
-import { nowUsec } from '../plan/time.js';
-import { paths, type Receipt, type ReceiptArtifact } from '../plan/types.js';
-import { intentReceipt } from '../apply/apply.js';
-import { atomicWrite, inspectPath, makeDirectory, readFileIfExists, removeEmptyDirectory, removeFile, sha256 } from '../system/fs.js';
+import { parseEnvFile } from '../plan/render.js';
+import { paths, type Action, type Receipt } from '../plan/types.js';
+import { applyTransaction, intentReceipt, type StepReporter, type Transaction } from '../apply/apply.js';
+import { inspectPath, readFileIfExists } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
 import { generate, readSecretSource } from '../system/inputs.js';
 import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { canPrompt, cannotPrompt, promptSecret } from '../system/prompt.js';
-import { writeReceipt } from '../system/receipts.js';
-import { requireSystemd, showUnits, systemctl } from '../system/systemd.js';
-import { exec } from '../system/exec.js';
-import { say, stepDone, stepFailed, style } from '../output.js';
-import { probeUrl } from './check.js';
+import { requireSystemd, showUnits } from '../system/systemd.js';
+import { reportStep, say, stepDone, stepFailed, style } from '../output.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
 
 export interface SecretRow {
@@ -107,11 +104,14 @@ export async function setSecret(reference: string, key: string, options: ValueOp
   const lock = await acquireLock(liveHost);
   try {
     const state = await readState(name);
-    const tx = await writeSecrets(state, new Map([[spec.key, value]]));
-    await tx.commit();
+    const plan = await planWrite(state, new Map([[spec.key, value]]));
+    // The one line below says what was done; steps are shown when something goes wrong.
+    await applyTransaction(liveHost, transaction(state, plan), (description, status) => {
+      if (status !== 'done') reportStep(description, status);
+    });
     say(`${style.green('✔')} ${spec.key} of ${name} ${state.values.has(spec.key) ? 'replaced' : 'set'} in ${state.file} (0600 root:root; the value is not shown)`);
     say(`  ${style.dim('→')} ${effectHint(state.receipt)}`);
-    return { bundle: name, file: state.file, keys: [spec.key], changedAt: tx.changedAt };
+    return { bundle: name, file: state.file, keys: [spec.key], changedAt: plan.changedAt };
   } finally {
     await lock.release();
   }
@@ -144,78 +144,27 @@ async function newValue(bundle: string, spec: SecretSpec, options: ValueOptions)
   return value;
 }
 
-interface SecretsWrite {
-  changedAt: string;
-  /** Writes the final receipt (state "installed"). */
-  commit(): Promise<void>;
-  /** Puts the previous file (or its absence) and the previous receipt back. */
-  rollback(): Promise<string[]>;
-}
-
 /**
- * Writes the secrets file with `changes` applied: the receipt first (state "installing", the new checksum),
- * then the file through atomicWrite (0600 root, created with that mode; its directory 0700). The receipt
- * keeps only names and times.
+ * The secrets file with `changes` applied (see planSecretsWrite), refusing anything but a directory where
+ * /etc/svcctl and its bundle directory go. The receipt keeps only names and times.
  */
-async function writeSecrets(state: SecretsState, changes: Map<string, string>): Promise<SecretsWrite> {
-  const { receipt: before, file } = state;
-  const name = before.bundle;
-  const values = new Map(state.values);
-  for (const [key, value] of changes) values.set(key, value);
-  // The order install writes (the bundle's), then keys the bundle does not declare, so that nothing is lost.
-  const ordered = [...state.specs.map((s) => s.key).filter((k) => values.has(k)), ...[...values.keys()].filter((k) => !state.specs.some((s) => s.key === k))];
-  const content = Buffer.from(renderEnvFile(ordered.map((key) => ({ key, value: values.get(key)! })), managedHeader(name)));
-  const now = new Date().toISOString();
-
-  const dirs = [paths.configDir, paths.secretsDir(name)];
+async function planWrite(state: SecretsState, changes: Map<string, string>): Promise<PlannedChange & { changedAt: string }> {
+  const name = state.receipt.bundle;
   const missing: string[] = [];
-  for (const dir of dirs) {
+  for (const dir of [paths.configDir, paths.secretsDir(name)]) {
     const info = await inspectPath(dir, false);
     if (!info) missing.push(dir);
     else if (info.kind !== 'directory') throw new OperationError(`${dir} is a ${info.kind}, not a directory: refusing to write secrets through it`, `inspect it; svcctl doctor ${name} says more`);
   }
-  const artifact: ReceiptArtifact = { path: file, role: 'secrets', sha256: sha256(content), mode: 0o600, owner: 'root', group: 'root' };
-  const changedTimes = new Map(before.secrets.map((s) => [s.key, s.changedAt]));
-  for (const key of changes.keys()) changedTimes.set(key, now);
-  const after: Receipt = {
-    ...before,
-    updatedAt: now,
-    secrets: ordered.filter((k) => changedTimes.has(k)).map((key) => ({ key, changedAt: changedTimes.get(key)! })),
-    artifacts: before.artifacts.some((a) => a.path === file) ? before.artifacts.map((a) => (a.path === file ? { ...a, ...artifact, ...(a.backup ? { backup: a.backup } : {}) } : a)) : [...before.artifacts, artifact],
-    directories: [...before.directories, ...missing.filter((d) => !before.directories.some((r) => r.path === d)).map((path) => ({ path, created: true, own: true }))].sort((a, b) =>
-      a.path.localeCompare(b.path),
-    ),
-  };
-  const removeCreatedDirectories = async () => {
-    for (const dir of [...missing].reverse()) await removeEmptyDirectory(dir);
-  };
-  await writeReceipt(liveHost, intentReceipt(before, after, 'installing'));
-  try {
-    for (const dir of missing) await makeDirectory(dir, { mode: dir === paths.configDir ? 0o755 : 0o700, uid: 0, gid: 0 });
-    await atomicWrite(file, content, { mode: 0o600, uid: 0, gid: 0 });
-  } catch (error) {
-    await removeCreatedDirectories().catch(() => undefined);
-    await writeReceipt(liveHost, before);
-    throw error;
-  }
-  return {
-    changedAt: now,
-    commit: () => writeReceipt(liveHost, after),
-    rollback: async () => {
-      const failed: string[] = [];
-      try {
-        if (state.content) await atomicWrite(file, state.content, { mode: 0o600, uid: 0, gid: 0 });
-        else {
-          await removeFile(file);
-          await removeCreatedDirectories();
-        }
-      } catch (error) {
-        failed.push(`restore ${file} (${(error as Error).message})`);
-      }
-      await writeReceipt(liveHost, before).catch((error: Error) => failed.push(`restore the receipt (${error.message})`));
-      return failed;
-    },
-  };
+  const now = new Date().toISOString();
+  const current = state.content !== undefined ? state.values : undefined;
+  return { ...planSecretsWrite(state.receipt, state.specs, current, changes, missing, now, managedHeader(name)), changedAt: now };
+}
+
+/** The write, then `follow` (restart or run, health check), as one transaction with the receipt written ahead. */
+function transaction(state: SecretsState, plan: PlannedChange, follow: Action[] = []): Transaction {
+  const before = state.receipt;
+  return { actions: [...plan.actions, ...follow], receipts: [{ bundle: before.bundle, before, intent: intentReceipt(before, plan.receipt, 'installing'), after: plan.receipt }] };
 }
 
 export async function rotateSecrets(reference: string, key: string | undefined, options: ValueOptions & { timeoutMs?: number }): Promise<SecretChangeResult> {
@@ -239,111 +188,67 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
     const timerJob = Boolean(receipt.timer);
     const names = [...changes.keys()].join(', ');
     const before = service ? (await showUnits([service], ['ActiveState'] as const))[service]?.ActiveState : undefined;
-    const tx = await writeSecrets(state, changes);
-    stepDone(`write the new ${names} to ${state.file} (0600 root:root; values not shown)`);
-    const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: tx.changedAt };
+    const plan = await planWrite(state, changes);
+    const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: plan.changedAt };
+    const written = `write the new ${names} to ${state.file} (0600 root:root; values not shown)`;
     if (!service || (!timerJob && before !== 'active')) {
-      await tx.commit();
+      await applyTransaction(liveHost, transaction(state, plan), (description, status, step) => {
+        reportStep(step.action.kind === 'write-file' && step.phase === 'apply' ? written : description, status);
+      });
       say(`  ${style.yellow('!')} ${service ?? 'no service'} is not running: no restart and no health check; it reads the new value when it starts`);
       return result;
     }
-    let failure: string | undefined;
-    let check: CheckResult | undefined;
-    const action = timerJob ? `run ${service} now (systemctl start)` : `systemctl restart ${service}`;
-    try {
-      if (timerJob) await runJob(service);
-      else await systemctl(['restart', service]);
-      stepDone(action);
-    } catch (error) {
-      failure = (error as Error).message;
-      stepFailed(`${action}: ${failure}`);
-    }
-    if (failure === undefined) {
-      check = await awaitHealth(receipt, timerJob, options.timeoutMs ?? 10_000);
-      failure = verdict(check);
-      (failure === undefined ? stepDone : stepFailed)(`health check: ${check.status} - ${check.summary}`);
-    }
+    // A failure restores the previous file and receipt, then restarts or runs the service again with it
+    // and checks its health once more (applyTransaction's recovery); these lines say so in rotate's words.
+    const again = timerJob ? `run ${service} again with the previous value` : `restart ${service} with the previous value`;
+    let failure: { action: Action; message: string } | undefined;
+    let recovery: string | undefined;
+    const problems: string[] = [];
+    const report: StepReporter = (description, status, { action, phase, outcome, error }) => {
+      const ok = status === 'done' || status === 'undone';
+      const mark = ok ? stepDone : stepFailed;
+      if (phase === 'apply') {
+        if (!ok) failure = { action, message: error ?? 'failed' };
+        if (action.kind === 'write-file') mark(written);
+        else if (action.kind === 'check-health') {
+          const found = /^(\S+) - ([\s\S]*)$/.exec(outcome ?? '');
+          if (found) result.check = { status: found[1]!, summary: found[2]! };
+          mark(`health check: ${outcome ?? error}`);
+        } else mark(ok ? description : `${description}: ${error}`);
+      } else if (phase === 'undo') {
+        const what = action.kind === 'write-file' ? `restore the previous ${names} in ${state.file}` : description;
+        if (!ok) problems.push(`${what} (${error})`);
+        if (!ok || action.kind === 'write-file') mark(what);
+      } else if (action.kind === 'check-health') {
+        recovery = `${again}: ${outcome ?? error}`;
+        mark(recovery);
+      } else if (!ok) {
+        recovery = `${again}: failed (${(error ?? '').split('\n')[0]})`;
+        mark(recovery);
+      }
+    };
+    const follow: Action[] = [
+      timerJob ? { kind: 'run-job', service } : { kind: 'restart', units: [service], revive: true },
+      { kind: 'check-health', subject: subjectFromReceipt(receipt), timeoutMs: options.timeoutMs ?? 10_000, once: timerJob },
+    ];
     if (timerJob) result.triggered = service;
     else result.restarted = service;
-    if (check) result.check = { status: check.status, summary: check.summary };
-    if (failure === undefined) {
-      await tx.commit();
-      say(`${style.green('✔')} ${names} of ${name} rotated`);
-      return result;
-    }
-    const problems = await tx.rollback();
-    if (problems.length === 0) stepDone(`restore the previous ${names} in ${state.file}`);
-    const again = timerJob ? `run ${service} again with the previous value` : `restart ${service} with the previous value`;
-    let recovery: string;
     try {
-      if (timerJob) await runJob(service);
-      else await systemctl(['restart', service]);
-      const after = await awaitHealth(receipt, timerJob, options.timeoutMs ?? 10_000);
-      recovery = `${again}: ${after.status} - ${after.summary}`;
-      (verdict(after) === undefined ? stepDone : stepFailed)(recovery);
+      await applyTransaction(liveHost, transaction(state, plan, follow), report);
     } catch (error) {
-      recovery = `${again}: failed (${(error as Error).message.split('\n')[0]})`;
-      stepFailed(recovery);
+      // The write itself failed: nothing was restarted or run, and the error says what was rolled back.
+      if (!(error instanceof OperationError) || !failure || failure.action.kind === 'write-file' || failure.action.kind === 'make-directory') throw error;
+      throw new OperationError(
+        `rotating ${names} of ${name} failed: ${failure.message}; the previous value was restored`,
+        problems.length === 0 ? `see journalctl -u ${service}; svcctl check ${name}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
+        [problems.length === 0 ? `restored the previous ${names} in ${state.file}` : `could not: ${problems.join('; ')}`, ...(recovery ? [recovery] : [])],
+      );
     }
-    throw new OperationError(
-      `rotating ${names} of ${name} failed: ${failure}; the previous value was restored`,
-      problems.length === 0 ? `see journalctl -u ${service}; svcctl check ${name}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
-      [problems.length === 0 ? `restored the previous ${names} in ${state.file}` : `could not: ${problems.join('; ')}`, recovery],
-    );
+    say(`${style.green('✔')} ${names} of ${name} rotated`);
+    return result;
   } finally {
     await lock.release();
   }
-}
-
-/**
- * Runs a timer's job now and waits for it (a oneshot's start job ends with the run). A run already under
- * way began before the new value was written, so it is waited out first (it could pass with the old one).
- */
-async function runJob(service: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const state = (await showUnits([service], ['ActiveState'] as const))[service]?.ActiveState;
-    if (state !== 'activating' && state !== 'deactivating') break;
-    await sleep(200);
-  }
-  const result = await exec(['systemctl', 'start', service], { check: false });
-  if (result.exitCode === 0) return;
-  const props = (await showUnits([service], ['Result', 'ExecMainStatus'] as const))[service];
-  const how = props?.Result === 'exit-code' ? `exit status ${props.ExecMainStatus}` : props?.Result || result.stderr.trim().split('\n')[0];
-  throw new OperationError(`${service} failed (${how})`);
-}
-
-/** Health of the bundle after the restart: a daemon gets until the deadline to become active and answer on its URL. */
-async function awaitHealth(receipt: Receipt, timerJob: boolean, timeoutMs: number): Promise<CheckResult> {
-  const subject = subjectFromReceipt(receipt);
-  const units = [...new Set([...subject.units, ...(subject.service ? [subject.service] : [])])];
-  const deadline = Date.now() + timeoutMs;
-  let healthySince: number | undefined;
-  for (;;) {
-    const [properties, url] = await Promise.all([showUnits(units, checkProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
-    const result = evaluateCheck({ subject, units: properties, ...(url ? { url } : {}), now: nowUsec(), monotonicNow: Number(process.hrtime.bigint() / 1000n) });
-    const failing = verdict(result);
-    if (timerJob) return result; // the run is over: its result is final
-    if (failing === undefined) {
-      // A daemon that dies right after answering once is not healthy: it must stay up for a moment.
-      healthySince ??= Date.now();
-      if (Date.now() - healthySince >= 1000) return result;
-    } else {
-      healthySince = undefined;
-      if (properties[subject.service ?? '']?.ActiveState === 'failed' || Date.now() >= deadline) return result;
-    }
-    await sleep(250);
-  }
-}
-
-/** Why the health check after a rotation fails, or undefined: only problems of the service itself count. */
-function verdict(result: CheckResult): string | undefined {
-  const relevant = result.problems.filter((p) => p.status !== 'WARNING' && (p.topic === 'service' || p.topic === 'url' || p.topic === 'unit' || p.topic === 'systemd'));
-  return relevant.length > 0 ? relevant.map((p) => p.message).join('; ') : undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** `secret set B KEY value` and `secret set B KEY=value` put the value where every local user can read it. */
