@@ -9,6 +9,7 @@ import type { Bundle } from '../bundle/types.js';
 import { exec } from '../system/exec.js';
 import { inspectPath, listDirectory, readTextIfExists, type PathState } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
+import { inspectLock, lockPath, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
 import { systemdIsRunning } from '../system/systemd.js';
@@ -33,12 +34,10 @@ export interface DoctorReport {
   bundles: { bundle: string; findings: Finding[] }[];
 }
 
-const lockFile = '/run/svcctl.lock';
-
 export async function doctor(reference: string | undefined): Promise<DoctorReport> {
   requireRoot('svcctl doctor (receipts, secrets files and other users\' processes are visible to root only)');
   const host: Finding[] = [];
-  const lock = await lockHolder();
+  const lock = await inspectLock(liveHost);
   host.push(...lockFindings(lock));
   const running = await systemdIsRunning();
   if (!running) host.push({ check: 'systemd', ok: false, message: 'systemd is not running on this host (it is not PID 1): units cannot be checked', fix: 'run svcctl on a host booted with systemd, or try it in `svcctl sandbox start`' });
@@ -53,42 +52,21 @@ export async function doctor(reference: string | undefined): Promise<DoctorRepor
     if (receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
   }
   const bundles: DoctorReport['bundles'] = [];
-  for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock.alive) });
+  for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock?.pid !== undefined && !lock.stale) });
   const ok = [...host, ...bundles.flatMap((b) => b.findings)].every((f) => f.ok);
   return { ok, host, bundles };
 }
 
-interface LockState {
-  exists: boolean;
-  pid?: number;
-  alive: boolean;
-}
-
-async function lockHolder(): Promise<LockState> {
-  const text = await readTextIfExists(lockFile);
-  if (text === undefined) return { exists: false, alive: false };
-  const pid = Number(text.trim());
-  return { exists: true, ...(pid > 0 ? { pid } : {}), alive: pid > 0 && isAlive(pid) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function lockFindings(lock: LockState): Finding[] {
-  if (!lock.exists) return [{ check: 'lock', ok: true, message: `no stale lock (${lockFile})` }];
-  if (lock.alive) return [{ check: 'lock', ok: true, message: `a transaction is running (pid ${lock.pid}, ${lockFile})` }];
+/** A lock whose file names no PID is reported as stale too: no transaction leaves it that way for long. */
+function lockFindings(lock: LockState | undefined): Finding[] {
+  if (!lock) return [{ check: 'lock', ok: true, message: `no stale lock (${lockPath(liveHost)})` }];
+  if (lock.pid !== undefined && !lock.stale) return [{ check: 'lock', ok: true, message: `a transaction is running (pid ${lock.pid}, ${lock.path})` }];
   return [
     {
       check: 'lock',
       ok: false,
-      message: `stale lock ${lockFile}: its process (${lock.pid ?? 'unknown pid'}) is gone, so the next transaction waits for nothing`,
-      fix: `rm ${lockFile}`,
+      message: `stale lock ${lock.path}: its process (${lock.pid ?? 'unknown pid'}) is gone, so the next transaction waits for nothing`,
+      fix: `rm ${lock.path}`,
     },
   ];
 }

@@ -9,7 +9,7 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-function lockPath(host: Host): string {
+export function lockPath(host: Host): string {
   // /run is cleared at boot, so a lock never outlives a crash of the machine.
   return host.offline ? onHost(host, '/var/lib/svcctl/.lock') : '/run/svcctl.lock';
 }
@@ -31,21 +31,43 @@ export async function acquireLock(host: Host, options: { waitMs?: number } = {})
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
-    if (holder && !isAlive(holder)) {
+    const holder = await inspectLock(host);
+    if (holder?.stale) {
       // The holder died (SIGKILL): its lock is stale. Remove it only if it still names that PID.
-      const again = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
-      if (again === holder) await fsp.rm(file, { force: true });
+      if ((await inspectLock(host))?.pid === holder.pid) await fsp.rm(file, { force: true });
       continue;
     }
     if (Date.now() >= deadline) {
       throw new OperationError(
-        `another svcctl transaction is running (pid ${holder || 'unknown'}, lock ${file})`,
+        `another svcctl transaction is running (pid ${holder?.pid ?? 'unknown'}, lock ${file})`,
         'wait for it to finish and try again; nothing was changed',
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+export interface LockState {
+  path: string;
+  /** The holder's PID, when the file names one (it is written just after the file is created). */
+  pid?: number;
+  /** The holder is gone (killed, or the machine crashed with --root's lock on disk): nothing is running. */
+  stale: boolean;
+}
+
+/** The lock file, if there is one: who holds it and whether that process is still alive. */
+export async function inspectLock(host: Host): Promise<LockState | undefined> {
+  const file = lockPath(host);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    text = '';
+  }
+  const pid = Number(text.trim());
+  const known = Number.isInteger(pid) && pid > 0;
+  return { path: file, ...(known ? { pid } : {}), stale: known && !isAlive(pid) };
 }
 
 function isAlive(pid: number): boolean {
