@@ -23,7 +23,7 @@ import { onHost, type Host } from '../system/host.js';
 import { removeReceipt, writeReceipt } from '../system/receipts.js';
 import { confirmTimerSchedule, runJob, showUnits } from '../system/systemd.js';
 // The health URL is probed the way `svcctl check` probes it (one probe, in one place).
-import { probeUrl } from '../flows/check.js';
+import { probeUrl } from '../system/http.js';
 
 export interface BundleReceipts {
   bundle: string;

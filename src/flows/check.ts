@@ -12,9 +12,9 @@ import {
   subjectFromReceipt,
   type CheckResult,
   type CheckSubject,
-  type UrlProbe,
 } from '../plan/health.js';
 import { nowUsec } from '../plan/time.js';
+import { probeUrl } from '../system/http.js';
 import { atomicWrite, readTextIfExists } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
 import { readReceipt } from '../system/receipts.js';
@@ -102,27 +102,6 @@ async function findSubject(reference: string, name: string): Promise<CheckSubjec
   };
 }
 
-/** GET the health URL with a short timeout; 2xx is up. Redirects are not followed (a health URL answers itself). */
-export async function probeUrl(url: string, timeoutMs: number): Promise<UrlProbe> {
-  const started = performance.now();
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual', headers: { 'user-agent': 'svcctl-check' } });
-    await response.body?.cancel().catch(() => undefined);
-    const ms = performance.now() - started;
-    const ok = response.status >= 200 && response.status < 300;
-    return { url, ok, status: response.status, ms, ...(ok ? {} : { error: `HTTP ${response.status}` }) };
-  } catch (error) {
-    const ms = performance.now() - started;
-    const err = error as Error & { cause?: { code?: string; message?: string } };
-    const reason =
-      err.name === 'TimeoutError' || err.name === 'AbortError'
-        ? `no answer within ${timeoutMs} ms`
-        : err.cause?.code === 'ECONNREFUSED'
-          ? 'connection refused'
-          : (err.cause?.code ?? err.cause?.message ?? err.message);
-    return { url, ok: false, error: reason, ms };
-  }
-}
 
 /** Writes DIR/svcctl_<bundle>.prom atomically (node_exporter must never read half a file). */
 async function writeTextfile(dir: string, result: CheckResult): Promise<string> {
