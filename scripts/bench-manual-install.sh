@@ -1,11 +1,17 @@
 #!/bin/sh
-# The baseline for `npm run bench`: seed 000's install guide done by hand, as an operator would script it
-# (same files, user, directories, secrets drop-in, one daemon-reload, enable --now), then its uninstall.
+# The baseline for `npm run bench`: seed 000's install guide done by hand, as an operator would script it,
+# with the same checks svcctl makes (systemd-analyze verify before copying, the timer active and its next
+# run shown after enabling, reset-failed after removing), then its uninstall. The guide's own commands
+# reload systemd twice each way (daemon-reload, and enable/disable's implicit reload).
 # Usage: bench-manual-install.sh install|uninstall BUNDLE_DIR
 set -eu
 bundle=${2:-}
 case "$1" in
 install)
+  verify=$(mktemp -d)
+  cp "$bundle/cleanup-blocking-coordination.service" "$bundle/cleanup-blocking-coordination.timer" "$verify/"
+  systemd-analyze verify "$verify/cleanup-blocking-coordination.service" "$verify/cleanup-blocking-coordination.timer" 2>/dev/null || true
+  rm -rf "$verify"
   install -m 0755 "$bundle/cleanup-blocking-coordination.sh" /usr/local/bin/cleanup-blocking-coordination.sh
   install -m 0644 "$bundle/cleanup-blocking-coordination.service" "$bundle/cleanup-blocking-coordination.timer" /etc/systemd/system/
   useradd -r -s /usr/sbin/nologin -d /opt/claude-flow-novice claude-flow
@@ -27,6 +33,8 @@ CONF
   )
   systemctl daemon-reload
   systemctl enable --now cleanup-blocking-coordination.timer
+  systemctl is-active --quiet cleanup-blocking-coordination.timer
+  systemctl list-timers --no-pager cleanup-blocking-coordination.timer >/dev/null
   ;;
 uninstall)
   systemctl stop cleanup-blocking-coordination.timer cleanup-blocking-coordination.service
