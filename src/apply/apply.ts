@@ -103,7 +103,7 @@ export async function applyTransaction(host: Host, transaction: Transaction, rep
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       report(description, 'failed', { action, phase: 'apply', error: message, ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
-      const rolledBack = await rollBack(host, completed, state, report);
+      const rolledBack = await rollBack(completed, report);
       rolledBack.failed.push(...(await recover(host, transaction.actions, state, report)));
       for (const r of transaction.receipts) {
         if (r.before) await writeReceipt(host, r.before);
@@ -126,7 +126,7 @@ export async function applyTransaction(host: Host, transaction: Transaction, rep
   }
 }
 
-async function rollBack(host: Host, completed: Completed[], state: RunState, report: StepReporter): Promise<{ undone: string[]; failed: string[] }> {
+async function rollBack(completed: Completed[], report: StepReporter): Promise<{ undone: string[]; failed: string[] }> {
   const undone: string[] = [];
   const failed: string[] = [];
   for (const step of [...completed].reverse()) {

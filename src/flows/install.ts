@@ -1,18 +1,18 @@
 // The install flow: load → observe → resolve inputs → preflight → plan → confirm → apply → report.
 import type { Bundle } from '../bundle/types.js';
 import { UserError } from '../errors.js';
-import { actionAsData, describeAction, mergePlans, planInstall } from '../plan/plan.js';
+import { actionAsData, mergePlans, planInstall } from '../plan/plan.js';
 import { parseScheduleExpression } from '../plan/render.js';
-import { paths, type Action, type Plan, type Receipt, type SecretInput } from '../plan/types.js';
-import { applyTransaction, intentReceipt } from '../apply/apply.js';
+import { paths, type Plan, type Receipt, type SecretInput } from '../plan/types.js';
+import { intentReceipt } from '../apply/apply.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { observeInstall } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
 import { checkSchedule, listTimers, requireSystemd, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
-import { reportStep, say, style } from '../output.js';
-import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
+import { say, style } from '../output.js';
+import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
 import { svcctlVersion } from '../version.js';
 import { formatWhen, nowUsec, usecToIso } from '../plan/time.js';
@@ -74,24 +74,14 @@ export async function install(references: string[], options: InstallOptions): Pr
       for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} is up to date`);
       return result;
     }
-    showPlan(plans, actions, host);
-    if (secretSources.length > 0) say(`  secrets: ${secretSources.join(', ')}`);
-    if (options.dryRun) {
-      say(style.dim('dry run: nothing was changed'));
-      return result;
-    }
-    await confirmOrRefuse(options.yes, `Apply these ${actions.length} steps?`);
-    await applyTransaction(
-      host,
-      {
-        actions,
-        receipts: plans.map((p) => {
-          const previous = before.get(p.bundle);
-          return { bundle: p.bundle, ...(previous ? { before: previous } : {}), intent: intentReceipt(previous, p.receipt, 'installing'), ...(p.receipt ? { after: p.receipt } : {}) };
-        }),
-      },
-      reportStep,
-    );
+    const names = plans.map((p) => p.bundle).join(', ');
+    const title = `${style.bold('Plan')} for ${names}${host.offline ? ` (rendered under ${host.root}, no running systemd)` : ''}:`;
+    const receipts = plans.map((p) => {
+      const previous = before.get(p.bundle);
+      return { bundle: p.bundle, ...(previous ? { before: previous } : {}), intent: intentReceipt(previous, p.receipt, 'installing'), ...(p.receipt ? { after: p.receipt } : {}) };
+    });
+    const notes = secretSources.length > 0 ? [`secrets: ${secretSources.join(', ')}`] : [];
+    if (!(await showConfirmApply(host, title, { actions, receipts }, options, notes))) return result;
     result.applied = true;
     if (!host.offline) await reportNextRuns(plans, result);
     for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} installed${host.offline ? ` under ${host.root}` : ''}`);
@@ -132,11 +122,6 @@ const sourceWords: Record<SecretInput['source'], string> = {
   prompt: 'entered',
 };
 
-function showPlan(plans: Plan[], actions: Action[], host: Host): void {
-  const names = plans.map((p) => p.bundle).join(', ');
-  say(`${style.bold('Plan')} for ${names}${host.offline ? ` (rendered under ${host.root}, no running systemd)` : ''}:`);
-  actions.forEach((action, i) => say(`  ${String(i + 1).padStart(2)}. ${describeAction(action)}`));
-}
 
 async function reportNextRuns(plans: Plan[], result: InstallResult): Promise<void> {
   const timers = plans.flatMap((p) => (p.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer')));

@@ -1,7 +1,7 @@
 // The uninstall flow: read the receipt → observe → plan → confirm → apply; removes exactly what the receipt lists.
 import { UserError } from '../errors.js';
-import { actionAsData, describeAction, mergePlans, planUninstall, type UninstallPlan } from '../plan/plan.js';
-import { applyTransaction, intentReceipt } from '../apply/apply.js';
+import { actionAsData, mergePlans, planUninstall, type UninstallPlan } from '../plan/plan.js';
+import { intentReceipt } from '../apply/apply.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { observeUninstall } from '../system/observe.js';
@@ -9,8 +9,8 @@ import { readReceipt } from '../system/receipts.js';
 import { requireRoot } from '../system/privileges.js';
 import { requireSystemd } from '../system/systemd.js';
 import { findBundle } from '../bundle/lookup.js';
-import { reportStep, say, style } from '../output.js';
-import { confirmOrRefuse, requireConfirmationSource } from './confirm.js';
+import { say, style } from '../output.js';
+import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import type { Receipt } from '../plan/types.js';
 
 export interface UninstallOptions {
@@ -61,24 +61,10 @@ export async function uninstall(references: string[], options: UninstallOptions)
     }
     if (plans.length === 0) return result;
     const actions = mergePlans(plans.map((p) => p.plan));
-    say(`${style.bold('Plan')} to uninstall ${plans.map((p) => p.plan.bundle).join(', ')}${options.purge ? ' (purge)' : ''}:`);
-    actions.forEach((action, i) => say(`  ${String(i + 1).padStart(2)}. ${describeAction(action)}`));
-    for (const { plan } of plans) {
-      for (const file of plan.drifted) say(`  ${style.yellow('!')} ${file} changed since install: left in place (pass --force to remove it)`);
-    }
-    if (options.dryRun) {
-      say(style.dim('dry run: nothing was changed'));
-      return result;
-    }
-    await confirmOrRefuse(options.yes, `Apply these ${actions.length} steps?`);
-    await applyTransaction(
-      host,
-      {
-        actions,
-        receipts: plans.map(({ plan, receipt }) => ({ bundle: plan.bundle, before: receipt, intent: intentReceipt(receipt, undefined, 'uninstalling'), ...(plan.receipt ? { after: plan.receipt } : {}) })),
-      },
-      reportStep,
-    );
+    const title = `${style.bold('Plan')} to uninstall ${plans.map((p) => p.plan.bundle).join(', ')}${options.purge ? ' (purge)' : ''}:`;
+    const notes = plans.flatMap(({ plan }) => plan.drifted.map((file) => `${style.yellow('!')} ${file} changed since install: left in place (pass --force to remove it)`));
+    const receipts = plans.map(({ plan, receipt }) => ({ bundle: plan.bundle, before: receipt, intent: intentReceipt(receipt, undefined, 'uninstalling'), ...(plan.receipt ? { after: plan.receipt } : {}) }));
+    if (!(await showConfirmApply(host, title, { actions, receipts }, options, notes))) return result;
     result.applied = true;
     for (const { plan } of plans) {
       const kept = plan.retained.length > 0 ? `; kept ${plan.retained.join(', ')} (remove with --purge)` : '';
