@@ -1,15 +1,17 @@
 // Human output on stderr: colour only on a TTY and never with NO_COLOR; progress marks per step.
 const useColor = Boolean(process.stderr.isTTY) && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
 
-const paint = (open: number, close: number) => (text: string) => (useColor ? `\u001b[${open}m${text}\u001b[${close}m` : text);
+// chalk is loaded only when colour is on: on a pipe (scripts, CI, monitoring) it would be ~20 ms of start-up for nothing.
+const chalk = useColor ? new (await import('chalk')).Chalk({ level: 1 }) : undefined;
+const plain = (text: string) => text;
 
 export const style = {
-  red: paint(31, 39),
-  green: paint(32, 39),
-  yellow: paint(33, 39),
-  cyan: paint(36, 39),
-  dim: paint(2, 22),
-  bold: paint(1, 22),
+  red: chalk?.red ?? plain,
+  green: chalk?.green ?? plain,
+  yellow: chalk?.yellow ?? plain,
+  cyan: chalk?.cyan ?? plain,
+  dim: chalk?.dim ?? plain,
+  bold: chalk?.bold ?? plain,
 };
 
 /** A line for the human on stderr (stdout is kept for data and --json). */

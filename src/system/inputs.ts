@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import type { Bundle, SecretSpec } from '../bundle/types.js';
 import { UserError } from '../errors.js';
 import type { Inputs, Observed, SecretInput } from '../plan/types.js';
-import { canPrompt, cannotPrompt, promptSecret, promptText, readStdin } from './prompt.js';
+import { canPrompt, cannotPrompt, promptConfirm, promptSecret, promptText, readStdin } from './prompt.js';
 
 export interface InputFlags {
   set: string[];
@@ -113,8 +113,7 @@ async function ask(bundle: Bundle, spec: SecretSpec): Promise<SecretInput | unde
     cannotPrompt(`secret ${spec.key} of ${bundle.name} is required`, `pass --secret ${spec.key}=@FILE, --secret ${spec.key}=- (stdin) or set ${secretEnvName(spec.key)}`);
   }
   if (!spec.required) {
-    const { confirm } = await import('@inquirer/prompts');
-    const wanted = await confirm({ message: `Set the optional secret ${spec.key}? ${spec.prompt}`, default: false }, { output: process.stderr });
+    const wanted = await promptConfirm(`Set the optional secret ${spec.key}? ${spec.prompt}`);
     if (!wanted) return undefined;
   }
   return { value: await promptSecret(`${spec.key}:`), source: 'prompt' };
