@@ -271,14 +271,11 @@ async function secretsFileFindings(receipt: Receipt, bundle: Bundle | undefined,
   if (fileState.kind !== 'file') return findings;
   const text = (await readTextIfExists(file)) ?? '';
   const values = parseEnvFile(text);
-  const dropped = text
-    .split('\n')
-    .map((line, i) => ({ line: i + 1, key: /^\s*([^#;\s=][^=]*?)\s*=/.exec(line)?.[1] }))
-    .filter((l) => l.key !== undefined && !values.has(l.key));
-  for (const d of dropped) findings.push({ check: 'environment file', ok: false, message: `${file} line ${d.line}: "${d.key}" is not a valid variable name: systemd drops it`, fix: `svcctl secret set ${receipt.bundle} KEY   # rewrites the file in the format systemd reads` });
+  // Never quote the file's lines: a quoted value may span lines, and any fragment of it may be secret.
+  // What systemd would drop shows up as a declared secret that is not set.
   const missing = declared.filter((s) => s.required && (values.get(s.key) ?? '') === '');
   for (const spec of missing) findings.push({ check: 'secrets', ok: false, message: `required secret ${spec.key} is not set`, fix: `svcctl secret set ${receipt.bundle} ${spec.key}${spec.generate ? ' --generate' : ''}` });
-  if (!dirProblem && !fileProblem && dropped.length === 0 && missing.length === 0) {
+  if (!dirProblem && !fileProblem && missing.length === 0) {
     findings.push({ check: 'secrets file', ok: true, message: `${file}: 0600 root:root in a 0700 directory, ${values.size} value${values.size === 1 ? '' : 's'} parsed${declared.length > 0 ? `, required ones set` : ''}` });
   }
   return findings;

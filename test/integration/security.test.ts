@@ -71,4 +71,24 @@ describeInSandbox('secrets never leak', (sandbox) => {
     expect(journal.stdout).not.toContain(coordination);
     expect(journal.stdout).not.toContain('r3dis');
   });
+
+  test('no fragment of a multi-line secret in what status, doctor, secret list and check print', async () => {
+    await sandbox.run(['sh', '-c', 'umask 077; cat > /run/multiline.secret'], { input: 'first line\nFRAGMENT_KEY=fragment value "quoted"\nlast' });
+    const set = await sandbox.svcctl(['secret', 'set', bundle, 'REDIS_PASSWORD', '--from-file', '/run/multiline.secret']);
+    expect(set.exitCode).toBe(0);
+    const outputs = await Promise.all([
+      sandbox.svcctl(['status', bundle]),
+      sandbox.svcctl(['status', bundle, '--json']),
+      sandbox.svcctl(['doctor', bundle]),
+      sandbox.svcctl(['doctor', bundle, '--json']),
+      sandbox.svcctl(['secret', 'list', bundle, '--json']),
+      sandbox.svcctl(['check', bundle, '--json']),
+    ]);
+    for (const result of outputs) {
+      const text = result.stdout + result.stderr;
+      expect(text).not.toContain('FRAGMENT');
+      expect(text).not.toContain('first line');
+      expect(text).not.toContain(coordination);
+    }
+  });
 });
