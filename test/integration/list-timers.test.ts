@@ -1,22 +1,13 @@
 // svcctl list-timers against a real systemd: tick (fires every second), failing (exit 3), and 200 generated timers.
 import { describeInSandbox } from '../helpers/sandbox.js';
+import type { TimerRow } from '../../src/flows/timers.js';
 
 const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
 const manyTimers = `${process.cwd()}/scripts/make-many-timers.sh`;
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Row {
-  unit: string;
-  activates: string;
-  bundle: string | null;
-  next: string | null;
-  last: string | null;
-  leftSeconds: number | null;
-  passedSeconds: number | null;
-  result: string;
-  lastRun: { state: string; exitStatus: number | null };
-}
+type Row = TimerRow;
 
 describeInSandbox('svcctl list-timers', (sandbox) => {
   beforeAll(async () => {
