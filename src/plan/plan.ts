@@ -48,7 +48,13 @@ export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string 
 
 /** Every path an install of `bundle` writes, and their ancestors: what observe() must look at. */
 export function installTargets(bundle: Bundle): string[] {
-  const files = desiredFiles(bundle, { settings: {}, secrets: {}, schedule: bundle.schedule?.default }).map((f) => f.path);
+  // Every path an install could write, whatever the inputs: each unit's drop-in and the schedule drop-in too.
+  const files = [
+    ...desiredFiles(bundle, { settings: {}, secrets: {}, schedule: bundle.schedule?.default }).map((f) => f.path),
+    ...bundle.units.map((u) => paths.override(u.name)),
+    ...(bundle.schedule ? [paths.scheduleDropIn(bundle.schedule.timer)] : []),
+    ...(bundle.secrets.length > 0 ? [paths.secretsFile(bundle.name)] : []),
+  ];
   const dirs = bundle.directories.map((d) => d.path);
   const all = new Set<string>();
   for (const p of [...files, ...dirs]) {

@@ -244,3 +244,22 @@ describe('mergePlans', () => {
     expect(merged.at(-1)).toEqual({ kind: 'check-active', units: ['alpha.timer', 'beta.timer'] });
   });
 });
+
+describe('installTargets', () => {
+  test('lists every path an install could write, whatever the inputs, so a foreign file there is always seen', async () => {
+    const { installTargets } = await import('../../src/plan/plan.js');
+    const targets = installTargets(bundle());
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        paths.override('demo.service'),
+        paths.override('demo.timer'),
+        paths.scheduleDropIn('demo.timer'),
+        paths.secretsFile('demo'),
+        '/usr/local/bin/demo.sh',
+        '/etc/systemd/system/demo.service.d',
+        '/var/lib/demo/logs',
+        '/var/lib/demo',
+      ]),
+    );
+  });
+});
