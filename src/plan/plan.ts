@@ -190,12 +190,14 @@ export function planInstall(bundle: Bundle, observed: Observed, inputs: Inputs):
     let change: FileAction['change'] | undefined;
     if (current === null || current === undefined) change = 'create';
     else if (current.kind !== 'file') conflicts.push(`${file.path} exists and is a ${current.kind}`);
-    else if (current.sha256 === sha && current.mode === file.mode && current.uid === 0 && current.gid === 0) change = undefined;
-    else if (mine) change = 'update';
-    else if (inputs.force) {
-      change = 'replace';
-      backup = `${paths.backupDir(bundle.name)}${file.path}`;
-    } else conflicts.push(`${file.path} exists and was not created by svcctl`);
+    else if (!mine) {
+      // Even a byte-identical file is not adopted: uninstall would then delete what someone else put there.
+      if (inputs.force) {
+        change = 'replace';
+        backup = `${paths.backupDir(bundle.name)}${file.path}`;
+      } else conflicts.push(`${file.path} exists and was not created by svcctl`);
+    } else if (current.sha256 === sha && current.mode === file.mode && current.uid === 0 && current.gid === 0) change = undefined;
+    else change = 'update';
     artifacts.push({ path: file.path, role: file.role, sha256: sha, mode: file.mode, owner: 'root', group: 'root', ...(backup ? { backup } : {}) });
     if (!change) continue;
     changedRoles.add(file.role);

@@ -263,3 +263,13 @@ describe('installTargets', () => {
     );
   });
 });
+
+describe('a byte-identical file svcctl did not create', () => {
+  test('is not adopted silently (uninstall would delete it): a conflict, or backed up with --force', () => {
+    const content = '[Service]\nType=oneshot\nExecStart=/usr/local/bin/demo.sh\n';
+    const same: PathState = { kind: 'file', mode: 0o644, uid: 0, gid: 0, sha256: sha(content) };
+    expect(() => planInstall(bundle(), freshHost({ '/etc/systemd/system/demo.service': same }), inputs())).toThrow(/demo.service exists and was not created by svcctl/);
+    const forced = planInstall(bundle(), freshHost({ '/etc/systemd/system/demo.service': same }), inputs({ force: true }));
+    expect(forced.actions.find((a) => a.kind === 'write-file' && a.path === '/etc/systemd/system/demo.service')).toMatchObject({ change: 'replace' });
+  });
+});
