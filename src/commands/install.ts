@@ -24,7 +24,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
     yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
     force: Flags.boolean({ description: 'replace files svcctl did not create (backed up, restored on uninstall)' }),
     start: Flags.boolean({ description: 'start the enabled units now (--no-start: only enable them)', default: true, allowNo: true }),
-    root: Flags.directory({ description: 'render the tree under this directory instead of the live system (no systemd needed)' }),
+    root: Flags.directory({ description: 'render the tree under this directory instead of the live system (no systemd needed; root, or unshare -r / fakeroot for image builds)' }),
   };
 
   async run(): Promise<InstallResult> {

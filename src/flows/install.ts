@@ -33,7 +33,8 @@ export interface InstallResult {
 
 export async function install(references: string[], options: InstallOptions): Promise<InstallResult> {
   const host: Host = options.root ? offlineHost(options.root) : liveHost;
-  if (!options.dryRun && !options.root) requireRoot('svcctl install');
+  // --root too: the tree must carry root's ownership (image builds without root: unshare -r or fakeroot).
+  if (!options.dryRun) requireRoot('svcctl install');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const bundles = await loadBundles(references);
   if (!options.root && !options.dryRun) await requireSystemd();

@@ -39,7 +39,7 @@ async function nameOf(reference: string): Promise<string> {
 export async function uninstall(references: string[], options: UninstallOptions): Promise<UninstallResult> {
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
   const host: Host = options.root ? offlineHost(options.root) : liveHost;
-  if (!options.dryRun && !options.root) requireRoot('svcctl uninstall');
+  if (!options.dryRun) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const names = await Promise.all(references.map(nameOf));
   if (!options.root && !options.dryRun) await requireSystemd();
