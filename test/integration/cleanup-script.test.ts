@@ -74,18 +74,24 @@ interface ServiceRun {
 async function startService(sandbox: Sandbox): Promise<ServiceRun> {
   await sandbox.run(['systemctl', 'reset-failed', service]);
   const start = await sandbox.run(['systemctl', 'start', service]);
-  const out = (await sandbox.run(['systemctl', 'show', service, '-p', 'Result', '-p', 'ExecMainStatus', '-p', 'ExecMainCode', '-p', 'InvocationID'])).stdout;
+  const out = (await sandbox.run(['systemctl', 'show', service, '-p', 'Result', '-p', 'ExecMainStatus', '-p', 'ExecMainCode', '-p', 'InvocationID', '-p', 'ExecMainPID'])).stdout;
   const show = Object.fromEntries(out.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
   const invocation = show.InvocationID ?? '';
+  const mainPid = show.ExecMainPID ?? '0';
   delete show.InvocationID;
-  return { start, show, journal: await journalOfInvocation(sandbox, invocation) };
+  delete show.ExecMainPID;
+  return { start, show, journal: await journalOfInvocation(sandbox, invocation, mainPid) };
 }
 
-/** The run's messages; journald may still be reading the service's stream, so wait for its last line. */
-async function journalOfInvocation(sandbox: Sandbox, invocation: string): Promise<string> {
+/**
+ * The run's messages; journald may still be reading the service's stream, so wait for its last line. The
+ * run's main PID selects lines too: journald leaves the invocation id off the last lines of a process
+ * that exits right after writing them.
+ */
+async function journalOfInvocation(sandbox: Sandbox, invocation: string, mainPid: string): Promise<string> {
   let text = '';
   for (let attempt = 0; attempt < 50; attempt++) {
-    text = (await sandbox.run(['journalctl', `_SYSTEMD_INVOCATION_ID=${invocation}`, '-o', 'cat', '--no-pager'])).stdout;
+    text = (await sandbox.run(['journalctl', `_SYSTEMD_INVOCATION_ID=${invocation}`, '+', `_PID=${mainPid}`, '-o', 'cat', '--no-pager'])).stdout;
     if (/^(cleanup finished|error: )/m.test(text)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
