@@ -61,6 +61,10 @@ export async function uninstall(references: string[], options: UninstallOptions)
     }
     if (plans.length === 0) return result;
     const actions = mergePlans(plans.map((p) => p.plan));
+    if (actions.length === 0) {
+      for (const { plan } of plans) say(`${style.green('✔')} ${plan.bundle} is already uninstalled${plan.retained.length > 0 ? `; kept ${plan.retained.join(', ')} (remove with --purge)` : ''}`);
+      return result;
+    }
     const title = `${style.bold('Plan')} to uninstall ${plans.map((p) => p.plan.bundle).join(', ')}${options.purge ? ' (purge)' : ''}:`;
     const notes = plans.flatMap(({ plan }) => plan.drifted.map((file) => `${style.yellow('!')} ${file} changed since install: left in place (pass --force to remove it)`));
     const receipts = plans.map(({ plan, receipt }) => ({ bundle: plan.bundle, before: receipt, intent: intentReceipt(receipt, undefined, 'uninstalling'), ...(plan.receipt ? { after: plan.receipt } : {}) }));

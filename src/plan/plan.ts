@@ -397,7 +397,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     if (removeNow) actions.push({ kind: 'remove-directory', path: dir.path, recursive: options.purge && !dir.own });
     else {
       keptDirectories.push(dir);
-      retained.push(`${dir.path}/`);
+      if (!dir.own) retained.push(`${dir.path}/`);
     }
   }
   const remainder: Receipt | undefined =

@@ -306,3 +306,19 @@ describeInSandbox('values reach the service byte for byte', (sandbox) => {
     expect(await sandbox.changes()).toEqual([]);
   });
 });
+
+describeInSandbox('uninstall in two steps', (sandbox) => {
+  test('a plain uninstall keeps user, data and secrets; again it says so and changes nothing; --purge then removes them', async () => {
+    expect((await sandbox.svcctl(['install', bundle, '--yes'])).exitCode).toBe(0);
+    const first = await sandbox.svcctl(['uninstall', bundle, '--yes']);
+    expect(first.exitCode).toBe(0);
+    expect(first.stderr).toMatch(/cleanup-blocking uninstalled; kept \/etc\/sysusers.d\/svcctl-cleanup-blocking.conf, .*\/etc\/svcctl\/cleanup-blocking\/secrets.env, user claude-flow/);
+    const second = await sandbox.svcctl(['uninstall', bundle, '--yes']);
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toContain('cleanup-blocking is already uninstalled; kept');
+    expect(second.stderr).not.toContain('Plan');
+    const purge = await sandbox.svcctl(['uninstall', bundle, '--yes', '--purge']);
+    expect(purge.exitCode).toBe(0);
+    expect(await sandbox.changes()).toEqual([]);
+  });
+});
