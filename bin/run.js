@@ -7,6 +7,6 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`svcctl/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else {
-  const { run } = await import('../dist/cli.js');
+  const { run } = await import('../dist/cli/svcctl.js');
   await run(argv, import.meta.url);
 }

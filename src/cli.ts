@@ -1,11 +1,12 @@
 // Entry point behind bin/run.js: runs oclif and is the one top-level error handler.
 import { fileURLToPath } from 'node:url';
+import { run as runOclif } from '@oclif/core/run';
+import { flush } from '@oclif/core/flush';
 import { ExitCode, isExpectedError } from './errors.js';
 import { debugEnabled } from './debug.js';
 import { style } from './output.js';
 
 export async function run(argv: string[], binUrl: string): Promise<void> {
-  const [{ run: runOclif }, { flush }] = await Promise.all([import('@oclif/core/run'), import('@oclif/core/flush')]);
   try {
     // A root tool never loads plugins from the invoking user's home (sudo may keep HOME): no user or dev plugins.
     await runOclif(argv, { root: fileURLToPath(binUrl), userPlugins: false, devPlugins: false });

@@ -1,10 +1,11 @@
 // The bundle manifest (bundle.yaml): YAML parsing with positions, JSON Schema and cross-field validation, conversion to a Bundle.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Document, LineCounter, Node as YamlNode, Pair } from 'yaml';
 import { UserError } from '../errors.js';
-import { packageRoot } from '../system/paths.js';
+import { generatedValidatorPath, packageRoot } from '../system/paths.js';
 import type { Bundle, BundleDirectory, PayloadFile, SecretSpec, Setting } from './types.js';
 
 export const MANIFEST_FILE = 'bundle.yaml';
@@ -226,7 +227,7 @@ let validatorPromise: Promise<ValidateFunction> | undefined;
  */
 function schemaValidator(): Promise<ValidateFunction> {
   validatorPromise ??= (async () => {
-    const generated = await import(new URL('./manifest-validator.js', import.meta.url).href).catch((error: NodeJS.ErrnoException) => {
+    const generated = await import(pathToFileURL(generatedValidatorPath).href).catch((error: NodeJS.ErrnoException) => {
       // Node says ERR_MODULE_NOT_FOUND; jest's resolver (the tests run the sources) MODULE_NOT_FOUND.
       if (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND') return undefined;
       throw error;

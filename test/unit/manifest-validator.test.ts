@@ -4,7 +4,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 
-const generatedPath = path.resolve('dist/bundle/manifest-validator.js');
+const generatedPath = path.resolve('dist/manifest-validator.js');
 
 function manifests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

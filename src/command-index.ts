@@ -1,0 +1,43 @@
+// Every command, by id: oclif's explicit command discovery reads this from the single-file build, so the
+// CLI starts from one module instead of resolving and loading a hundred.
+import Bundles from './commands/bundles.js';
+import Check from './commands/check.js';
+import Doctor from './commands/doctor.js';
+import Install from './commands/install.js';
+import ListTimers from './commands/list-timers.js';
+import Logs from './commands/logs.js';
+import Run from './commands/run.js';
+import SandboxChanges from './commands/sandbox/changes.js';
+import SandboxExec from './commands/sandbox/exec.js';
+import SandboxShell from './commands/sandbox/shell.js';
+import SandboxStart from './commands/sandbox/start.js';
+import SandboxStatus from './commands/sandbox/status.js';
+import SandboxStop from './commands/sandbox/stop.js';
+import Schedule from './commands/schedule.js';
+import SecretList from './commands/secret/list.js';
+import SecretRotate from './commands/secret/rotate.js';
+import SecretSet from './commands/secret/set.js';
+import Status from './commands/status.js';
+import Uninstall from './commands/uninstall.js';
+
+export const COMMANDS = {
+  bundles: Bundles,
+  check: Check,
+  doctor: Doctor,
+  install: Install,
+  'list-timers': ListTimers,
+  logs: Logs,
+  run: Run,
+  'sandbox:changes': SandboxChanges,
+  'sandbox:exec': SandboxExec,
+  'sandbox:shell': SandboxShell,
+  'sandbox:start': SandboxStart,
+  'sandbox:status': SandboxStatus,
+  'sandbox:stop': SandboxStop,
+  schedule: Schedule,
+  'secret:list': SecretList,
+  'secret:rotate': SecretRotate,
+  'secret:set': SecretSet,
+  status: Status,
+  uninstall: Uninstall,
+};
