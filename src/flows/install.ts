@@ -7,7 +7,7 @@ import { paths, type Plan, type Receipt, type SecretInput } from '../plan/types.
 import { intentReceipt } from '../apply/apply.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
-import { observeInstall } from '../system/observe.js';
+import { observeInstall, observeUnitStates } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
 import { checkSchedule, listTimers, requireSystemd, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
@@ -45,13 +45,17 @@ export async function install(references: string[], options: InstallOptions): Pr
     const secretSources: string[] = [];
     const stdin = { used: false };
     for (const bundle of bundles) {
+      // The units' states (one systemctl call) are asked for while the files are looked at and the
+      // rendered units verified: the plan needs them only for what to enable or restart.
+      const unitStates = observeUnitStates(host, bundle.units.map((u) => u.name));
+      unitStates.catch(() => undefined); // awaited below; an earlier error must not leave it unhandled
       const observed = await observeInstall(host, bundle);
       const settings = await resolveSettings(bundle, observed, options);
       const secrets = await resolveSecrets(bundle, observed, options, stdin);
       for (const spec of bundle.secrets) secretSources.push(`${spec.key} ${secrets[spec.key] ? `(${sourceWords[secrets[spec.key]!.source]})` : '(not set)'}`);
       const schedule = options.schedule ?? (observed.receipt?.scheduleOverridden ? observed.receipt.schedule : undefined);
       if (schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
-      const plan = planInstall(bundle, observed, {
+      const inputs = {
         settings,
         secrets,
         ...(schedule !== undefined ? { schedule } : {}),
@@ -60,8 +64,10 @@ export async function install(references: string[], options: InstallOptions): Pr
         offline: host.offline,
         now: new Date().toISOString(),
         svcctlVersion,
-      });
-      await preflight(bundle, plan, schedule);
+      };
+      // The files to write do not depend on the units' states: verify them from a plan without those.
+      const [units] = await Promise.all([unitStates, preflight(bundle, planInstall(bundle, observed, inputs), schedule)]);
+      const plan = planInstall(bundle, { ...observed, units }, inputs);
       plans.push(plan);
       before.set(bundle.name, observed.receipt);
     }

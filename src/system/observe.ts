@@ -8,12 +8,20 @@ import { onHost, type Host } from './host.js';
 import { readReceipt } from './receipts.js';
 import { showUnits } from './systemd.js';
 
+/** The files, users and secrets an install plans from; unit states come from observeUnitStates(). */
 export async function observeInstall(host: Host, bundle: Bundle): Promise<Observed> {
   const receipt = await readReceipt(host, bundle.name);
   const targets = new Set(installTargets(bundle));
   for (const artifact of receipt?.artifacts ?? []) targets.add(artifact.path);
   for (const dir of receipt?.directories ?? []) targets.add(dir.path);
-  return observe(host, [...targets], bundle.units.map((u) => u.name), bundle.secrets.length > 0 ? bundle.name : undefined, receipt);
+  return observe(host, [...targets], [], bundle.secrets.length > 0 ? bundle.name : undefined, receipt);
+}
+
+/** Whether each unit is enabled and active, in one `systemctl show` call (none with --root). */
+export async function observeUnitStates(host: Host, units: string[]): Promise<Record<string, UnitState>> {
+  if (host.offline || units.length === 0) return {};
+  const states = await showUnits(units, ['ActiveState', 'UnitFileState'] as const);
+  return Object.fromEntries(Object.entries(states).map(([unit, props]) => [unit, { activeState: props.ActiveState ?? '', unitFileState: props.UnitFileState ?? '' }]));
 }
 
 export async function observeUninstall(host: Host, receipt: Receipt): Promise<Observed> {
@@ -24,15 +32,13 @@ export async function observeUninstall(host: Host, receipt: Receipt): Promise<Ob
 
 async function observe(host: Host, targets: string[], units: string[], secretsOf: string | undefined, receipt: Receipt | undefined): Promise<Observed> {
   const entries = await Promise.all(targets.map(async (t) => [t, (await inspectPath(onHost(host, t))) ?? null] as const));
-  const [passwd, group, secretsText, unitStates] = await Promise.all([
+  const [passwd, group, secretsText, unitsOut] = await Promise.all([
     readTextIfExists(onHost(host, '/etc/passwd')),
     readTextIfExists(onHost(host, '/etc/group')),
     secretsOf ? readTextIfExists(onHost(host, paths.secretsFile(secretsOf))) : Promise.resolve(undefined),
-    host.offline ? Promise.resolve({} as Record<string, Record<'ActiveState' | 'UnitFileState', string>>) : showUnits(units, ['ActiveState', 'UnitFileState'] as const),
+    observeUnitStates(host, units),
   ]);
   const names = (text: string | undefined) => (text ?? '').split('\n').map((line) => line.split(':')[0]!).filter(Boolean);
-  const unitsOut: Record<string, UnitState> = {};
-  for (const [unit, props] of Object.entries(unitStates)) unitsOut[unit] = { activeState: props.ActiveState ?? '', unitFileState: props.UnitFileState ?? '' };
   return {
     ...(receipt ? { receipt } : {}),
     paths: Object.fromEntries(entries),
