@@ -8,4 +8,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
   testTimeout: 60000,
+  // Not the host's /tmp: the tests leave nothing outside the checkout.
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest',
 };
