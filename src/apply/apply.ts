@@ -22,6 +22,7 @@ import {
 import { onHost, type Host } from '../system/host.js';
 import { removeReceipt, writeReceipt } from '../system/receipts.js';
 import { confirmTimerSchedule, runJob, showUnits } from '../system/systemd.js';
+import { sleep } from '../system/processes.js';
 // The health URL is probed the way `svcctl check` probes it (one probe, in one place).
 import { probeUrl } from '../system/http.js';
 
@@ -347,7 +348,7 @@ async function waitUntilActive(units: string[]): Promise<void> {
       const pending = units.filter((u) => !ok(u));
       throw new OperationError(`${pending.join(', ')} did not become active within 3 s; see: systemctl status ${pending[0] ?? ''}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -377,7 +378,7 @@ async function awaitHealth({ subject, timeoutMs, once }: Extract<Action, { kind:
       healthySince = undefined;
       if (properties[subject.service ?? '']?.ActiveState === 'failed' || Date.now() >= deadline) return result;
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 }
 

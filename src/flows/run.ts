@@ -4,6 +4,7 @@ import { formatSpan } from '../plan/time.js';
 import { exec, type ExecResult } from '../system/exec.js';
 import { requireRoot } from '../system/privileges.js';
 import { requireSystemd, showUnits } from '../system/systemd.js';
+import { sleep } from '../system/processes.js';
 import { exitCodeOf, installedReceipt, lastRunOf, unitProperties, type LastRun, type UnitProperties } from './status.js';
 
 export interface RunOptions {
@@ -174,7 +175,6 @@ async function readJournal(run: { invocationId: string; unit: string; mainPid?: 
   return { lines: lines.slice(0, -1), cursor: last.slice('-- cursor: '.length) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One line for the human on stderr about how the run went. */
 export function describeRun(result: RunResult): { ok: boolean; text: string } {

@@ -8,10 +8,9 @@ import { liveHost, onHost } from '../system/host.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
 import { exec } from '../system/exec.js';
 import { listTimers, requireSystemd, showUnits } from '../system/systemd.js';
+import { bundleNameOf } from './installed.js';
 
 // ---- Receipts by bundle name, shared by status, list-timers, logs and run ----------------------
-
-const bundleName = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Receipts are 0600 root (they list every file and its checksum): without root, say so and exit 77. */
 function receiptsNeedRoot(error: unknown, command: string): never {
@@ -24,10 +23,7 @@ function receiptsNeedRoot(error: unknown, command: string): never {
 
 /** The receipt of an installed bundle, by name (or by the path of its bundle directory); exit 2 when it is not installed. */
 export async function installedReceipt(reference: string, command: string): Promise<Receipt> {
-  // A path names the bundle through its manifest (loaded only then: the loader is the costly import).
-  const isPath = reference.includes('/') || reference === '.' || reference === '..';
-  const name = isPath ? (await (await import('../bundle/lookup.js')).findBundle(reference)).name : reference;
-  if (!bundleName.test(name)) throw new UserError(`invalid bundle name "${reference}"`, 'bundle names are lowercase letters, digits and "-"; see `svcctl status` for what is installed');
+  const name = await bundleNameOf(reference);
   const receipt = await readReceipt(liveHost, name).catch((error: unknown) => receiptsNeedRoot(error, command));
   if (!receipt) throw new UserError(`bundle ${name} is not installed`, 'see `svcctl status` for the installed bundles, or install it with `svcctl install`');
   return receipt;

@@ -8,9 +8,9 @@ import { observeUninstall } from '../system/observe.js';
 import { readReceipt } from '../system/receipts.js';
 import { requireRoot } from '../system/privileges.js';
 import { requireSystemd } from '../system/systemd.js';
-import { findBundle } from '../bundle/lookup.js';
 import { say, style } from '../output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
+import { bundleNameOf } from './installed.js';
 import type { Receipt } from '../plan/types.js';
 
 export interface UninstallOptions {
@@ -27,21 +27,12 @@ export interface UninstallResult {
   bundles: { name: string; installed: boolean; actions: Record<string, unknown>[]; drifted: string[]; retained: string[] }[];
 }
 
-const bundleName = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
-/** A bundle is uninstalled by name (its receipt); a path is accepted too and its manifest gives the name. */
-async function nameOf(reference: string): Promise<string> {
-  if (bundleName.test(reference)) return reference;
-  if (reference.includes('/') || reference === '.') return (await findBundle(reference)).name;
-  throw new UserError(`invalid bundle name "${reference}"`, 'bundle names are lowercase letters, digits and "-" (see svcctl status for what is installed)');
-}
-
 export async function uninstall(references: string[], options: UninstallOptions): Promise<UninstallResult> {
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
   const host: Host = options.root ? offlineHost(options.root) : liveHost;
   if (!options.dryRun) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
-  const names = await Promise.all(references.map(nameOf));
+  const names = await Promise.all(references.map(bundleNameOf));
   if (!options.root && !options.dryRun) await requireSystemd();
   const lock = options.dryRun ? undefined : await acquireLock(host);
   try {

@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../errors.js';
 import { onHost, type Host } from './host.js';
+import { isAlive, sleep } from './processes.js';
 
 export interface Lock {
   release(): Promise<void>;
@@ -43,7 +44,7 @@ export async function acquireLock(host: Host, options: { waitMs?: number } = {})
         'wait for it to finish and try again; nothing was changed',
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -68,13 +69,4 @@ export async function inspectLock(host: Host): Promise<LockState | undefined> {
   const pid = Number(text.trim());
   const known = Number.isInteger(pid) && pid > 0;
   return { path: file, ...(known ? { pid } : {}), stale: known && !isAlive(pid) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

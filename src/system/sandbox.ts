@@ -8,6 +8,7 @@ import { packageRoot, scriptsDir } from './paths.js';
 import { requireRoot } from './privileges.js';
 import { ensureDirectory, removeTree, sha256 } from './fs.js';
 import { debug } from '../debug.js';
+import { isAlive, sleep } from './processes.js';
 
 export const defaultSandboxName = 'default';
 const namePattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -53,15 +54,6 @@ function stateDir(name: string): string {
 async function readRecord(name: string): Promise<SandboxRecord | undefined> {
   const text = await fsp.readFile(path.join(stateDir(name), 'sandbox.json'), 'utf8').catch(() => undefined);
   return text ? (JSON.parse(text) as SandboxRecord) : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The systemd of a record is still ours: same PID alive and still a child of our launcher. */
@@ -172,10 +164,6 @@ async function systemdChildOf(launcherPid: number): Promise<number | undefined> 
     if (comm.trim() === 'systemd') return Number(child);
   }
   return undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Powers the sandbox off, waits for it to end, and removes its state. */

@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { exec } from './exec.js';
+import { sleep } from './processes.js';
 import { OperationError, UserError } from '../errors.js';
 
 /** systemd is PID 1 and answering (the marker directory systemd creates at boot, as sd_booted(3) checks). */
@@ -144,7 +145,7 @@ export async function runJob(service: string): Promise<void> {
   while (Date.now() < deadline) {
     const state = (await showUnits([service], ['ActiveState'] as const))[service]?.ActiveState;
     if (state !== 'activating' && state !== 'deactivating') break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   const result = await exec(['systemctl', 'start', service], { check: false });
   if (result.exitCode === 0) return;
