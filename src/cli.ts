@@ -4,10 +4,11 @@ import { run as runOclif } from '@oclif/core/run';
 import { flush } from '@oclif/core/flush';
 import { ExitCode, isExpectedError } from './errors.js';
 import { debugEnabled } from './debug.js';
-import { style } from './output.js';
+import { loadColours, style } from './output.js';
 
 export async function run(argv: string[], binUrl: string): Promise<void> {
   try {
+    await loadColours();
     // A root tool never loads plugins from the invoking user's home (sudo may keep HOME): no user or dev plugins.
     await runOclif(argv, { root: fileURLToPath(binUrl), userPlugins: false, devPlugins: false });
     await flush();

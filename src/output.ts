@@ -1,17 +1,26 @@
 // Human output on stderr: colour only on a TTY and never with NO_COLOR; progress marks per step.
+import { importModule } from './modules.js';
+
 const useColor = Boolean(process.stderr.isTTY) && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
 
-// chalk is loaded only when colour is on: on a pipe (scripts, CI, monitoring) it would be ~20 ms of start-up for nothing.
-const chalk = useColor ? new (await import('chalk')).Chalk({ level: 1 }) : undefined;
-const plain = (text: string) => text;
+// chalk is loaded only when colour is on: on a pipe (scripts, CI, monitoring) it would be ~20 ms of start-up
+// for nothing. The CLI calls loadColours() once before any output; until then (and without it) text is plain.
+let chalk: import('chalk').ChalkInstance | undefined;
+
+export async function loadColours(): Promise<void> {
+  if (useColor && !chalk) chalk = new (await importModule<typeof import('chalk')>('chalk')).Chalk({ level: 1 });
+}
+
+type Colour = 'red' | 'green' | 'yellow' | 'cyan' | 'dim' | 'bold';
+const paint = (colour: Colour) => (text: string) => (chalk ? chalk[colour](text) : text);
 
 export const style = {
-  red: chalk?.red ?? plain,
-  green: chalk?.green ?? plain,
-  yellow: chalk?.yellow ?? plain,
-  cyan: chalk?.cyan ?? plain,
-  dim: chalk?.dim ?? plain,
-  bold: chalk?.bold ?? plain,
+  red: paint('red'),
+  green: paint('green'),
+  yellow: paint('yellow'),
+  cyan: paint('cyan'),
+  dim: paint('dim'),
+  bold: paint('bold'),
 };
 
 /** A line for the human on stderr (stdout is kept for data and --json). */

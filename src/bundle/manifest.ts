@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Document, LineCounter, Node as YamlNode, Pair } from 'yaml';
 import { UserError } from '../errors.js';
+import { importModule } from '../modules.js';
 import { generatedValidatorPath, packageRoot } from '../system/paths.js';
 import type { Bundle, BundleDirectory, PayloadFile, SecretSpec, Setting } from './types.js';
 
@@ -227,13 +228,13 @@ let validatorPromise: Promise<ValidateFunction> | undefined;
  */
 function schemaValidator(): Promise<ValidateFunction> {
   validatorPromise ??= (async () => {
-    const generated = await import(pathToFileURL(generatedValidatorPath).href).catch((error: NodeJS.ErrnoException) => {
+    const generated = await importModule<{ default: ValidateFunction }>(pathToFileURL(generatedValidatorPath).href).catch((error: NodeJS.ErrnoException) => {
       // Node says ERR_MODULE_NOT_FOUND; jest's resolver (the tests run the sources) MODULE_NOT_FOUND.
       if (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND') return undefined;
       throw error;
     });
     if (generated) return generated.default as ValidateFunction;
-    const [{ default: ajvModule }, schemaText] = await Promise.all([import('ajv'), readFile(bundleSchemaPath, 'utf8')]);
+    const [{ default: ajvModule }, schemaText] = await Promise.all([importModule<{ default: typeof import('ajv') }>('ajv'), readFile(bundleSchemaPath, 'utf8')]);
     // ajv is CommonJS: under Node's ESM loader its default export is module.exports, whose .default is the class.
     const Ajv = (ajvModule as unknown as { default?: typeof ajvModule.default }).default ?? (ajvModule as unknown as typeof ajvModule.default);
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });

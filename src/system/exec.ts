@@ -2,9 +2,12 @@
 // Captured runs (the hot path of every transaction) use node:child_process directly: importing execa
 // costs ~150 ms on these machines, more than most of the commands it would run. execa serves the
 // interactive and detached runs, where its stdio and signal handling earn that cost.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import type { Options, ResultPromise } from 'execa';
 import { CommandFailedError } from '../errors.js';
 import { debug } from '../debug.js';
+import { importModule } from '../modules.js';
 
 export interface ExecResult {
   stdout: string;
@@ -31,7 +34,7 @@ export function setExecHook(next: ExecHook | undefined): void {
 
 let execaModule: typeof import('execa') | undefined;
 async function loadExeca(): Promise<typeof import('execa')> {
-  execaModule ??= await import('execa');
+  execaModule ??= await importModule<typeof import('execa')>('execa');
   return execaModule;
 }
 
@@ -41,7 +44,6 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
   if (!file) throw new Error('exec: empty argv');
   hook?.(argv);
   debug('exec %o', argv);
-  const { spawn } = await import('node:child_process');
   const result = await new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(file, args, {
       env: options.env ? { ...process.env, ...options.env } : process.env,
@@ -115,7 +117,6 @@ export async function spawnDetached(argv: string[], options: Options & { stdoutF
   hook?.(argv);
   debug('spawn (detached) %o', argv);
   const { execa } = await loadExeca();
-  const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(options.stdoutFile, 'a', 0o600);
   const { stdoutFile: _ignored, ...rest } = options;
   const child: ResultPromise = execa(file, args, { ...rest, detached: true, stdio: ['ignore', fd, fd], reject: false, cleanup: false } as Options);

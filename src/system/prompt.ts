@@ -1,5 +1,8 @@
 // Interactive prompts, only ever on a TTY; without one, callers get an error naming the flag to use.
 import { UserError } from '../errors.js';
+import { importModule } from '../modules.js';
+
+type Prompts = typeof import('@inquirer/prompts');
 
 export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
@@ -11,17 +14,17 @@ export function cannotPrompt(what: string, hint: string): never {
 }
 
 export async function promptSecret(message: string): Promise<string> {
-  const { password } = await import('@inquirer/prompts');
+  const { password } = await importModule<Prompts>('@inquirer/prompts');
   return password({ message, mask: '*', validate: (v) => (v.length > 0 ? true : 'a value is required') }, { output: process.stderr });
 }
 
 export async function promptText(message: string, validate: (value: string) => true | string): Promise<string> {
-  const { input } = await import('@inquirer/prompts');
+  const { input } = await importModule<Prompts>('@inquirer/prompts');
   return input({ message, validate }, { output: process.stderr });
 }
 
 export async function promptConfirm(message: string): Promise<boolean> {
-  const { confirm } = await import('@inquirer/prompts');
+  const { confirm } = await importModule<Prompts>('@inquirer/prompts');
   return confirm({ message, default: false }, { output: process.stderr });
 }
 

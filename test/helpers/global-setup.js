@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 
 export default async function globalSetup() {
-  if (!existsSync(new URL('../../dist/cli/svcctl.js', import.meta.url))) {
+  if (!existsSync(new URL('../../dist/cli/svcctl.cjs', import.meta.url))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does it for you)');
   }
   const sandboxTestsRun = process.getuid?.() === 0 || process.env.CI === 'true' || process.env.CI === '1';

@@ -1,6 +1,7 @@
 // Behaviour every command shares, checked on the built CLI: help with examples, --version, exit codes,
 // one-line errors without a stack (DEBUG shows internals), --json errors, colour only on a terminal.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 
 const bin = `${process.cwd()}/bin/run.js`;
@@ -15,6 +16,18 @@ test('--version answers one line, fast path included', async () => {
   const result = await svcctl(['--version']);
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toMatch(/^svcctl\/\d+\.\d+\.\d+ linux-x64 node-v20\.\d+\.\d+$/);
+});
+
+test('the built CLI runs from its V8 code cache, and what it imports on demand still loads', async () => {
+  // A dry-run install loads the generated manifest validator through importModule(): import() itself
+  // cannot run from cached code on Node 20.
+  // The verifier's scratch files go under node_modules/.cache, not the host's /tmp.
+  const scratch = mkdtempSync(path.join(process.cwd(), 'node_modules', '.cache', 'svcctl-cli-test-'));
+  const result = await svcctl(['install', 'cleanup-blocking', '--dry-run', '--json', '--root', path.join(scratch, 'root')], { DEBUG: 'svcctl', SVCCTL_TMPDIR: scratch });
+  rmSync(scratch, { recursive: true, force: true });
+  expect(result.stderr).toMatch(/^svcctl \+\d+ms code cache accepted$/m);
+  expect(result.exitCode).toBe(0);
+  expect((JSON.parse(result.stdout) as { dryRun: boolean }).dryRun).toBe(true);
 });
 
 test('every command has --help with at least one example', async () => {
