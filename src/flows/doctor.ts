@@ -15,6 +15,7 @@ import { listReceipts, readReceipt } from '../system/receipts.js';
 import { systemdIsRunning } from '../system/systemd.js';
 import { UserError } from '../errors.js';
 import { bundleNameOf, sourceBundle } from './installed.js';
+import { userTimeZone } from '../system/timezone.js';
 
 export interface Finding {
   /** What was looked at: "timer", "last run", "daemon-reload", "environment file", "secrets file", ... */
@@ -214,7 +215,7 @@ async function lastRunFinding(service: string, props: Properties, timerJob: bool
     };
   }
   if (started === undefined) return { check: 'last run', ok: true, message: `${service} has not run since boot${timerJob ? ' (its timer starts it)' : ''}` };
-  return { check: 'last run', ok: true, message: `the last run of ${service} ${exited ? `succeeded at ${formatTimestamp(exited)} (${formatRelative(exited, now)})` : `started at ${formatTimestamp(started)}`}` };
+  return { check: 'last run', ok: true, message: `the last run of ${service} ${exited ? `succeeded at ${formatTimestamp(exited, userTimeZone())} (${formatRelative(exited, now)})` : `started at ${formatTimestamp(started, userTimeZone())}`}` };
 }
 
 /** Files of the receipt still there, unchanged, with their mode (payload scripts executable). */

@@ -16,6 +16,7 @@ import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
 import { svcctlVersion } from '../version.js';
 import { formatWhen, nowUsec, usecToIso } from '../plan/time.js';
+import { userTimeZone } from '../system/timezone.js';
 
 export interface InstallOptions extends InputFlags {
   dryRun: boolean;
@@ -139,7 +140,7 @@ async function reportNextRuns(plans: Plan[], result: InstallResult): Promise<voi
     for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {
       const next = listing.get(timer)?.next ?? 0;
       entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: usecToIso(next > 0 ? next : undefined) ?? '' };
-      say(`  ${timer}: next run ${formatWhen(next > 0 ? next : undefined, nowUsec(), undefined, 'not scheduled')}`);
+      say(`  ${timer}: next run ${formatWhen(next > 0 ? next : undefined, nowUsec(), userTimeZone(), 'not scheduled')}`);
     }
   }
 }

@@ -15,6 +15,7 @@ import { requireRoot } from '../system/privileges.js';
 import { checkSchedule, listTimers, requireSystemd, showUnits, type ScheduleCheck } from '../system/systemd.js';
 import { reportStep, say, style } from '../output.js';
 import { bundleNameOf, isPermissionError, requireInstalled, sourceBundle } from './installed.js';
+import { userTimeZone } from '../system/timezone.js';
 
 export interface ScheduleOptions {
   /** The new schedule; undefined with reset. */
@@ -168,14 +169,14 @@ function intervalElapses(span: string, next: string | null): string[] {
   const seconds = parseTimespan(span);
   if (seconds === undefined) return [];
   const first = next ? Date.parse(next) * 1000 : nowUsec() + seconds * 1_000_000;
-  return [0, 1, 2].map((i) => formatTimestamp(first + i * seconds * 1_000_000));
+  return [0, 1, 2].map((i) => formatTimestamp(first + i * seconds * 1_000_000, userTimeZone()));
 }
 
 /** The lines printed on stdout after the change: the next elapses, each with how far away it is. */
 export function describeElapses(result: ScheduleResult): string[] {
   const now = nowUsec();
   const lines = [`${result.timer}: ${result.schedule ?? "the timer unit's own schedule"}${result.normalized && result.normalized !== result.schedule ? ` (normalized: ${result.normalized})` : ''}`];
-  if (result.nextElapses.length === 0 && result.nextElapse) lines.push(`  next elapse: ${formatTimestamp(Date.parse(result.nextElapse) * 1000)} (${formatRelative(Date.parse(result.nextElapse) * 1000, now)})`);
+  if (result.nextElapses.length === 0 && result.nextElapse) lines.push(`  next elapse: ${formatTimestamp(Date.parse(result.nextElapse) * 1000, userTimeZone())} (${formatRelative(Date.parse(result.nextElapse) * 1000, now)})`);
   result.nextElapses.forEach((when, i) => lines.push(`  ${i === 0 ? 'next elapse:' : `then:       `} ${when}`));
   if (result.kind === 'interval') lines.push(`  (every ${result.normalized} after the previous run started)`);
   return lines;

@@ -9,6 +9,7 @@ import { listReceipts, readReceipt } from '../system/receipts.js';
 import { exec } from '../system/exec.js';
 import { listTimers, requireSystemd, showUnits } from '../system/systemd.js';
 import { bundleNameOf } from './installed.js';
+import { userTimeZone } from '../system/timezone.js';
 
 // ---- Receipts by bundle name, shared by status, list-timers, logs and run ----------------------
 
@@ -398,7 +399,7 @@ export function renderOverview(statuses: BundleStatus[], now: Usec = nowUsec()):
 }
 
 /** The detailed view of one bundle. */
-export function renderBundleStatus(s: BundleStatus, now: Usec = nowUsec(), timeZone?: string): string {
+export function renderBundleStatus(s: BundleStatus, now: Usec = nowUsec(), timeZone: string = userTimeZone()): string {
   const when = (value: string | null | undefined, none?: string) => formatWhen(iso(value), now, timeZone, none);
   const out: string[] = [];
   const field = (name: string, value: string) => out.push(`  ${`${name}:`.padEnd(14)}${value}`);

@@ -5,6 +5,7 @@ import type { Receipt } from '../plan/types.js';
 import { isRoot } from '../system/privileges.js';
 import { listTimers, requireSystemd, showUnits, type TimerListing } from '../system/systemd.js';
 import { installedReceipts, lastRunOf, listUnitStates, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';
+import { userTimeZone } from '../system/timezone.js';
 
 export interface TimerRow {
   unit: string;
@@ -98,7 +99,7 @@ function inactiveRun(lastTrigger: Usec | undefined): LastRun {
 }
 
 /** The table systemctl list-timers prints, plus RESULT; times in the user's zone. */
-export function renderTimers(result: TimersResult, timeZone?: string): string {
+export function renderTimers(result: TimersResult, timeZone: string = userTimeZone()): string {
   const now: Usec = Date.parse(result.now) * 1000;
   const at = (value: string | null) => (value ? Date.parse(value) * 1000 : undefined);
   const colour = (run: LastRun) => (run.state === 'failed' ? 'red' : run.state === 'success' ? 'green' : undefined);

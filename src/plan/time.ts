@@ -79,14 +79,11 @@ export function formatRelative(at: Usec, now: Usec): string {
   return delta > 0 ? `in ${formatSpan(delta)}` : `${formatSpan(delta)} ago`;
 }
 
-/** The user's time zone: TZ when set, else the system's (what `date` uses). */
-export function userTimeZone(): string {
-  // Creating a DateTimeFormat costs ~0.1 ms: remember the answer for the TZ it was computed under.
-  const tz = process.env.TZ ?? '';
-  if (resolvedZone?.tz !== tz) resolvedZone = { tz, zone: Intl.DateTimeFormat().resolvedOptions().timeZone };
-  return resolvedZone.zone;
+/** Names of UTC itself in the zone database (`date +%Z` prints UTC for each); GMT and Etc/GMT print GMT. */
+const utcZones = new Set(['UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
+export function isUtcZone(zone: string): boolean {
+  return utcZones.has(zone);
 }
-let resolvedZone: { tz: string; zone: string } | undefined;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(locale: string, options: Intl.DateTimeFormatOptions & { timeZone: string }): Intl.DateTimeFormat {
@@ -119,6 +116,7 @@ function zoneName(date: Date, timeZone: string): string {
 const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const zoneCache = new Map<string, { offsetMs: number; name: string }>();
 const quarterHourMs = 900_000;
+const utcZone = { offsetMs: 0, name: 'UTC' };
 
 /**
  * The zone's UTC offset and name at an instant. Intl is slow (~0.1 ms a call, which a 200-row table
@@ -126,6 +124,7 @@ const quarterHourMs = 900_000;
  * transitions happen at whole local hours, hence on a quarter-hour boundary in UTC.
  */
 function zoneAt(ms: number, timeZone: string): { offsetMs: number; name: string } {
+  if (isUtcZone(timeZone)) return utcZone;
   const bucket = Math.floor(ms / quarterHourMs) * quarterHourMs;
   const key = `${timeZone}|${bucket}`;
   let zone = zoneCache.get(key);
@@ -144,7 +143,7 @@ function zoneAt(ms: number, timeZone: string): { offsetMs: number; name: string 
 const two = (n: number) => String(n).padStart(2, '0');
 
 /** An absolute time like systemd prints it, in the user's zone: "Sun 2026-11-22 01:03:54 CET". */
-export function formatTimestamp(usec: Usec, timeZone: string = userTimeZone()): string {
+export function formatTimestamp(usec: Usec, timeZone: string): string {
   const ms = Math.floor(usec / 1000);
   const zone = zoneAt(ms, timeZone);
   const wall = new Date(ms + zone.offsetMs);
@@ -153,6 +152,6 @@ export function formatTimestamp(usec: Usec, timeZone: string = userTimeZone()): 
 }
 
 /** "Sun 2026-11-22 01:03:54 CET (3h ago)", or the fallback when there is no time. */
-export function formatWhen(usec: Usec | undefined, now: Usec, timeZone?: string, none = 'never'): string {
+export function formatWhen(usec: Usec | undefined, now: Usec, timeZone: string, none = 'never'): string {
   return usec === undefined ? none : `${formatTimestamp(usec, timeZone)} (${formatRelative(usec, now)})`;
 }

@@ -1,6 +1,7 @@
 // Table tests for the pure time helpers: systemd's timestamps in, absolute and relative times out.
 import fc from 'fast-check';
-import { formatRelative, formatSpan, formatTimestamp, formatWhen, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/plan/time.js';
+import { formatRelative, formatSpan, formatTimestamp, formatWhen, isUtcZone, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/plan/time.js';
+import { userTimeZone } from '../../src/system/timezone.js';
 
 const s = 1_000_000;
 const at = (iso: string) => Date.parse(iso) * 1000;
@@ -115,7 +116,7 @@ describe('formatTimestamp (in the user\'s time zone)', () => {
   });
 
   test('agrees with Intl for any instant and zone (the quarter-hour offset cache is sound)', () => {
-    const zones = ['Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'UTC'];
+    const zones = ['Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'UTC', 'Etc/UTC', 'Zulu'];
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.constantFrom(...zones), (ms, zone) => {
         const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(ms));
@@ -134,5 +135,37 @@ describe('formatTimestamp (in the user\'s time zone)', () => {
     expect(formatWhen(instant + 60 * s, instant, 'UTC')).toBe('Sun 2026-11-22 00:04:54 UTC (in 1min)');
     expect(formatWhen(undefined, instant, 'UTC')).toBe('never');
     expect(formatWhen(undefined, instant, 'UTC', 'not scheduled')).toBe('not scheduled');
+  });
+});
+
+describe('userTimeZone (TZ, else /etc/localtime; UTC without Intl)', () => {
+  const instant = at('2026-11-22T00:03:54Z');
+  const saved = process.env.TZ;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
+  });
+
+  test.each([
+    ['UTC', 'UTC'],
+    [':Etc/UTC', 'UTC'],
+    ['Etc/Universal', 'UTC'],
+    ['Europe/Paris', 'Europe/Paris'],
+    [':America/New_York', 'America/New_York'],
+  ])('TZ=%s → %s', (tz, zone) => {
+    process.env.TZ = tz;
+    expect(userTimeZone()).toBe(zone);
+  });
+
+  test('without TZ, times print as ICU would print them in the system zone', () => {
+    delete process.env.TZ;
+    const zone = userTimeZone();
+    const icu = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    expect(isUtcZone(zone) ? isUtcZone(icu) : zone === icu).toBe(true);
+    for (const usec of [instant, at('2026-07-01T12:00:00Z')]) expect(formatTimestamp(usec, zone)).toBe(formatTimestamp(usec, icu));
+  });
+
+  test('UTC and its aliases print as UTC, like date +%Z', () => {
+    for (const zone of ['UTC', 'Etc/UTC', 'Zulu', 'Etc/UCT']) expect(formatTimestamp(instant, zone)).toBe('Sun 2026-11-22 00:03:54 UTC');
   });
 });
