@@ -1,7 +1,7 @@
 // The bundle manifest (bundle.yaml): YAML parsing with positions, JSON Schema and cross-field validation, conversion to a Bundle.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Document, LineCounter, Node as YamlNode, Pair } from 'yaml';
 import { UserError } from '../errors.js';
@@ -228,11 +228,12 @@ let validatorPromise: Promise<ValidateFunction> | undefined;
  */
 function schemaValidator(): Promise<ValidateFunction> {
   validatorPromise ??= (async () => {
-    const generated = await importModule<{ default: ValidateFunction }>(pathToFileURL(generatedValidatorPath).href).catch((error: NodeJS.ErrnoException) => {
-      // Node says ERR_MODULE_NOT_FOUND; jest's resolver (the tests run the sources) MODULE_NOT_FOUND.
-      if (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND') return undefined;
-      throw error;
-    });
+    let generated: { default: ValidateFunction } | undefined;
+    try {
+      generated = createRequire(import.meta.url)(generatedValidatorPath) as { default: ValidateFunction };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    }
     if (generated) return generated.default as ValidateFunction;
     const [{ default: ajvModule }, schemaText] = await Promise.all([importModule<{ default: typeof import('ajv') }>('ajv'), readFile(bundleSchemaPath, 'utf8')]);
     // ajv is CommonJS: under Node's ESM loader its default export is module.exports, whose .default is the class.

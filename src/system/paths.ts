@@ -23,4 +23,4 @@ export const packageRoot = findPackageRoot(path.dirname(fileURLToPath(import.met
 export const builtinBundlesDir = path.join(packageRoot, 'units');
 export const scriptsDir = path.join(packageRoot, 'scripts');
 /** Written by `npm run build` (scripts/compile-schema.js). */
-export const generatedValidatorPath = path.join(packageRoot, 'dist', 'manifest-validator.js');
+export const generatedValidatorPath = path.join(packageRoot, 'dist', 'manifest-validator.cjs');

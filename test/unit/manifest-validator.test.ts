@@ -1,10 +1,11 @@
 // The standalone validator the build generates (scripts/compile-schema.js) must judge manifests exactly as ajv does at run time.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 
-const generatedPath = path.resolve('dist/manifest-validator.js');
+const generatedPath = path.resolve('dist/manifest-validator.cjs');
 
 function manifests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -16,7 +17,8 @@ function manifests(dir: string): string[] {
 
 test('the generated validator agrees with a run-time ajv compile on every manifest we have, valid or not', async () => {
   expect(existsSync(generatedPath)).toBe(true);
-  const generated = (await import(generatedPath)).default as ((data: unknown) => boolean) & { errors?: { instancePath: string; keyword: string }[] };
+  // Loaded as the CLI loads it (src/bundle/manifest.ts): require(), CommonJS.
+  const generated = createRequire(import.meta.url)(generatedPath) as ((data: unknown) => boolean) & { errors?: { instancePath: string; keyword: string }[] };
   // ajv is CommonJS: under Node's ESM loader its default export is module.exports, whose .default is the class.
   const AjvClass = (Ajv as unknown as { default?: typeof Ajv.default }).default ?? (Ajv as unknown as typeof Ajv.default);
   const ajv = new AjvClass({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
