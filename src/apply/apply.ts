@@ -2,9 +2,9 @@
 // step; a failing step undoes the completed ones in reverse and reports the step, command and stderr.
 import path from 'node:path';
 import { OperationError } from '../errors.js';
-import { checkProperties, evaluateCheck, type CheckResult } from '../plan/health.js';
+import { checkProperties, evaluateCheck, timerNextElapse, type CheckResult } from '../plan/health.js';
 import { describeAction } from '../plan/plan.js';
-import { nowUsec } from '../plan/time.js';
+import { nowUsec, type Usec } from '../plan/time.js';
 import { paths, type Action, type Receipt } from '../plan/types.js';
 import { exec } from '../system/exec.js';
 import {
@@ -39,6 +39,12 @@ export interface BundleReceipts {
 export interface Transaction {
   actions: Action[];
   receipts: BundleReceipts[];
+}
+
+/** What the transaction's post-check saw. */
+export interface TransactionResult {
+  /** When each timer the post-check found active fires next (µs since the epoch; undefined: not scheduled). */
+  nextElapse: Map<string, Usec | undefined>;
 }
 
 export type StepStatus = 'done' | 'failed' | 'undone' | 'undo-failed';
@@ -76,6 +82,8 @@ interface RunState {
   restarted: { units: string[]; revive: boolean }[];
   /** Jobs a run-job step started. */
   jobs: string[];
+  /** Next elapses of the timers a check-active step saw. */
+  nextElapse: Map<string, Usec | undefined>;
 }
 
 /** A check that ran and found a problem: the reason, and the outcome line to show with the step. */
@@ -89,10 +97,10 @@ class CheckFailed extends OperationError {
 }
 
 /** Applies a transaction; on failure rolls back and throws an OperationError naming the failed step. */
-export async function applyTransaction(host: Host, transaction: Transaction, report: StepReporter): Promise<void> {
+export async function applyTransaction(host: Host, transaction: Transaction, report: StepReporter): Promise<TransactionResult> {
   for (const r of transaction.receipts) await writeReceipt(host, r.intent);
   const completed: Completed[] = [];
-  const state: RunState = { reloaded: false, restarted: [], jobs: [] };
+  const state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
   const fault = parseFault(process.env.SVCCTL_FAULT_INJECTION);
   for (const [index, action] of transaction.actions.entries()) {
     const description = describeAction(action);
@@ -125,6 +133,7 @@ export async function applyTransaction(host: Host, transaction: Transaction, rep
     if (r.after) await writeReceipt(host, r.after);
     else await removeReceipt(host, r.bundle);
   }
+  return { nextElapse: state.nextElapse };
 }
 
 async function rollBack(completed: Completed[], report: StepReporter): Promise<{ undone: string[]; failed: string[] }> {
@@ -291,7 +300,7 @@ async function perform(host: Host, action: Action, state: RunState): Promise<Ste
       return { undo: async () => undefined };
     }
     case 'check-active': {
-      await waitUntilActive(action.units);
+      for (const [timer, next] of await waitUntilActive(action.units)) state.nextElapse.set(timer, next);
       return {};
     }
     case 'check-timer': {
@@ -326,23 +335,27 @@ async function perform(host: Host, action: Action, state: RunState): Promise<Ste
 /**
  * Units just started must be active; a daemon that dies right after starting fails the transaction,
  * so services are looked at again 300 ms after they first show active. A oneshot that already
- * finished successfully counts as fine.
+ * finished successfully counts as fine. The same call tells when the timers fire next (for the report
+ * that follows the transaction), so it resolves to that.
  */
-async function waitUntilActive(units: string[]): Promise<void> {
+async function waitUntilActive(units: string[]): Promise<Map<string, Usec | undefined>> {
   const deadline = Date.now() + 3000;
   const hasService = units.some((u) => u.endsWith('.service'));
   let activeSince: number | undefined;
   for (;;) {
-    const states = await showUnits(units, ['ActiveState', 'Result'] as const);
+    const states = await showUnits(units, ['ActiveState', 'Result', 'NextElapseUSecRealtime', 'NextElapseUSecMonotonic'] as const, { utc: true });
+    const now = nowUsec();
+    const monotonicNow = Number(process.hrtime.bigint() / 1000n);
+    const nextElapses = () => new Map(units.filter((u) => u.endsWith('.timer')).map((u) => [u, timerNextElapse(states[u] ?? {}, now, monotonicNow)]));
     const ok = (u: string) => states[u]?.ActiveState === 'active' || (u.endsWith('.service') && states[u]?.ActiveState === 'inactive' && states[u]?.Result === 'success');
     const failed = units.filter((u) => states[u]?.ActiveState === 'failed');
     if (failed.length > 0) {
       throw new OperationError(`${failed.map((u) => `${u} failed (${states[u]?.Result ?? 'unknown'})`).join(', ')}; see: journalctl -u ${failed[0]}`);
     }
     if (units.every(ok)) {
-      if (!hasService) return;
+      if (!hasService) return nextElapses();
       activeSince ??= Date.now();
-      if (Date.now() - activeSince >= 300) return;
+      if (Date.now() - activeSince >= 300) return nextElapses();
     } else activeSince = undefined;
     if (Date.now() > deadline) {
       const pending = units.filter((u) => !ok(u));

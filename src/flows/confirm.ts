@@ -1,7 +1,7 @@
 // Confirmation before changing the host (--yes, or a question on a TTY; never a prompt without one), and the
 // show-plan → confirm → apply tail that install and uninstall share.
 import { UserError } from '../errors.js';
-import { applyTransaction, type Transaction } from '../apply/apply.js';
+import { applyTransaction, type Transaction, type TransactionResult } from '../apply/apply.js';
 import { describeAction } from '../plan/plan.js';
 import type { Host } from '../system/host.js';
 import { canPrompt, promptConfirm } from '../system/prompt.js';
@@ -22,17 +22,22 @@ export async function confirmOrRefuse(yes: boolean, question: string): Promise<v
 
 /**
  * The shared tail of install and uninstall: the numbered plan (and notes) on stderr, then nothing more
- * for --dry-run, else confirmation and the transaction. Resolves to whether it was applied.
+ * for --dry-run, else confirmation and the transaction. Resolves to its result, or undefined when it was not applied.
  */
-export async function showConfirmApply(host: Host, title: string, transaction: Transaction, options: { dryRun: boolean; yes: boolean }, notes: string[] = []): Promise<boolean> {
+export async function showConfirmApply(
+  host: Host,
+  title: string,
+  transaction: Transaction,
+  options: { dryRun: boolean; yes: boolean },
+  notes: string[] = [],
+): Promise<TransactionResult | undefined> {
   say(title);
   transaction.actions.forEach((action, i) => say(`  ${String(i + 1).padStart(2)}. ${describeAction(action)}`));
   for (const note of notes) say(`  ${note}`);
   if (options.dryRun) {
     say(style.dim('dry run: nothing was changed'));
-    return false;
+    return undefined;
   }
   await confirmOrRefuse(options.yes, `Apply these ${transaction.actions.length} steps?`);
-  await applyTransaction(host, transaction, reportStep);
-  return true;
+  return applyTransaction(host, transaction, reportStep);
 }

@@ -15,7 +15,7 @@ import { say, style } from '../output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
 import { svcctlVersion } from '../version.js';
-import { formatWhen, nowUsec, usecToIso } from '../plan/time.js';
+import { formatWhen, nowUsec, usecToIso, type Usec } from '../plan/time.js';
 import { userTimeZone } from '../system/timezone.js';
 
 export interface InstallOptions extends InputFlags {
@@ -89,9 +89,10 @@ export async function install(references: string[], options: InstallOptions): Pr
       return { bundle: p.bundle, ...(previous ? { before: previous } : {}), intent: intentReceipt(previous, p.receipt, 'installing'), ...(p.receipt ? { after: p.receipt } : {}) };
     });
     const notes = secretSources.length > 0 ? [`secrets: ${secretSources.join(', ')}`] : [];
-    if (!(await showConfirmApply(host, title, { actions, receipts }, options, notes))) return result;
+    const applied = await showConfirmApply(host, title, { actions, receipts }, options, notes);
+    if (!applied) return result;
     result.applied = true;
-    if (!host.offline) await reportNextRuns(plans, result);
+    if (!host.offline) await reportNextRuns(plans, result, applied.nextElapse);
     for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} installed${host.offline ? ` under ${host.root}` : ''}`);
     return result;
   } finally {
@@ -131,16 +132,21 @@ const sourceWords: Record<SecretInput['source'], string> = {
 };
 
 
-async function reportNextRuns(plans: Plan[], result: InstallResult): Promise<void> {
+/**
+ * The next run of every enabled timer: as the transaction's post-check saw it, and from one `list-timers`
+ * call for the timers it did not look at (already running, and unchanged).
+ */
+async function reportNextRuns(plans: Plan[], result: InstallResult, checked: ReadonlyMap<string, Usec | undefined>): Promise<void> {
   const timers = plans.flatMap((p) => (p.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer')));
-  if (timers.length === 0 || !(await systemdIsRunning())) return;
-  const listing = new Map((await listTimers(timers)).map((t) => [t.unit, t]));
+  const unchecked = timers.filter((t) => !checked.has(t));
+  const nextElapse = new Map(checked);
+  if (unchecked.length > 0 && (await systemdIsRunning())) for (const t of await listTimers(unchecked)) nextElapse.set(t.unit, t.next > 0 ? t.next : undefined);
   for (const entry of result.bundles) {
     const plan = plans.find((p) => p.bundle === entry.name);
     for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {
-      const next = listing.get(timer)?.next ?? 0;
-      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: usecToIso(next > 0 ? next : undefined) ?? '' };
-      say(`  ${timer}: next run ${formatWhen(next > 0 ? next : undefined, nowUsec(), userTimeZone(), 'not scheduled')}`);
+      const next = nextElapse.get(timer);
+      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: usecToIso(next) ?? '' };
+      say(`  ${timer}: next run ${formatWhen(next, nowUsec(), userTimeZone(), 'not scheduled')}`);
     }
   }
 }

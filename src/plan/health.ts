@@ -362,7 +362,7 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
     const timer = props(subject.timer);
     const timerActive = timer.ActiveState === 'active';
     if (timer.LoadState === 'loaded' && !timerActive) add('CRITICAL', 'timer', `timer ${subject.timer} is ${timer.ActiveState || 'not active'}`);
-    const nextRun = nextElapse(timer, input);
+    const nextRun = timerNextElapse(timer, input.now, input.monotonicNow);
     if (nextRun !== undefined) metrics.nextRun = nextRun;
 
     const started = parseSystemdTimestamp(service.ExecMainStartTimestamp);
@@ -456,12 +456,14 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
   };
 }
 
-/** When a timer fires next: its realtime elapse, else its monotonic one placed relative to now. */
-function nextElapse(timer: UnitProperties, input: CheckInput): Usec | undefined {
+/**
+ * When a timer fires next, from `systemctl show` (in UTC): its realtime elapse, or its monotonic one placed
+ * relative to now (as `systemctl list-timers` places it), whichever comes first.
+ */
+export function timerNextElapse(timer: Partial<Record<'NextElapseUSecRealtime' | 'NextElapseUSecMonotonic', string>>, now: Usec, monotonicNow: Usec): Usec | undefined {
   const realtime = parseSystemdTimestamp(timer.NextElapseUSecRealtime);
   const monotonicSeconds = parseTimespan(timer.NextElapseUSecMonotonic);
-  const monotonic =
-    monotonicSeconds !== undefined && Number.isFinite(monotonicSeconds) && monotonicSeconds > 0 ? input.now + (monotonicSeconds * usecPerSecond - input.monotonicNow) : undefined;
+  const monotonic = monotonicSeconds !== undefined && Number.isFinite(monotonicSeconds) && monotonicSeconds > 0 ? now + (monotonicSeconds * usecPerSecond - monotonicNow) : undefined;
   if (realtime !== undefined && monotonic !== undefined) return Math.min(realtime, monotonic);
   return realtime ?? monotonic;
 }

@@ -86,11 +86,18 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
 
   test('install: files with their modes, user, directories, one reload, the timer active with a next elapse', async () => {
     await sandbox.sh('printf "r3dis-pa55\\n" > /tmp/redis.pass');
-    const result = await sandbox.svcctl(['install', bundle, '--yes', '--secret', 'REDIS_PASSWORD=@/tmp/redis.pass']);
+    const result = await sandbox.svcctl(['install', bundle, '--yes', '--secret', 'REDIS_PASSWORD=@/tmp/redis.pass'], { env: { DEBUG: 'svcctl' } });
     expect(result.stderr).toContain(`✔ systemctl enable --now ${timer}`);
     expect(result.exitCode).toBe(0);
     expect(result.stderr.match(/✔ systemctl daemon-reload/g)).toHaveLength(1);
-    expect(result.stderr).toMatch(new RegExp(`${timer}: next run .+\\(in [^)]+\\)`));
+    // Every process the install started (DEBUG traces the exec seam): one reload, one enable, and one
+    // `systemctl show` that is both the post-check and the source of the next run printed.
+    const processes = [...result.stderr.matchAll(/^svcctl \+\d+ms exec (\[.*\])$/gm)].map((m) => (JSON.parse(m[1]!) as string[]).slice(0, 2).join(' '));
+    expect(processes).toEqual(['systemctl show', 'systemd-analyze verify', 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
+    const printed = result.stderr.match(new RegExp(`${timer}: next run (.+) \\(in [^)]+\\)`))?.[1];
+    const listed = (await sandbox.run(['systemctl', 'list-timers', '--all', '--no-pager', '--no-legend', timer])).stdout;
+    expect(printed).toBeDefined();
+    expect(listed.startsWith(printed!)).toBe(true);
     const modes = await sandbox.run([
       'stat',
       '-c',
