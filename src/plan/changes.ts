@@ -3,7 +3,7 @@
 import type { SecretSpec } from '../bundle/types.js';
 import { sha256 } from './plan.js';
 import { renderEnvFile } from './render.js';
-import { paths, type Action, type Receipt, type ReceiptArtifact } from './types.js';
+import { byPath, paths, type Action, type Receipt, type ReceiptArtifact } from './types.js';
 
 export interface PlannedChange {
   actions: Action[];
@@ -79,7 +79,7 @@ export function planScheduleChange(before: Receipt, observed: ScheduleObserved, 
     directories: removeDir
       ? before.directories.filter((d) => d.path !== dir)
       : change.content && !observed.dropInDirExists
-        ? [...before.directories, { path: dir, created: true, own: true }].sort((a, b) => a.path.localeCompare(b.path))
+        ? [...before.directories, { path: dir, created: true, own: true }].sort(byPath)
         : before.directories,
   };
   return { actions, receipt };
@@ -123,9 +123,7 @@ export function planSecretsWrite(
     artifacts: before.artifacts.some((a) => a.path === file)
       ? before.artifacts.map((a) => (a.path === file ? { ...a, ...artifact, ...(a.backup ? { backup: a.backup } : {}) } : a))
       : [...before.artifacts, artifact],
-    directories: [...before.directories, ...missing.filter((d) => !before.directories.some((r) => r.path === d)).map((path) => ({ path, created: true, own: true }))].sort((a, b) =>
-      a.path.localeCompare(b.path),
-    ),
+    directories: [...before.directories, ...missing.filter((d) => !before.directories.some((r) => r.path === d)).map((path) => ({ path, created: true, own: true }))].sort(byPath),
   };
   return { actions, receipt };
 }

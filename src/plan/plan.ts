@@ -7,6 +7,7 @@ import type { Bundle } from '../bundle/types.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
 import { unitDirectiveValue } from './escape.js';
 import {
+  byPath,
   paths,
   type Action,
   type ArtifactRole,
@@ -302,7 +303,7 @@ export function planInstall(bundle: Bundle, observed: Observed, inputs: Inputs):
       .map((s) => ({ key: s.key, changedAt: inputs.secrets[s.key]!.source === 'existing' ? (secretTimes.get(s.key) ?? inputs.now) : inputs.now })),
     ...(bundle.health ? { health: { ...bundle.health } } : {}),
     artifacts,
-    directories: [...directories.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    directories: [...directories.values()].sort(byPath),
     ...(bundle.user
       ? {
           user: {

@@ -23,6 +23,14 @@ export const paths = {
   tmpfiles: (bundle: string) => `/etc/tmpfiles.d/svcctl-${bundle}.conf`,
 };
 
+/**
+ * Orders records by path, byte by byte: the same order on every host (localeCompare would follow the
+ * locale's collation, and its first use loads ICU, 10-20 ms of start-up).
+ */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 export type ArtifactRole = 'unit' | 'drop-in' | 'schedule' | 'payload' | 'secrets' | 'sysusers' | 'tmpfiles';
 
 export interface UnitState {

@@ -8,6 +8,7 @@ import { packageRoot, scriptsDir } from './paths.js';
 import { requireRoot } from './privileges.js';
 import { ensureDirectory, removeTree, sha256 } from './fs.js';
 import { debug } from '../debug.js';
+import { byPath } from '../plan/types.js';
 import { isAlive, sleep } from './processes.js';
 
 export const defaultSandboxName = 'default';
@@ -264,7 +265,7 @@ export async function sandboxChanges(name: string): Promise<SandboxChange[]> {
   const upper = path.join(stateDir(name), 'upper');
   const changes: SandboxChange[] = [];
   await walkUpper(upper, '', changes);
-  return changes.filter((c) => !bootNoise.some((pattern) => pattern.test(c.path))).sort((a, b) => a.path.localeCompare(b.path));
+  return changes.filter((c) => !bootNoise.some((pattern) => pattern.test(c.path))).sort(byPath);
 }
 
 async function walkUpper(upper: string, relative: string, out: SandboxChange[]): Promise<void> {
