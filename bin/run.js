@@ -1,6 +1,10 @@
-#!/usr/bin/env node
-// The svcctl executable. `--version` is answered without loading oclif (start-up cost); everything
-// else goes to the single-file build of src/cli.ts, which maps every error to an exit code in one place.
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS SVCCTL_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
+// The svcctl executable. The first line moves NODE_EXTRA_CA_CERTS aside (GNU env -S): Node 20 parses that
+// file at every start, 70+ ms for a full system CA bundle (nodejs/node#40524), which would be most of a
+// command's start-up. svcctl reads it only for an https health probe (src/system/http.ts), and the
+// processes it starts get it back (childEnvironment in src/system/exec.ts).
+// `--version` is answered without loading oclif (start-up cost); everything else goes to the single-file
+// build of src/cli.ts, which maps every error to an exit code in one place.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';

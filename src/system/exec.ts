@@ -32,6 +32,20 @@ export function setExecHook(next: ExecHook | undefined): void {
   hook = next;
 }
 
+/**
+ * The environment of every child process: svcctl's own plus `extra`, with NODE_EXTRA_CA_CERTS as the
+ * user set it. bin/run.js's shebang moves that variable aside (SVCCTL_EXTRA_CA_CERTS) so that Node does not
+ * parse the CA file at svcctl's own start; the processes svcctl starts get it back.
+ */
+export function childEnvironment(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  if (process.env.SVCCTL_EXTRA_CA_CERTS !== undefined && !('NODE_EXTRA_CA_CERTS' in extra)) {
+    env.NODE_EXTRA_CA_CERTS = process.env.SVCCTL_EXTRA_CA_CERTS || undefined;
+    delete env.SVCCTL_EXTRA_CA_CERTS;
+  }
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 let execaModule: typeof import('execa') | undefined;
 async function loadExeca(): Promise<typeof import('execa')> {
   execaModule ??= await importModule<typeof import('execa')>('execa');
@@ -46,7 +60,7 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
   debug('exec %o', argv);
   const result = await new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(file, args, {
-      env: options.env ? { ...process.env, ...options.env } : process.env,
+      env: childEnvironment(options.env),
       cwd: options.cwd,
       timeout: options.timeoutMs,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -78,7 +92,7 @@ export async function execInteractive(argv: string[], options: { env?: Record<st
   hook?.(argv);
   debug('exec (interactive) %o', argv);
   const { execa } = await loadExeca();
-  const child = execa(file, args, { stdio: [options.stdin ?? 'inherit', 'inherit', 'inherit'], reject: false, env: options.env });
+  const child = execa(file, args, { stdio: [options.stdin ?? 'inherit', 'inherit', 'inherit'], reject: false, env: childEnvironment(options.env), extendEnv: false });
   const result = await child;
   if (result.exitCode !== undefined) return result.exitCode;
   return result.signal === 'SIGINT' ? 130 : 128;
@@ -96,7 +110,7 @@ export async function execToStdout(argv: string[]): Promise<number> {
   hook?.(argv);
   debug('exec (relay) %o', argv);
   const { execa } = await loadExeca();
-  const child = execa(file, args, { stdio: ['ignore', 'pipe', 'inherit'], reject: false, buffer: false });
+  const child = execa(file, args, { stdio: ['ignore', 'pipe', 'inherit'], reject: false, buffer: false, env: childEnvironment(), extendEnv: false });
   let readerGone = false;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
@@ -119,7 +133,7 @@ export async function spawnDetached(argv: string[], options: Options & { stdoutF
   const { execa } = await loadExeca();
   const fd = openSync(options.stdoutFile, 'a', 0o600);
   const { stdoutFile: _ignored, ...rest } = options;
-  const child: ResultPromise = execa(file, args, { ...rest, detached: true, stdio: ['ignore', fd, fd], reject: false, cleanup: false } as Options);
+  const child: ResultPromise = execa(file, args, { ...rest, env: childEnvironment(rest.env), extendEnv: false, detached: true, stdio: ['ignore', fd, fd], reject: false, cleanup: false } as Options);
   closeSync(fd);
   child.catch(() => undefined);
   child.unref();

@@ -123,7 +123,7 @@ export async function startSandbox(name: string, options: { timeoutMs?: number }
   const started = Date.now();
   const launcherPid = await spawnDetached(['/bin/bash', path.join(scriptsDir, 'sandbox-boot.sh'), 'launch', name, dir, packageRoot, process.execPath], {
     stdoutFile: path.join(dir, 'console.log'),
-    env: { ...process.env, SYSTEMD_COLORS: '0' },
+    env: { SYSTEMD_COLORS: '0' },
   });
   let pid: number | undefined;
   const deadline = started + (options.timeoutMs ?? 30_000);

@@ -30,6 +30,15 @@ test('the built CLI runs from its V8 code cache, and what it imports on demand s
   expect((JSON.parse(result.stdout) as { dryRun: boolean }).dryRun).toBe(true);
 });
 
+test('run as an executable, svcctl keeps NODE_EXTRA_CA_CERTS away from its own Node (parsed at every start)', async () => {
+  // Node warns at start-up about a CA file it cannot load; through the shebang it never sees the variable.
+  const viaShebang = await execa(bin, ['bundles'], { reject: false, env: { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, stdin: 'ignore' });
+  expect(viaShebang.exitCode).toBe(0);
+  expect(viaShebang.stderr).not.toContain('extra certs');
+  const direct = await svcctl(['bundles'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+  expect(direct.stderr).toContain('Ignoring extra certs from `/nonexistent/ca.pem`');
+});
+
 test('every command has --help with at least one example', async () => {
   const manifest = JSON.parse(readFileSync('oclif.manifest.json', 'utf8')) as { commands: Record<string, { examples?: unknown[] }> };
   for (const [id, command] of Object.entries(manifest.commands)) {
