@@ -247,7 +247,7 @@ export function planInstall(bundle: Bundle, observed: Observed, inputs: Inputs):
     actions.push(...byRole('tmpfiles'));
     const missing = bundle.directories.filter((d) => observed.paths[d.path] === null || observed.paths[d.path] === undefined);
     if (missing.length > 0 || changedRoles.has('tmpfiles')) {
-      const created = [...directories.values()].filter((d) => !d.own && d.created && (observed.paths[d.path] ?? null) === null).map((d) => d.path);
+      const created = [...directories.values()].filter((d) => !d.own && d.created && (observed.paths[d.path] ?? null) === null).map((d) => d.path).sort(); // parents first, as the plan reads
       actions.push({ kind: 'apply-tmpfiles', path: paths.tmpfiles(bundle.name), created });
     }
   }

@@ -141,6 +141,14 @@ describe('planInstall on a fresh host', () => {
     expect(noStart.actions.some((a) => a.kind === 'check-active')).toBe(false);
   });
 
+  test('the directories systemd-tmpfiles creates are listed parents first', () => {
+    const bare = freshHost();
+    delete bare.paths['/var'];
+    delete bare.paths['/var/lib'];
+    const tmpfiles = planInstall(b, bare, inputs()).actions.find((a) => a.kind === 'apply-tmpfiles');
+    expect(tmpfiles).toMatchObject({ created: ['/var', '/var/lib', '/var/lib/demo', '/var/lib/demo/logs'] });
+  });
+
   test('--root (offline) renders files and enables with systemctl --root, no reload', () => {
     const offline = planInstall(b, freshHost(), inputs({ offline: true }));
     expect(offline.actions.some((a) => a.kind === 'daemon-reload' || a.kind === 'check-active' || a.kind === 'restart')).toBe(false);
