@@ -261,14 +261,18 @@ const bootNoise: RegExp[] = [
 
 export async function sandboxChanges(name: string): Promise<SandboxChange[]> {
   requireRoot('svcctl sandbox');
-  await requireRunning(name);
+  const record = await requireRunning(name);
   const upper = path.join(stateDir(name), 'upper');
   const changes: SandboxChange[] = [];
-  await walkUpper(upper, '', changes);
+  await walkUpper({ upper, merged: `/proc/${record.pid}/root` }, '', changes);
   return changes.filter((c) => !bootNoise.some((pattern) => pattern.test(c.path))).sort(byPath);
 }
 
-async function walkUpper(upper: string, relative: string, out: SandboxChange[]): Promise<void> {
+/** The sandbox's own mounts over the overlay: what the sandbox sees there is not the overlay's. */
+const privateMounts = /^\/(proc|sys|dev|run|tmp)(\/|$)/;
+
+async function walkUpper(layers: { upper: string; merged: string }, relative: string, out: SandboxChange[]): Promise<void> {
+  const { upper } = layers;
   const entries = await fsp.readdir(path.join(upper, relative), { withFileTypes: true });
   for (const entry of entries) {
     const rel = path.join(relative, entry.name);
@@ -284,13 +288,14 @@ async function walkUpper(upper: string, relative: string, out: SandboxChange[]):
     const kind = kindOf(info);
     if (!host) {
       out.push({ path: hostPath, change: 'created', kind });
-      if (info.isDirectory()) await walkUpper(upper, rel, out);
+      if (info.isDirectory()) await walkUpper(layers, rel, out);
       continue;
     }
     const sameMeta = kindOf(host) === kind && (host.mode & 0o7777) === (info.mode & 0o7777) && host.uid === info.uid && host.gid === info.gid;
     if (info.isDirectory()) {
       if (!sameMeta) out.push({ path: hostPath, change: 'modified', kind });
-      await walkUpper(upper, rel, out);
+      await walkUpper(layers, rel, out);
+      if (host.isDirectory() && !privateMounts.test(hostPath)) await findHidden(layers, rel, out);
       continue;
     }
     let sameContent = false;
@@ -300,6 +305,25 @@ async function walkUpper(upper: string, relative: string, out: SandboxChange[]):
       sameContent = (await fsp.readlink(inUpper)) === (await fsp.readlink(hostPath));
     }
     if (!sameContent) out.push({ path: hostPath, change: 'modified', kind });
+  }
+}
+
+/**
+ * A directory deleted and made again inside the sandbox is "opaque" in the upper layer: the host's
+ * files in it are hidden without a whiteout each. So the host entries of a directory both sides have,
+ * which the upper layer does not mention, are looked up in the sandbox's own view of its files
+ * (/proc/PID/root): missing there means deleted.
+ */
+async function findHidden(layers: { upper: string; merged: string }, relative: string, out: SandboxChange[]): Promise<void> {
+  const inUpper = new Set(await fsp.readdir(path.join(layers.upper, relative)));
+  for (const name of await fsp.readdir(`/${relative}`)) {
+    if (inUpper.has(name)) continue;
+    const hostPath = `/${path.join(relative, name)}`;
+    const visible = await fsp.lstat(path.join(layers.merged, relative, name)).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
+    );
+    if (!visible) out.push({ path: hostPath, change: 'deleted', kind: kindOf(await fsp.lstat(hostPath)) });
   }
 }
 

@@ -60,6 +60,18 @@ describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => 
     expect(await sandbox.changes()).toEqual([]);
   });
 
+  test('changes sees host files hidden by a directory deleted and made again inside (an opaque directory)', async () => {
+    const doc = '/usr/share/doc/util-linux';
+    const hostFiles = (await sandbox.run(['ls', '-A', doc])).stdout.trim().split('\n');
+    expect(hostFiles.length).toBeGreaterThan(1);
+    await sandbox.sh(`cp -a ${doc} /root/doc-copy && rm -rf ${doc} && mkdir -m 0755 ${doc} && touch ${doc}/new`);
+    const changes = await sandbox.changes();
+    expect(changes).toEqual(expect.arrayContaining([{ path: `${doc}/new`, change: 'created', kind: 'file' }, ...hostFiles.map((f) => expect.objectContaining({ path: `${doc}/${f}`, change: 'deleted' }))]));
+    // Put back as it was (copies with the same content and modes): no change is left.
+    await sandbox.sh(`rm ${doc}/new && cp -a /root/doc-copy/. ${doc}/ && rm -rf /root/doc-copy`);
+    expect(await sandbox.changes()).toEqual([]);
+  });
+
   test('the network inside is loopback only', async () => {
     const links = await sandbox.run(['ip', '-o', 'link']);
     expect(links.stdout.trim().split('\n')).toHaveLength(1);
