@@ -3,6 +3,7 @@
 import Bundles from './commands/bundles.js';
 import Check from './commands/check.js';
 import Doctor from './commands/doctor.js';
+import Init from './commands/init.js';
 import Install from './commands/install.js';
 import ListTimers from './commands/list-timers.js';
 import Logs from './commands/logs.js';
@@ -19,11 +20,13 @@ import SecretRotate from './commands/secret/rotate.js';
 import SecretSet from './commands/secret/set.js';
 import Status from './commands/status.js';
 import Uninstall from './commands/uninstall.js';
+import Verify from './commands/verify.js';
 
 export const COMMANDS = {
   bundles: Bundles,
   check: Check,
   doctor: Doctor,
+  init: Init,
   install: Install,
   'list-timers': ListTimers,
   logs: Logs,
@@ -40,4 +43,5 @@ export const COMMANDS = {
   'secret:set': SecretSet,
   status: Status,
   uninstall: Uninstall,
+  verify: Verify,
 };

@@ -1,19 +1,18 @@
 // The install flow: load → observe → resolve inputs → preflight → plan → confirm → apply → report.
-import type { Bundle } from '../bundle/types.js';
 import { UserError } from '../errors.js';
 import { actionAsData, mergePlans, planInstall } from '../plan/plan.js';
-import { parseScheduleExpression } from '../plan/render.js';
-import { paths, type Plan, type Receipt, type SecretInput } from '../plan/types.js';
+import type { Plan, Receipt, SecretInput } from '../plan/types.js';
 import { intentReceipt } from '../apply/apply.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { observeInstall, observeUnitStates } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
-import { checkSchedule, listTimers, requireSystemd, systemdIsRunning, verifyUnitFiles } from '../system/systemd.js';
+import { listTimers, requireSystemd, systemdIsRunning } from '../system/systemd.js';
 import { say, style } from '../output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
+import { preflight } from './preflight.js';
 import { svcctlVersion } from '../version.js';
 import { formatWhen, nowUsec, usecToIso, type Usec } from '../plan/time.js';
 import { userTimeZone } from '../system/timezone.js';
@@ -97,28 +96,6 @@ export async function install(references: string[], options: InstallOptions): Pr
     return result;
   } finally {
     await lock?.release();
-  }
-}
-
-/** Checks everything that can be checked before the first change: rendered units and the schedule. */
-async function preflight(bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
-  if (schedule !== undefined) {
-    const parsed = parseScheduleExpression(schedule);
-    await checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
-  }
-  const dropIns: { unit: string; name: string; content: string }[] = [];
-  for (const action of plan.actions) {
-    if (action.kind !== 'write-file' || (action.role !== 'drop-in' && action.role !== 'schedule')) continue;
-    const [unitDir, name] = action.path.slice(paths.unitDir.length + 1).split('/');
-    dropIns.push({ unit: unitDir!.replace(/\.d$/, ''), name: name!, content: action.content.toString('utf8') });
-  }
-  const problems = await verifyUnitFiles(
-    bundle.units.map((u) => ({ name: u.name, content: u.content })),
-    dropIns,
-    bundle.payload.map((p) => p.destination),
-  );
-  if (problems.length > 0) {
-    throw new UserError(`systemd-analyze verify found problems in bundle ${bundle.name}:\n  ${problems.join('\n  ')}`, `fix the unit files in ${bundle.directory}; nothing was changed`);
   }
 }
 

@@ -1,0 +1,39 @@
+import { Args, Flags } from '../oclif.js';
+import { SvcctlCommand } from '../base-command.js';
+import { verify, type VerifyResult } from '../flows/verify.js';
+import { ExitCode } from '../errors.js';
+import { say, style } from '../output.js';
+
+export default class Verify extends SvcctlCommand {
+  static override summary = 'Lint bundles: the manifest, settings, rendered units and drop-ins, and the schedule, as install checks them. Changes nothing; no root needed.';
+  static override description = `Runs the checks install makes before its first change, without a host: the manifest against its schema and rules (each problem with file:line:column and the field), every setting's validation, the unit files with the drop-ins svcctl would write checked by systemd-analyze verify (any warning about them is a problem), and the schedule with systemd's own parser. Secrets are not needed: they only reach the secrets file, which systemd does not parse.
+
+Exit 0 when every bundle passes, 2 when any has a problem (all of them are listed).`;
+  static override examples = [
+    '<%= config.bin %> verify ./my-bundle',
+    '<%= config.bin %> verify cleanup-blocking --set STALE_THRESHOLD_SECONDS=1200 --schedule "*-*-* 02:00:00"',
+    '<%= config.bin %> verify ./bundles/* --json',
+  ];
+  static override strict = false;
+  static override args = { bundle: Args.string({ description: 'bundle names or paths', required: true }) };
+  static override flags = {
+    set: Flags.string({ description: 'a setting to render the units with, KEY=VALUE (repeatable)', multiple: true, default: [] }),
+    schedule: Flags.string({ description: 'check this schedule instead of the default: an interval (15min) or a calendar expression' }),
+  };
+
+  async run(): Promise<VerifyResult> {
+    const { argv, flags } = await this.parse(Verify);
+    const result = await verify(argv as string[], { set: flags.set, ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}) });
+    for (const verdict of result.bundles) {
+      if (verdict.ok) {
+        say(`${style.green('✔')} ${verdict.bundle}: manifest, settings, units and schedule pass`);
+        continue;
+      }
+      say(`${style.red('✖')} ${verdict.bundle}: ${verdict.problems.length} problem${verdict.problems.length === 1 ? '' : 's'}`);
+      for (const problem of verdict.problems) say(`  ${problem}`);
+      if (verdict.hint) say(`  ${style.dim('→')} ${verdict.hint}`);
+    }
+    if (!result.ok) process.exitCode = ExitCode.usage;
+    return result;
+  }
+}

@@ -1,0 +1,30 @@
+// The checks install makes before its first change, shared with `svcctl verify`: the schedule with systemd's
+// own parser, and the rendered units and drop-ins with systemd-analyze verify.
+import type { Bundle } from '../bundle/types.js';
+import { UserError } from '../errors.js';
+import { parseScheduleExpression } from '../plan/render.js';
+import { paths, type Plan } from '../plan/types.js';
+import { checkSchedule, verifyUnitFiles } from '../system/systemd.js';
+
+/** Checks everything that can be checked before the first change: rendered units and the schedule. */
+export async function preflight(bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
+  if (schedule !== undefined) {
+    const parsed = parseScheduleExpression(schedule);
+    await checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+  }
+  const dropIns: { unit: string; name: string; content: string }[] = [];
+  for (const action of plan.actions) {
+    if (action.kind !== 'write-file' || (action.role !== 'drop-in' && action.role !== 'schedule')) continue;
+    const [unitDir, name] = action.path.slice(paths.unitDir.length + 1).split('/');
+    dropIns.push({ unit: unitDir!.replace(/\.d$/, ''), name: name!, content: action.content.toString('utf8') });
+  }
+  const problems = await verifyUnitFiles(
+    bundle.units.map((u) => ({ name: u.name, content: u.content })),
+    dropIns,
+    bundle.payload.map((p) => p.destination),
+  );
+  if (problems.length > 0) {
+    throw new UserError(`systemd-analyze verify found problems in bundle ${bundle.name}:\n  ${problems.join('\n  ')}`, `fix the unit files in ${bundle.directory}; nothing was changed`);
+  }
+}
+

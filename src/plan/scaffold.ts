@@ -1,0 +1,112 @@
+// The files of a new bundle (`svcctl init`): a job run by a timer, or a daemon. Pure: names and contents
+// only; src/flows/init.ts writes them. Every scaffold passes `svcctl verify` as it is.
+import { UserError } from '../errors.js';
+import { BUNDLE_NAME_PATTERN } from '../bundle/manifest.js';
+import { directiveLine } from './escape.js';
+import { parseScheduleExpression } from './render.js';
+
+export interface ScaffoldOptions {
+  /** A daemon (Type=simple, restarted on failure, enabled at boot) instead of a job run by a timer. */
+  daemon: boolean;
+  /** The job's schedule: an interval (5min) or a calendar expression. */
+  schedule: string;
+}
+
+export interface ScaffoldFile {
+  name: string;
+  content: string;
+  mode: number;
+}
+
+export function scaffoldBundle(name: string, options: ScaffoldOptions): ScaffoldFile[] {
+  if (!BUNDLE_NAME_PATTERN.test(name)) {
+    throw new UserError(`"${name}" is not a bundle name`, 'use lowercase letters, digits and dashes, starting with a letter or digit (at most 63), e.g. nightly-report');
+  }
+  const service = `${name}.service`;
+  const timer = `${name}.timer`;
+  const script = `/usr/local/bin/${name}.sh`;
+  const schedule = options.daemon ? undefined : parseScheduleExpression(options.schedule);
+  const triggers = schedule === undefined ? [] : schedule.kind === 'interval' ? [directiveLine('OnActiveSec', schedule.span), directiveLine('OnUnitActiveSec', schedule.span)] : [directiveLine('OnCalendar', schedule.expression), 'Persistent=true'];
+  const manifest = [
+    `# Bundle ${name}, made by \`svcctl init\`. The format: docs/bundles.md in svcctl's sources.`,
+    `# Check it with \`svcctl verify DIR\`, try it with \`sudo svcctl sandbox exec -- svcctl install DIR\`.`,
+    `name: ${name}`,
+    `description: ${options.daemon ? `The ${name} daemon.` : `Runs ${script} on a schedule.`}`,
+    '',
+    'units:',
+    `  - ${service}`,
+    ...(options.daemon ? [] : [`  - ${timer}`]),
+    'enable:',
+    `  - ${options.daemon ? service : timer}`,
+    '',
+    'payload:',
+    `  - source: ${name}.sh`,
+    `    destination: ${script}`,
+    '    mode: "0755"',
+    '',
+    '# The system user the service runs as (created with systemd-sysusers, removed by uninstall --purge).',
+    'user:',
+    `  name: ${name}`,
+    `  home: /var/lib/${name}`,
+    '',
+    '# Settings become Environment= lines of a drop-in; give other values with --set KEY=VALUE.',
+    'settings:',
+    '  - key: GREETING',
+    '    description: What the script prints.',
+    `    default: hello from ${name}`,
+    '',
+    '# Secrets go to a 0600 EnvironmentFile=, never to Environment=; this one is optional.',
+    'secrets:',
+    '  - key: API_TOKEN',
+    '    prompt: API token (leave empty if there is none)',
+    '    required: false',
+    // `svcctl check` derives the max age of the last success from the schedule; health.maxAge overrides it.
+    ...(schedule === undefined ? [] : ['', 'schedule:', `  timer: ${timer}`, `  default: ${JSON.stringify(options.schedule.trim())}`]),
+    '',
+  ].join('\n');
+  const serviceUnit = [
+    `# ${options.daemon ? `The ${name} daemon` : `Runs ${script}; started by ${timer}`}. Installed by svcctl with a drop-in for its settings and secrets.`,
+    '[Unit]',
+    `Description=${options.daemon ? `The ${name} daemon` : `Run ${name}`}`,
+    '',
+    '[Service]',
+    ...(options.daemon ? ['Type=simple', 'Restart=on-failure', 'RestartSec=5s'] : ['Type=oneshot']),
+    `User=${name}`,
+    `Group=${name}`,
+    `ExecStart=${script}`,
+    'NoNewPrivileges=yes',
+    'PrivateTmp=yes',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    ...(options.daemon ? ['', '[Install]', 'WantedBy=multi-user.target'] : []),
+    '',
+  ].join('\n');
+  const timerUnit = [
+    schedule?.kind === 'calendar'
+      ? `# Starts ${service} at every elapse of the calendar expression; Persistent=true catches up a run missed while the machine was off.`
+      : `# Starts ${service}. OnActiveSec= gives the first run a base time: with OnUnitActiveSec= alone the timer never fires until the service has run once.`,
+    '[Unit]',
+    `Description=Run ${name} on its schedule`,
+    '',
+    '[Timer]',
+    ...triggers,
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
+  const scriptText = [
+    '#!/bin/sh',
+    `# ${name}: replace with the real work. GREETING comes from the bundle's settings, API_TOKEN (if set) from its secrets file.`,
+    'set -eu',
+    `echo "\${GREETING:-hello from ${name}}"`,
+    ...(options.daemon ? ['exec sleep infinity'] : []),
+    '',
+  ].join('\n');
+  return [
+    { name: 'bundle.yaml', content: manifest, mode: 0o644 },
+    { name: service, content: serviceUnit, mode: 0o644 },
+    ...(options.daemon ? [] : [{ name: timer, content: timerUnit, mode: 0o644 }]),
+    { name: `${name}.sh`, content: scriptText, mode: 0o755 },
+  ];
+}

@@ -1,0 +1,78 @@
+// `svcctl verify` on the built CLI, on the host: no root, no running systemd, nothing changed. Its
+// scratch files (what systemd-analyze reads) go under node_modules/.cache, not the host's /tmp.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+
+const bin = `${process.cwd()}/bin/run.js`;
+const scratch = mkdtempSync(path.join(process.cwd(), 'node_modules', '.cache', 'svcctl-verify-test-'));
+const tmp = path.join(scratch, 'tmp');
+mkdirSync(tmp);
+const svcctl = (args: string[]) => execa(process.execPath, [bin, 'verify', ...args], { reject: false, env: { SVCCTL_TMPDIR: tmp, NO_COLOR: '1' }, stdin: 'ignore' });
+
+/** Writes a bundle directory under the scratch directory: files by name. */
+function bundleDir(name: string, files: Record<string, string>): string {
+  const dir = path.join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, content] of Object.entries(files)) writeFileSync(path.join(dir, file), content);
+  return dir;
+}
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Verdicts {
+  ok: boolean;
+  bundles: { bundle: string; ok: boolean; problems: string[]; hint?: string }[];
+}
+
+test('the built-in bundle passes: manifest, settings, units with their drop-ins, schedule', async () => {
+  const result = await svcctl(['cleanup-blocking']);
+  expect(result.stderr).toBe('✔ cleanup-blocking: manifest, settings, units and schedule pass');
+  expect(result.exitCode).toBe(0);
+  const json = await svcctl(['cleanup-blocking', '--json', '--set', 'STALE_THRESHOLD_SECONDS=1200', '--schedule', '*-*-* 02:00:00']);
+  expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, bundles: [{ bundle: 'cleanup-blocking', ok: true, problems: [] }] });
+  expect(readdirSync(tmp)).toEqual([]);
+});
+
+test('every bundle is checked and every problem listed: a unit systemd warns about, a manifest error with its line', async () => {
+  const typo = bundleDir('typo', {
+    'bundle.yaml': 'name: typo\ndescription: a typo in a unit\nunits: [typo.service]\nenable: []\n',
+    'typo.service': '[Service]\nType=oneshot\nExecStart=/bin/true\nRestartSecc=5\n',
+  });
+  const broken = bundleDir('broken', { 'bundle.yaml': 'name: broken\ndescription: no units\nunits: []\nenable: [nothing.timer]\nsurprise: 1\n' });
+  const result = await svcctl([typo, broken, 'cleanup-blocking', '--json']);
+  expect(result.exitCode).toBe(2);
+  const verdicts = JSON.parse(result.stdout) as Verdicts;
+  expect(verdicts.ok).toBe(false);
+  expect(verdicts.bundles.map((b) => [b.bundle, b.ok])).toEqual([
+    ['typo', false],
+    [broken, false],
+    ['cleanup-blocking', true],
+  ]);
+  expect(verdicts.bundles[0]!.problems.join('\n')).toMatch(/typo\.service:4: Unknown key.*RestartSecc/);
+  expect(verdicts.bundles[1]!.problems.length).toBeGreaterThan(1);
+  expect(verdicts.bundles[1]!.problems.join('\n')).toMatch(/bundle\.yaml:5:1: surprise/);
+  expect(result.stderr).toContain('✖ typo: 2 problems');
+  expect(result.stderr).toContain('✔ cleanup-blocking: manifest, settings, units and schedule pass');
+  expect(readdirSync(tmp)).toEqual([]);
+});
+
+test('a setting without a default is asked for by flag (never a prompt); secrets are not needed', async () => {
+  const needs = path.join(process.cwd(), 'test', 'fixtures', 'install', 'needs-secret');
+  const missing = await svcctl([needs]);
+  expect(missing.exitCode).toBe(2);
+  expect(missing.stderr).toContain('settings without a default: TARGET_HOST');
+  expect(missing.stderr).toContain('--set TARGET_HOST=VALUE');
+  const given = await svcctl([needs, '--set', 'TARGET_HOST=db.example']);
+  expect(given.stderr).toBe('✔ needs-secret: manifest, settings, units and schedule pass');
+  expect(given.exitCode).toBe(0);
+});
+
+test('a schedule systemd cannot parse, and a setting that fails its validation, are problems', async () => {
+  const schedule = await svcctl(['cleanup-blocking', '--schedule', 'every tuesday-ish']);
+  expect(schedule.exitCode).toBe(2);
+  expect(schedule.stderr).toContain('invalid schedule "every tuesday-ish"');
+  const setting = await svcctl(['cleanup-blocking', '--set', 'STALE_THRESHOLD_SECONDS=soon']);
+  expect(setting.exitCode).toBe(2);
+  expect(setting.stderr).toMatch(/STALE_THRESHOLD_SECONDS="soon" does not match/);
+});
