@@ -18,10 +18,22 @@ export interface ScaffoldFile {
   mode: number;
 }
 
+/**
+ * The system user for a bundle: its name when that is a valid user name (a letter or _ first, at most 32
+ * characters), else "svc-" and the name, cut to 32.
+ */
+export function userNameFor(name: string): string {
+  return /^[a-z_][a-z0-9_-]{0,31}$/.test(name) ? name : `svc-${name}`.slice(0, 32);
+}
+
+/** A YAML double-quoted scalar (JSON's string syntax is YAML's): "0" stays a string, not a number. */
+const q = (value: string): string => JSON.stringify(value);
+
 export function scaffoldBundle(name: string, options: ScaffoldOptions): ScaffoldFile[] {
   if (!BUNDLE_NAME_PATTERN.test(name)) {
     throw new UserError(`"${name}" is not a bundle name`, 'use lowercase letters, digits and dashes, starting with a letter or digit (at most 63), e.g. nightly-report');
   }
+  const user = userNameFor(name);
   const service = `${name}.service`;
   const timer = `${name}.timer`;
   const script = `/usr/local/bin/${name}.sh`;
@@ -30,30 +42,30 @@ export function scaffoldBundle(name: string, options: ScaffoldOptions): Scaffold
   const manifest = [
     `# Bundle ${name}, made by \`svcctl init\`. The format: docs/bundles.md in svcctl's sources.`,
     `# Check it with \`svcctl verify DIR\`, try it with \`sudo svcctl sandbox exec -- svcctl install DIR\`.`,
-    `name: ${name}`,
-    `description: ${options.daemon ? `The ${name} daemon.` : `Runs ${script} on a schedule.`}`,
+    `name: ${q(name)}`,
+    `description: ${q(options.daemon ? `The ${name} daemon.` : `Runs ${script} on a schedule.`)}`,
     '',
     'units:',
-    `  - ${service}`,
-    ...(options.daemon ? [] : [`  - ${timer}`]),
+    `  - ${q(service)}`,
+    ...(options.daemon ? [] : [`  - ${q(timer)}`]),
     'enable:',
-    `  - ${options.daemon ? service : timer}`,
+    `  - ${q(options.daemon ? service : timer)}`,
     '',
     'payload:',
-    `  - source: ${name}.sh`,
-    `    destination: ${script}`,
+    `  - source: ${q(`${name}.sh`)}`,
+    `    destination: ${q(script)}`,
     '    mode: "0755"',
     '',
     '# The system user the service runs as (created with systemd-sysusers, removed by uninstall --purge).',
     'user:',
-    `  name: ${name}`,
-    `  home: /var/lib/${name}`,
+    `  name: ${q(user)}`,
+    `  home: ${q(`/var/lib/${name}`)}`,
     '',
     '# Settings become Environment= lines of a drop-in; give other values with --set KEY=VALUE.',
     'settings:',
     '  - key: GREETING',
     '    description: What the script prints.',
-    `    default: hello from ${name}`,
+    `    default: ${q(`hello from ${name}`)}`,
     '',
     '# Secrets go to a 0600 EnvironmentFile=, never to Environment=; this one is optional.',
     'secrets:',
@@ -61,7 +73,7 @@ export function scaffoldBundle(name: string, options: ScaffoldOptions): Scaffold
     '    prompt: API token (leave empty if there is none)',
     '    required: false',
     // `svcctl check` derives the max age of the last success from the schedule; health.maxAge overrides it.
-    ...(schedule === undefined ? [] : ['', 'schedule:', `  timer: ${timer}`, `  default: ${JSON.stringify(options.schedule.trim())}`]),
+    ...(schedule === undefined ? [] : ['', 'schedule:', `  timer: ${q(timer)}`, `  default: ${q(options.schedule.trim())}`]),
     '',
   ].join('\n');
   const serviceUnit = [
@@ -71,8 +83,8 @@ export function scaffoldBundle(name: string, options: ScaffoldOptions): Scaffold
     '',
     '[Service]',
     ...(options.daemon ? ['Type=simple', 'Restart=on-failure', 'RestartSec=5s'] : ['Type=oneshot']),
-    `User=${name}`,
-    `Group=${name}`,
+    `User=${user}`,
+    `Group=${user}`,
     `ExecStart=${script}`,
     'NoNewPrivileges=yes',
     'PrivateTmp=yes',

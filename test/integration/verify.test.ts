@@ -76,3 +76,15 @@ test('a schedule systemd cannot parse, and a setting that fails its validation, 
   expect(setting.exitCode).toBe(2);
   expect(setting.stderr).toMatch(/STALE_THRESHOLD_SECONDS="soon" does not match/);
 });
+
+test('scaffolds from svcctl init pass verify, odd names included (a leading digit, 63 characters)', async () => {
+  const long = `x${'-y'.repeat(31)}`;
+  for (const [name, flags] of [['0day', ['--schedule', 'Mon..Fri 09:00']], [long, ['--daemon']], ['plain-job', []]] as const) {
+    const dir = path.join(scratch, `init-${name}`);
+    const init = await execa(process.execPath, [bin, 'init', name, '--directory', dir, ...flags], { reject: false, stdin: 'ignore' });
+    expect(init.exitCode).toBe(0);
+    const result = await svcctl([dir]);
+    expect(result.stderr).toBe(`✔ ${name}: manifest, settings, units and schedule pass`);
+    expect(result.exitCode).toBe(0);
+  }
+});
