@@ -22,7 +22,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
 
 /**
  * Loads dist/cli/svcctl.cjs (scripts/bundle.js) with V8's code cache for it, which spares compiling about
- * a megabyte of JavaScript on every run. The cache is written only by the build (SVCCTL_CODE_CACHE_OUT);
+ * a megabyte of JavaScript on every run. Only the build writes the cache (SVCCTL_WRITE_CODE_CACHE=1);
  * V8 checks it against the source and its own version and flags, and compiles as usual when it does not fit.
  * The module is registered in require's cache so that oclif, which loads the command table from the same
  * file, gets this instance instead of a second, uncached one. import() cannot work in code run from a
@@ -32,9 +32,9 @@ function loadCli() {
   globalThis[Symbol.for('svcctl.import')] = (specifier) => import(specifier);
   const file = fileURLToPath(new URL('../dist/cli/svcctl.cjs', import.meta.url));
   const cacheFile = path.join(path.dirname(file), 'svcctl.code-cache');
-  const cacheOut = process.env.SVCCTL_CODE_CACHE_OUT;
+  const writeCache = process.env.SVCCTL_WRITE_CODE_CACHE === '1';
   let cachedData;
-  if (!cacheOut) {
+  if (!writeCache) {
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
@@ -50,12 +50,13 @@ function loadCli() {
   script.runInThisContext().call(cli.exports, cli.exports, createRequire(file), cli, file, path.dirname(file));
   cli.loaded = true;
   createRequire(file).cache[file] = cli;
-  if (cacheOut) process.once('exit', () => writeCodeCache(script, cacheOut));
+  if (writeCache) process.once('exit', () => writeCodeCache(script, cacheFile));
   return cli.exports;
 }
 
 function writeCodeCache(script, out) {
-  // Only the build asks for this (scripts/bundle.js). Written whole or not at all: a temporary file, then a rename.
+  // Only the build asks for this (scripts/bundle.js), and only this one path is ever written: whole or not
+  // at all, a temporary file and then a rename.
   const temporary = `${out}.${process.pid}.tmp`;
   writeFileSync(temporary, script.createCachedData(), { mode: 0o644 });
   renameSync(temporary, out);

@@ -70,7 +70,7 @@ rmSync(codeCache, { force: true });
 const scratch = mkdtempSync(path.join(outdir, 'training-'));
 try {
   const run = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'install', 'cleanup-blocking', '--dry-run', '--json', '--root', path.join(scratch, 'root')], {
-    env: { ...process.env, SVCCTL_CODE_CACHE_OUT: codeCache, SVCCTL_TMPDIR: scratch, SVCCTL_BUNDLE_PATH: '', NO_COLOR: '1' },
+    env: { ...process.env, SVCCTL_WRITE_CODE_CACHE: '1', SVCCTL_TMPDIR: scratch, SVCCTL_BUNDLE_PATH: '', NO_COLOR: '1' },
     encoding: 'utf8',
   });
   // Without systemd-analyze (a machine without systemd) the run fails after loading: the cache is still written.

@@ -4,7 +4,7 @@
 // (tests) and any other way of loading the code use their own. Modules resolve from the package's node_modules.
 type Importer = (specifier: string) => Promise<unknown>;
 
-export const HOST_IMPORT_KEY = Symbol.for('svcctl.import');
+const HOST_IMPORT_KEY = Symbol.for('svcctl.import');
 
 export function importModule<T>(specifier: string): Promise<T> {
   const hostImport = (globalThis as { [HOST_IMPORT_KEY]?: Importer })[HOST_IMPORT_KEY];
