@@ -2,7 +2,7 @@
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import { exec } from './exec.js';
+import { exec, type ExecResult } from './exec.js';
 import { sleep } from './processes.js';
 import { OperationError, UserError } from '../errors.js';
 
@@ -53,6 +53,13 @@ export async function showUnits<P extends string>(units: string[], properties: r
   return out;
 }
 
+/** systemd-analyze, which svcctl's checks rely on: its absence is an error of its own, never a verdict. */
+async function systemdAnalyze(args: string[], env: Record<string, string> = {}): Promise<ExecResult> {
+  const result = await exec(['systemd-analyze', ...args], { check: false, env });
+  if (result.exitCode === 127) throw new OperationError(`systemd-analyze was not found, so svcctl cannot check the units and schedules it would install`, 'install systemd (apt-get install systemd), which provides it');
+  return result;
+}
+
 /**
  * `systemd-analyze verify` on rendered files. It exits 0 even when it ignores a line, so every
  * warning that names one of our files is an error. `futureExecutables` are payload paths that do not
@@ -66,15 +73,15 @@ export async function verifyUnitFiles(files: { name: string; content: string }[]
       await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
       await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
     }
-    const result = await exec(['systemd-analyze', 'verify', '--man=no', ...files.map((f) => path.join(dir, f.name))], { check: false, env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+    const result = await systemdAnalyze(['verify', '--man=no', ...files.map((f) => path.join(dir, f.name))], { SYSTEMD_LOG_COLOR: '0' });
     const names = files.map((f) => f.name);
-    const problems = `${result.stderr}\n${result.stdout}`
+    const aboutOurFiles = `${result.stderr}\n${result.stdout}`
       .split('\n')
       .map((line) => line.trim())
-      .filter(Boolean)
-      .filter((line) => !futureExecutables.some((exe) => line.includes(`Command ${exe} is not executable`)))
-      .filter((line) => line.includes(dir) || names.some((n) => line.startsWith(`${n}:`)))
-      .map((line) => line.split(`${dir}/`).join(''));
+      .filter((line) => line.includes(dir) || names.some((n) => line.startsWith(`${n}:`)));
+    const problems = aboutOurFiles.filter((line) => !futureExecutables.some((exe) => line.includes(`Command ${exe} is not executable`))).map((line) => line.split(`${dir}/`).join(''));
+    // A failure that names none of our files is still a failure (one about a payload not yet installed is expected).
+    if (aboutOurFiles.length === 0 && result.exitCode !== 0) problems.push(`systemd-analyze verify exited ${result.exitCode}: ${firstLine(result.stderr) || firstLine(result.stdout)}`);
     return problems;
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
@@ -105,12 +112,12 @@ export interface ScheduleCheck {
 /** Validates an interval with `systemd-analyze timespan` or a calendar expression with `systemd-analyze calendar`. */
 export async function checkSchedule(kind: 'interval' | 'calendar', expression: string, iterations = 3): Promise<ScheduleCheck> {
   if (kind === 'interval') {
-    const result = await exec(['systemd-analyze', 'timespan', expression], { check: false });
+    const result = await systemdAnalyze(['timespan', expression]);
     if (result.exitCode !== 0) throw new UserError(`invalid schedule interval "${expression}": ${firstLine(result.stderr)}`, 'use a systemd time span such as 5min, 1h 30min, 2d (see systemd.time(7))');
     const human = result.stdout.match(/Human:\s*(.+)/)?.[1]?.trim() ?? expression;
     return { kind, normalized: human, nextElapses: [] };
   }
-  const result = await exec(['systemd-analyze', 'calendar', `--iterations=${iterations}`, expression], { check: false, env: { ...process.env, SYSTEMD_COLORS: '0' } });
+  const result = await systemdAnalyze(['calendar', `--iterations=${iterations}`, expression], { SYSTEMD_COLORS: '0' });
   if (result.exitCode !== 0) {
     throw new UserError(`invalid schedule "${expression}": ${firstLine(result.stderr)}`, 'use a systemd calendar expression such as "*-*-* 02:00:00", "Mon..Fri 09:00", "daily" or an interval such as 15min (see systemd.time(7))');
   }

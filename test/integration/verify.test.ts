@@ -88,3 +88,10 @@ test('scaffolds from svcctl init pass verify, odd names included (a leading digi
     expect(result.exitCode).toBe(0);
   }
 });
+
+test('without systemd-analyze nothing is verified, and verify says so rather than passing (exit 1)', async () => {
+  const result = await execa(process.execPath, [bin, 'verify', 'cleanup-blocking'], { reject: false, env: { PATH: '/nonexistent', SVCCTL_TMPDIR: tmp, NO_COLOR: '1' }, extendEnv: false, stdin: 'ignore' });
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toContain('systemd-analyze was not found, so svcctl cannot check the units and schedules it would install');
+  expect(readdirSync(tmp)).toEqual([]);
+});
