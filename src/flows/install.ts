@@ -1,5 +1,4 @@
 // The install flow: load → observe → resolve inputs → preflight → plan → confirm → apply → report.
-import { UserError } from '../errors.js';
 import { actionAsData, mergePlans, planInstall } from '../plan/plan.js';
 import type { Plan, Receipt, SecretInput } from '../plan/types.js';
 import { intentReceipt } from '../apply/apply.js';
@@ -12,7 +11,7 @@ import { listTimers, requireSystemd, systemdIsRunning } from '../system/systemd.
 import { say, style } from '../output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
-import { preflight } from './preflight.js';
+import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
 import { svcctlVersion } from '../version.js';
 import { formatWhen, nowUsec, usecToIso, type Usec } from '../plan/time.js';
 import { userTimeZone } from '../system/timezone.js';
@@ -54,7 +53,7 @@ export async function install(references: string[], options: InstallOptions): Pr
       const secrets = await resolveSecrets(bundle, observed, options, stdin);
       for (const spec of bundle.secrets) secretSources.push(`${spec.key} ${secrets[spec.key] ? `(${sourceWords[secrets[spec.key]!.source]})` : '(not set)'}`);
       const schedule = options.schedule ?? (observed.receipt?.scheduleOverridden ? observed.receipt.schedule : undefined);
-      if (schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
+      refuseScheduleWithoutTimer(bundle, schedule);
       const inputs = {
         settings,
         secrets,

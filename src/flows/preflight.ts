@@ -6,6 +6,11 @@ import { parseScheduleExpression } from '../plan/render.js';
 import { paths, type Plan } from '../plan/types.js';
 import { checkSchedule, verifyUnitFiles } from '../system/systemd.js';
 
+/** --schedule is for bundles with a timer. */
+export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | undefined): void {
+  if (schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
+}
+
 /** Checks everything that can be checked before the first change: rendered units and the schedule. */
 export async function preflight(bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
   if (schedule !== undefined) {

@@ -10,7 +10,7 @@ import { planInstall } from '../plan/plan.js';
 import type { Observed, SecretInput } from '../plan/types.js';
 import { resolveSettings } from '../system/inputs.js';
 import { svcctlVersion } from '../version.js';
-import { preflight } from './preflight.js';
+import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
 
 export interface VerifyOptions {
   set: string[];
@@ -54,7 +54,7 @@ export async function verify(references: string[], options: VerifyOptions): Prom
 }
 
 async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<void> {
-  if (options.schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
+  refuseScheduleWithoutTimer(bundle, options.schedule);
   // A setting without a default cannot be rendered: verify says which value it needs rather than prompting.
   const missing = bundle.settings.filter((s) => s.default === undefined && !options.set.some((a) => a.startsWith(`${s.key}=`)));
   if (missing.length > 0) {

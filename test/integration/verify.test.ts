@@ -63,6 +63,9 @@ test('a setting without a default is asked for by flag (never a prompt); secrets
   expect(missing.exitCode).toBe(2);
   expect(missing.stderr).toContain('settings without a default: TARGET_HOST');
   expect(missing.stderr).toContain('--set TARGET_HOST=VALUE');
+  const scheduled = await svcctl([needs, '--set', 'TARGET_HOST=db.example', '--schedule', '5min']);
+  expect(scheduled.exitCode).toBe(2);
+  expect(scheduled.stderr).toContain('bundle needs-secret has no timer to schedule');
   const given = await svcctl([needs, '--set', 'TARGET_HOST=db.example']);
   expect(given.stderr).toBe('✔ needs-secret: manifest, settings, units and schedule pass');
   expect(given.exitCode).toBe(0);
