@@ -32,7 +32,12 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
   });
 
   test('--json: absolute times, seconds left and passed, the bundle, the activated service\'s result', async () => {
-    const result = await sandbox.svcctl(['list-timers', '--json']);
+    // While tick.service runs (every second), its timer has no next elapse: list again until it waits.
+    let result = await sandbox.svcctl(['list-timers', '--json']);
+    for (let attempt = 0; attempt < 10 && (JSON.parse(result.stdout) as { timers: Row[] }).timers.find((t) => t.unit === 'tick.timer')?.next === null; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      result = await sandbox.svcctl(['list-timers', '--json']);
+    }
     expect(result.exitCode).toBe(0);
     const data = JSON.parse(result.stdout) as { all: boolean; now: string; timers: Row[]; missing: string[] };
     expect(data.all).toBe(false);
