@@ -2,7 +2,7 @@
 // Build step: compiles schema/bundle.schema.json into standalone validation code (dist/manifest-validator.cjs),
 // so the built CLI validates manifests without importing and compiling ajv at run time (~200 ms saved per command).
 // CommonJS, loaded with require(): the CLI's hot path then never starts Node's ES module loader (~10 ms).
-// The options must match the run-time fallback in src/bundle/manifest.ts.
+// The options must match the run-time fallback in src/core/bundle/manifest.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';

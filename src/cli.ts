@@ -2,9 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import { run as runOclif } from '@oclif/core/run';
 import { flush } from '@oclif/core/flush';
-import { ExitCode, isExpectedError } from './errors.js';
+import { ExitCode, isExpectedError } from './core/errors.js';
 import { debugEnabled } from './debug.js';
-import { loadColours, style } from './output.js';
+import { loadColours, style } from './views/output.js';
 
 export async function run(argv: string[], binUrl: string): Promise<void> {
   try {

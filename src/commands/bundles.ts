@@ -1,6 +1,6 @@
 import { SvcctlCommand } from '../base-command.js';
-import { listBundles, bundleSearchPath, type BundleListing } from '../bundle/lookup.js';
-import { formatTable, say } from '../output.js';
+import { listBundles, bundleSearchPath, type BundleListing } from '../system/bundles/lookup.js';
+import { formatTable, say } from '../views/output.js';
 
 export default class Bundles extends SvcctlCommand {
   static override summary = 'List the bundles svcctl can install, and where each was found.';

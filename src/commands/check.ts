@@ -1,8 +1,8 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { check, type CheckOutput } from '../flows/check.js';
-import { formatCheckLine, notInstalled } from '../plan/health.js';
-import { say, style } from '../output.js';
+import { formatCheckLine, notInstalled } from '../core/health.js';
+import { say, style } from '../views/output.js';
 
 export default class Check extends SvcctlCommand {
   static override summary = 'Monitoring check of a bundle with the Nagios plugin convention: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.';

@@ -1,7 +1,7 @@
 import { Args } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { doctor, type DoctorReport, type Finding } from '../flows/doctor.js';
-import { style } from '../output.js';
+import { style } from '../views/output.js';
 
 export default class Doctor extends SvcctlCommand {
   static override summary = 'Troubleshoot installed bundles: each problem with the exact command that fixes it. Exit 0 when all is well, 1 otherwise.';

@@ -1,8 +1,8 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { init, type InitResult } from '../flows/init.js';
-import { UserError } from '../errors.js';
-import { say, style } from '../output.js';
+import { UserError } from '../core/errors.js';
+import { say, style } from '../views/output.js';
 
 export default class Init extends SvcctlCommand {
   static override summary = 'Scaffold a new bundle: a manifest, a service, a timer (or a daemon) and its script, ready for svcctl verify.';

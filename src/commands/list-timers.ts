@@ -2,7 +2,7 @@ import { Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { whenStdoutCloses } from '../flows/status.js';
 import { renderTimers, timers, type TimersResult } from '../flows/timers.js';
-import { say, style } from '../output.js';
+import { say, style } from '../views/output.js';
 
 export default class ListTimers extends SvcctlCommand {
   static override summary = 'List timers like `systemctl list-timers`, with the last result of the service each one activates.';

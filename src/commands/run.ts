@@ -2,7 +2,7 @@ import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { describeRun, runBundle, type RunResult } from '../flows/run.js';
 import { whenStdoutCloses } from '../flows/status.js';
-import { say, style } from '../output.js';
+import { say, style } from '../views/output.js';
 
 export default class Run extends SvcctlCommand {
   static override summary = "Start a bundle's service now, stream this run's output, and exit with the service's exit status.";

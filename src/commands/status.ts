@@ -1,7 +1,7 @@
 import { Args } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { renderBundleStatus, renderOverview, status, whenStdoutCloses, type StatusResult } from '../flows/status.js';
-import { say } from '../output.js';
+import { say } from '../views/output.js';
 
 export default class Status extends SvcctlCommand {
   static override summary = 'Show how installed bundles are doing: units, last run and result, next run, drift, secrets set.';

@@ -1,8 +1,8 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { verify, type VerifyResult } from '../flows/verify.js';
-import { ExitCode } from '../errors.js';
-import { say, style } from '../output.js';
+import { ExitCode } from '../core/errors.js';
+import { say, style } from '../views/output.js';
 
 export default class Verify extends SvcctlCommand {
   static override summary = 'Lint bundles: the manifest, settings, rendered units and drop-ins, and the schedule, as install checks them. Changes nothing; no root needed.';

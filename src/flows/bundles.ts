@@ -1,7 +1,7 @@
 // Loads the bundles named on the command line (by name or path), refusing duplicates.
-import type { Bundle } from '../bundle/types.js';
-import { findBundle } from '../bundle/lookup.js';
-import { UserError } from '../errors.js';
+import type { Bundle } from '../core/bundle/types.js';
+import { findBundle } from '../system/bundles/lookup.js';
+import { UserError } from '../core/errors.js';
 
 export async function loadBundles(references: string[]): Promise<Bundle[]> {
   if (references.length === 0) throw new UserError('no bundle given', 'name one or more bundles, e.g. svcctl install cleanup-blocking (see svcctl bundles)');

@@ -1,7 +1,7 @@
 // The check flow: one `systemctl show`, the health URL, then the pure evaluation; never throws (UNKNOWN instead).
 import path from 'node:path';
-import { findBundle } from '../bundle/lookup.js';
-import { mainService } from '../plan/plan.js';
+import { findBundle } from '../system/bundles/lookup.js';
+import { mainService } from '../core/plan.js';
 import {
   checkProperties,
   evaluateCheck,
@@ -12,8 +12,8 @@ import {
   subjectFromReceipt,
   type CheckResult,
   type CheckSubject,
-} from '../plan/health.js';
-import { nowUsec } from '../plan/time.js';
+} from '../core/health.js';
+import { nowUsec } from '../core/time.js';
 import { probeUrl } from '../system/http.js';
 import { atomicWrite, readTextIfExists } from '../system/fs.js';
 import { liveHost } from '../system/host.js';

@@ -1,11 +1,11 @@
 // Confirmation before changing the host (--yes, or a question on a TTY; never a prompt without one), and the
 // show-plan → confirm → apply tail that install and uninstall share.
-import { UserError } from '../errors.js';
-import { applyTransaction, type Transaction, type TransactionResult } from '../apply/apply.js';
-import { describeAction } from '../plan/plan.js';
+import { UserError } from '../core/errors.js';
+import { applyTransaction, type Transaction, type TransactionResult } from '../apply/transaction.js';
+import { describeAction } from '../core/plan.js';
 import type { Host } from '../system/host.js';
 import { canPrompt, promptConfirm } from '../system/prompt.js';
-import { reportStep, say, style } from '../output.js';
+import { reportStep, say, style } from '../views/output.js';
 
 /** Fails early (before any work) when there will be no way to confirm. */
 export function requireConfirmationSource(yes: boolean): void {

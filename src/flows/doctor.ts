@@ -2,10 +2,10 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { parseEnvFile } from '../plan/render.js';
-import { formatRelative, formatTimestamp, nowUsec, parseSystemdTimestamp } from '../plan/time.js';
-import { paths, type Receipt } from '../plan/types.js';
-import type { Bundle } from '../bundle/types.js';
+import { parseEnvFile } from '../core/render.js';
+import { formatRelative, formatTimestamp, nowUsec, parseSystemdTimestamp } from '../core/time.js';
+import { paths, type Receipt } from '../core/types.js';
+import type { Bundle } from '../core/bundle/types.js';
 import { exec } from '../system/exec.js';
 import { inspectPath, listDirectory, readTextIfExists, type PathState } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
@@ -13,7 +13,7 @@ import { inspectLock, lockPath, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
 import { systemdIsRunning } from '../system/systemd.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { bundleNameOf, sourceBundle } from './installed.js';
 import { userTimeZone } from '../system/timezone.js';
 

@@ -1,8 +1,8 @@
 // `svcctl init`: writes a new bundle directory from src/plan/scaffold.ts. Never into a directory that
 // already holds files.
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { scaffoldBundle, type ScaffoldOptions } from '../plan/scaffold.js';
+import { UserError } from '../core/errors.js';
+import { scaffoldBundle, type ScaffoldOptions } from '../core/scaffold.js';
 import { atomicWrite, ensureDirectory, listDirectory } from '../system/fs.js';
 
 export interface InitResult {

@@ -1,19 +1,19 @@
 // The install flow: load → observe → resolve inputs → preflight → plan → confirm → apply → report.
-import { actionAsData, mergePlans, planInstall } from '../plan/plan.js';
-import type { Plan, Receipt, SecretInput } from '../plan/types.js';
-import { intentReceipt } from '../apply/apply.js';
+import { actionAsData, mergePlans, planInstall } from '../core/plan.js';
+import type { Plan, Receipt, SecretInput } from '../core/types.js';
+import { intentReceipt } from '../apply/transaction.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { observeInstall, observeUnitStates } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
 import { listTimers, requireSystemd, systemdIsRunning } from '../system/systemd.js';
-import { say, style } from '../output.js';
+import { say, style } from '../views/output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
 import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
 import { svcctlVersion } from '../version.js';
-import { formatWhen, nowUsec, usecToIso, type Usec } from '../plan/time.js';
+import { formatWhen, nowUsec, usecToIso, type Usec } from '../core/time.js';
 import { userTimeZone } from '../system/timezone.js';
 
 export interface InstallOptions extends InputFlags {

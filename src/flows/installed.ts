@@ -1,10 +1,10 @@
 // An installed bundle as the day-2 commands (schedule, secret, check, doctor) find it: by name or path, through its receipt.
-import type { Bundle } from '../bundle/types.js';
-import { findBundle, isPathReference } from '../bundle/lookup.js';
-import { loadBundle } from '../bundle/load.js';
-import { BUNDLE_NAME_PATTERN } from '../bundle/manifest.js';
-import { UserError } from '../errors.js';
-import type { Receipt } from '../plan/types.js';
+import type { Bundle } from '../core/bundle/types.js';
+import { findBundle, isPathReference } from '../system/bundles/lookup.js';
+import { loadBundle } from '../system/bundles/load.js';
+import { BUNDLE_NAME_PATTERN } from '../core/bundle/manifest.js';
+import { UserError } from '../core/errors.js';
+import type { Receipt } from '../core/types.js';
 import type { Host } from '../system/host.js';
 import { readReceipt } from '../system/receipts.js';
 

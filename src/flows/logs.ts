@@ -1,5 +1,5 @@
 // The logs flow: journalctl for every unit of an installed bundle, streamed straight to the terminal or pipe.
-import { OperationError, UserError } from '../errors.js';
+import { OperationError, UserError } from '../core/errors.js';
 import { exec, execToStdout } from '../system/exec.js';
 import { installedReceipt } from './status.js';
 

@@ -1,9 +1,9 @@
 // The checks install makes before its first change, shared with `svcctl verify`: the schedule with systemd's
 // own parser, and the rendered units and drop-ins with systemd-analyze verify.
-import type { Bundle } from '../bundle/types.js';
-import { UserError } from '../errors.js';
-import { parseScheduleExpression } from '../plan/render.js';
-import { paths, type Plan } from '../plan/types.js';
+import type { Bundle } from '../core/bundle/types.js';
+import { UserError } from '../core/errors.js';
+import { parseScheduleExpression } from '../core/render.js';
+import { paths, type Plan } from '../core/types.js';
 import { checkSchedule, verifyUnitFiles } from '../system/systemd.js';
 
 /** --schedule is for bundles with a timer. */

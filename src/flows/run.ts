@@ -1,6 +1,6 @@
 // The run flow: start a bundle's service now, stream the output of this run only (by its invocation id), report its exit status.
-import { OperationError, UserError } from '../errors.js';
-import { formatSpan } from '../plan/time.js';
+import { OperationError, UserError } from '../core/errors.js';
+import { formatSpan } from '../core/time.js';
 import { exec, type ExecResult } from '../system/exec.js';
 import { requireRoot } from '../system/privileges.js';
 import { requireSystemd, showUnits } from '../system/systemd.js';

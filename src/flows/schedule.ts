@@ -1,19 +1,19 @@
 // The schedule flow: validate with systemd's parser, write (or remove) the timer's schedule drop-in as one
 // transaction recorded in the receipt, reload once, restart the timer, check systemd took it, show the next elapses.
-import { NeedsRootError, OperationError, UserError } from '../errors.js';
-import { planScheduleChange } from '../plan/changes.js';
-import { managedHeader } from '../plan/plan.js';
-import { parseScheduleExpression, renderScheduleDropIn, type Schedule } from '../plan/render.js';
-import { parseTimespan } from '../plan/health.js';
-import { formatRelative, formatTimestamp, nowUsec, usecToIso } from '../plan/time.js';
-import { paths, type Receipt } from '../plan/types.js';
-import { applyTransaction, intentReceipt, type StepReporter } from '../apply/apply.js';
+import { NeedsRootError, OperationError, UserError } from '../core/errors.js';
+import { planScheduleChange } from '../core/changes.js';
+import { managedHeader } from '../core/plan.js';
+import { parseScheduleExpression, renderScheduleDropIn, type Schedule } from '../core/render.js';
+import { parseTimespan } from '../core/health.js';
+import { formatRelative, formatTimestamp, nowUsec, usecToIso } from '../core/time.js';
+import { paths, type Receipt } from '../core/types.js';
+import { applyTransaction, intentReceipt, type StepReporter } from '../apply/transaction.js';
 import { inspectPath, listDirectory, readFileIfExists } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { checkSchedule, listTimers, requireSystemd, showUnits, type ScheduleCheck } from '../system/systemd.js';
-import { reportStep, say, style } from '../output.js';
+import { reportStep, say, style } from '../views/output.js';
 import { bundleNameOf, isPermissionError, requireInstalled, sourceBundle } from './installed.js';
 import { userTimeZone } from '../system/timezone.js';
 

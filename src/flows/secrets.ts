@@ -1,13 +1,13 @@
 // The secret flows: list (names, never values), set, and rotate (write, restart or trigger, health check,
 // restore the old value on failure). Values live only in memory and in the 0600 secrets file.
-import type { Bundle, SecretSpec } from '../bundle/types.js';
-import { OperationError, UserError } from '../errors.js';
-import { planSecretsWrite, type PlannedChange } from '../plan/changes.js';
-import { subjectFromReceipt } from '../plan/health.js';
-import { managedHeader } from '../plan/plan.js';
-import { parseEnvFile } from '../plan/render.js';
-import { paths, type Action, type Receipt } from '../plan/types.js';
-import { applyTransaction, intentReceipt, type StepReporter, type Transaction } from '../apply/apply.js';
+import type { Bundle, SecretSpec } from '../core/bundle/types.js';
+import { OperationError, UserError } from '../core/errors.js';
+import { planSecretsWrite, type PlannedChange } from '../core/changes.js';
+import { subjectFromReceipt } from '../core/health.js';
+import { managedHeader } from '../core/plan.js';
+import { parseEnvFile } from '../core/render.js';
+import { paths, type Action, type Receipt } from '../core/types.js';
+import { applyTransaction, intentReceipt, type StepReporter, type Transaction } from '../apply/transaction.js';
 import { inspectPath, readFileIfExists } from '../system/fs.js';
 import { liveHost } from '../system/host.js';
 import { generate, readSecretSource } from '../system/inputs.js';
@@ -15,7 +15,7 @@ import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { canPrompt, cannotPrompt, promptSecret } from '../system/prompt.js';
 import { requireSystemd, showUnits } from '../system/systemd.js';
-import { reportStep, say, stepDone, stepFailed, style } from '../output.js';
+import { reportStep, say, stepDone, stepFailed, style } from '../views/output.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
 
 export interface SecretRow {

@@ -1,8 +1,8 @@
 // The status flow: how each installed bundle is doing, from its receipt, a few systemd calls (however many units) and the files on disk.
-import { NeedsRootError, UserError } from '../errors.js';
-import { formatTable, style } from '../output.js';
-import { formatRelative, formatSpan, formatWhen, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../plan/time.js';
-import type { Receipt, ReceiptArtifact } from '../plan/types.js';
+import { NeedsRootError, UserError } from '../core/errors.js';
+import { formatTable, style } from '../views/output.js';
+import { formatRelative, formatSpan, formatWhen, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
+import type { Receipt, ReceiptArtifact } from '../core/types.js';
 import { inspectPath } from '../system/fs.js';
 import { liveHost, onHost } from '../system/host.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';

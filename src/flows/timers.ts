@@ -1,7 +1,7 @@
 // The list-timers flow: `systemctl list-timers` for the timers of installed bundles (or all), plus each activated service's last result.
-import { formatTable } from '../output.js';
-import { formatRelative, formatSpan, formatTimestamp, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../plan/time.js';
-import type { Receipt } from '../plan/types.js';
+import { formatTable } from '../views/output.js';
+import { formatRelative, formatSpan, formatTimestamp, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
+import type { Receipt } from '../core/types.js';
 import { isRoot } from '../system/privileges.js';
 import { listTimers, requireSystemd, showUnits, type TimerListing } from '../system/systemd.js';
 import { installedReceipts, lastRunOf, listUnitStates, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';

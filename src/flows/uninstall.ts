@@ -1,17 +1,17 @@
 // The uninstall flow: read the receipt → observe → plan → confirm → apply; removes exactly what the receipt lists.
-import { UserError } from '../errors.js';
-import { actionAsData, mergePlans, planUninstall, type UninstallPlan } from '../plan/plan.js';
-import { intentReceipt } from '../apply/apply.js';
+import { UserError } from '../core/errors.js';
+import { actionAsData, mergePlans, planUninstall, type UninstallPlan } from '../core/plan.js';
+import { intentReceipt } from '../apply/transaction.js';
 import { liveHost, offlineHost, type Host } from '../system/host.js';
 import { acquireLock } from '../system/lock.js';
 import { observeUninstall } from '../system/observe.js';
 import { readReceipt } from '../system/receipts.js';
 import { requireRoot } from '../system/privileges.js';
 import { requireSystemd } from '../system/systemd.js';
-import { say, style } from '../output.js';
+import { say, style } from '../views/output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { bundleNameOf } from './installed.js';
-import type { Receipt } from '../plan/types.js';
+import type { Receipt } from '../core/types.js';
 
 export interface UninstallOptions {
   purge: boolean;

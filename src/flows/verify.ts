@@ -2,12 +2,12 @@
 // running systemd: the manifest, every setting's validation, the rendered units and drop-ins
 // (systemd-analyze verify) and the schedule (systemd's own parser). Nothing is written outside a scratch
 // directory that systemd-analyze reads.
-import { findBundle } from '../bundle/lookup.js';
-import { BundleManifestError, formatProblem } from '../bundle/manifest.js';
-import type { Bundle } from '../bundle/types.js';
-import { UserError } from '../errors.js';
-import { planInstall } from '../plan/plan.js';
-import type { Observed, SecretInput } from '../plan/types.js';
+import { findBundle } from '../system/bundles/lookup.js';
+import { BundleManifestError, formatProblem } from '../core/bundle/manifest.js';
+import type { Bundle } from '../core/bundle/types.js';
+import { UserError } from '../core/errors.js';
+import { planInstall } from '../core/plan.js';
+import type { Observed, SecretInput } from '../core/types.js';
 import { resolveSettings } from '../system/inputs.js';
 import { svcctlVersion } from '../version.js';
 import { preflight, refuseScheduleWithoutTimer } from './preflight.js';

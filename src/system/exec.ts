@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import type { Options, ResultPromise } from 'execa';
-import { CommandFailedError } from '../errors.js';
+import { CommandFailedError } from '../core/errors.js';
 import { debug } from '../debug.js';
 import { importModule } from '../modules.js';
 

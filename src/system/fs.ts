@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { OperationError } from '../errors.js';
+import { OperationError } from '../core/errors.js';
 import { debug } from '../debug.js';
 
 export interface WriteOptions {

@@ -1,7 +1,7 @@
 // HTTP health probes of daemons (a manifest's health.url): one GET with a timeout, redirects not followed.
 import { readFileSync } from 'node:fs';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import type { UrlProbe } from '../plan/health.js';
+import type { UrlProbe } from '../core/health.js';
 import { debug } from '../debug.js';
 import { importModule } from '../modules.js';
 

@@ -1,9 +1,9 @@
 // Resolves settings and secrets from flags, files, stdin, the environment, the previous install, generators and prompts.
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import type { Bundle, SecretSpec } from '../bundle/types.js';
-import { UserError } from '../errors.js';
-import type { Inputs, Observed, SecretInput } from '../plan/types.js';
+import type { Bundle, SecretSpec } from '../core/bundle/types.js';
+import { UserError } from '../core/errors.js';
+import type { Inputs, Observed, SecretInput } from '../core/types.js';
 import { canPrompt, cannotPrompt, promptConfirm, promptSecret, promptText, readStdin } from './prompt.js';
 
 export interface InputFlags {

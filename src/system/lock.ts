@@ -2,7 +2,7 @@
 import * as fsp from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { OperationError } from '../errors.js';
+import { OperationError } from '../core/errors.js';
 import { onHost, type Host } from './host.js';
 import { isAlive, sleep } from './processes.js';
 

@@ -1,8 +1,8 @@
 // observe(): read-only probes of the host that plan() needs (paths, users, existing secrets, unit states).
-import type { Bundle } from '../bundle/types.js';
-import { installTargets } from '../plan/plan.js';
-import { parseEnvFile } from '../plan/render.js';
-import { paths, type Observed, type Receipt, type UnitState } from '../plan/types.js';
+import type { Bundle } from '../core/bundle/types.js';
+import { installTargets } from '../core/plan.js';
+import { parseEnvFile } from '../core/render.js';
+import { paths, type Observed, type Receipt, type UnitState } from '../core/types.js';
 import { inspectPath, readTextIfExists } from './fs.js';
 import { onHost, type Host } from './host.js';
 import { readReceipt } from './receipts.js';

@@ -1,5 +1,5 @@
 // Root checks done before anything is touched.
-import { NeedsRootError } from '../errors.js';
+import { NeedsRootError } from '../core/errors.js';
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;

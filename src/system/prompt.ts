@@ -1,5 +1,5 @@
 // Interactive prompts, only ever on a TTY; without one, callers get an error naming the flag to use.
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { importModule } from '../modules.js';
 
 type Prompts = typeof import('@inquirer/prompts');

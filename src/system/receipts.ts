@@ -1,9 +1,9 @@
 // Reading and writing receipts (/var/lib/svcctl/<bundle>.json, 0600 root) under a host root.
 import path from 'node:path';
-import { paths, type Receipt } from '../plan/types.js';
+import { paths, type Receipt } from '../core/types.js';
 import { atomicWrite, ensureDirectory, listDirectory, readTextIfExists, removeEmptyDirectory, removeFile } from './fs.js';
 import { onHost, type Host } from './host.js';
-import { OperationError } from '../errors.js';
+import { OperationError } from '../core/errors.js';
 
 export async function readReceipt(host: Host, bundle: string): Promise<Receipt | undefined> {
   const file = onHost(host, paths.receipt(bundle));

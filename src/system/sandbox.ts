@@ -2,13 +2,13 @@
 import path from 'node:path';
 import * as fsp from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { OperationError, UserError } from '../errors.js';
+import { OperationError, UserError } from '../core/errors.js';
 import { exec, execInteractive, spawnDetached } from './exec.js';
 import { packageRoot, scriptsDir } from './paths.js';
 import { requireRoot } from './privileges.js';
 import { ensureDirectory, removeTree, sha256 } from './fs.js';
 import { debug } from '../debug.js';
-import { byPath } from '../plan/types.js';
+import { byPath } from '../core/types.js';
 import { isAlive, sleep } from './processes.js';
 
 export const defaultSandboxName = 'default';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { exec, type ExecResult } from './exec.js';
 import { sleep } from './processes.js';
-import { OperationError, UserError } from '../errors.js';
+import { OperationError, UserError } from '../core/errors.js';
 
 /** systemd is PID 1 and answering (the marker directory systemd creates at boot, as sd_booted(3) checks). */
 export async function systemdIsRunning(): Promise<boolean> {

@@ -1,6 +1,6 @@
 // The user's time zone, for printing times as `date` and systemctl do.
 import { readlinkSync } from 'node:fs';
-import { isUtcZone } from '../plan/time.js';
+import { isUtcZone } from '../core/time.js';
 
 let resolved: { tz: string | undefined; zone: string } | undefined;
 

@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { statSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { atomicWrite, setFsHook } from '../../src/system/fs.js';
-import { OperationError } from '../../src/errors.js';
+import { OperationError } from '../../src/core/errors.js';
 
 const scratch = mkdtempSync(path.join(process.cwd(), 'test', '.scratch-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -2,12 +2,12 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../src/errors.js';
-import { loadBundle } from '../../src/bundle/load.js';
-import { bundleSearchPath, findBundle, isPathReference, listBundles, systemBundlesDir } from '../../src/bundle/lookup.js';
-import { BundleManifestError, bundleSchemaPath, closest, formatFieldPath, settingPatternRegExp } from '../../src/bundle/manifest.js';
+import { UserError } from '../../src/core/errors.js';
+import { loadBundle } from '../../src/system/bundles/load.js';
+import { bundleSearchPath, findBundle, isPathReference, listBundles, systemBundlesDir } from '../../src/system/bundles/lookup.js';
+import { BundleManifestError, bundleSchemaPath, closest, formatFieldPath, settingPatternRegExp } from '../../src/core/bundle/manifest.js';
 import { builtinBundlesDir } from '../../src/system/paths.js';
-import type { Bundle } from '../../src/bundle/types.js';
+import type { Bundle } from '../../src/core/bundle/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.resolve(here, '../fixtures/bundles');

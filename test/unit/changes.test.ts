@@ -1,10 +1,10 @@
 // The change planners are pure: a receipt and an observed host in, Actions and the next receipt out.
 import { createHash } from 'node:crypto';
-import { planScheduleChange, planSecretsWrite, type ScheduleChange, type ScheduleObserved } from '../../src/plan/changes.js';
-import { describeAction } from '../../src/plan/plan.js';
-import { parseEnvFile } from '../../src/plan/render.js';
-import { paths, type Action, type Receipt } from '../../src/plan/types.js';
-import type { SecretSpec } from '../../src/bundle/types.js';
+import { planScheduleChange, planSecretsWrite, type ScheduleChange, type ScheduleObserved } from '../../src/core/changes.js';
+import { describeAction } from '../../src/core/plan.js';
+import { parseEnvFile } from '../../src/core/render.js';
+import { paths, type Action, type Receipt } from '../../src/core/types.js';
+import type { SecretSpec } from '../../src/core/bundle/types.js';
 
 const sha = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 const now = '2026-12-01T10:00:00.000Z';

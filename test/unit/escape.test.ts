@@ -1,6 +1,6 @@
 // Table and property tests for the escaping module, against a model of systemd 252's parsers written here.
 import fc from 'fast-check';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import {
   commentLine,
   directiveLine,
@@ -14,8 +14,8 @@ import {
   validateDirectiveName,
   validateEnvName,
   validateUnitName,
-} from '../../src/plan/escape.js';
-import { parseEnvFile } from '../../src/plan/render.js';
+} from '../../src/core/escape/systemd.js';
+import { parseEnvFile } from '../../src/core/render.js';
 
 // ---------------------------------------------------------------------------------------------
 // A model of the systemd side, used to decode what the module encodes. The sandbox test proves the

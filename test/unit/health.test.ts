@@ -12,8 +12,8 @@ import {
   type CheckStatus,
   type CheckSubject,
   type UnitProperties,
-} from '../../src/plan/health.js';
-import type { Receipt } from '../../src/plan/types.js';
+} from '../../src/core/health.js';
+import type { Receipt } from '../../src/core/types.js';
 
 const s = 1_000_000;
 const now = Date.parse('2026-11-22T12:00:00Z') * 1000;

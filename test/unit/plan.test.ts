@@ -1,10 +1,10 @@
 // plan() is pure: these tests feed it in-memory bundles and observed hosts, no mocks and no I/O.
 import { createHash } from 'node:crypto';
-import { describeAction, mergePlans, planInstall, planUninstall } from '../../src/plan/plan.js';
-import { paths, type Inputs, type Observed, type Receipt } from '../../src/plan/types.js';
-import type { Bundle } from '../../src/bundle/types.js';
+import { describeAction, mergePlans, planInstall, planUninstall } from '../../src/core/plan.js';
+import { paths, type Inputs, type Observed, type Receipt } from '../../src/core/types.js';
+import type { Bundle } from '../../src/core/bundle/types.js';
 import type { PathState } from '../../src/system/fs.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from '../../src/core/errors.js';
 
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
@@ -255,7 +255,7 @@ describe('mergePlans', () => {
 
 describe('installTargets', () => {
   test('lists every path an install could write, whatever the inputs, so a foreign file there is always seen', async () => {
-    const { installTargets } = await import('../../src/plan/plan.js');
+    const { installTargets } = await import('../../src/core/plan.js');
     const targets = installTargets(bundle());
     expect(targets).toEqual(
       expect.arrayContaining([

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { loadBundle } from '../../src/bundle/load.js';
-import { scaffoldBundle, userNameFor } from '../../src/plan/scaffold.js';
-import { UserError } from '../../src/errors.js';
+import { loadBundle } from '../../src/system/bundles/load.js';
+import { scaffoldBundle, userNameFor } from '../../src/core/scaffold.js';
+import { UserError } from '../../src/core/errors.js';
 
 const scratch = mkdtempSync(path.join(process.cwd(), 'node_modules', '.cache', 'svcctl-scaffold-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

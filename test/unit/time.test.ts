@@ -1,6 +1,6 @@
 // Table tests for the pure time helpers: systemd's timestamps in, absolute and relative times out.
 import fc from 'fast-check';
-import { formatRelative, formatSpan, formatTimestamp, formatWhen, isUtcZone, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/plan/time.js';
+import { formatRelative, formatSpan, formatTimestamp, formatWhen, isUtcZone, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/core/time.js';
 import { userTimeZone } from '../../src/system/timezone.js';
 
 const s = 1_000_000;

@@ -1,7 +1,7 @@
 import { Args } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { execInSandbox } from '../../system/sandbox.js';
-import { UserError } from '../../errors.js';
+import { UserError } from '../../core/errors.js';
 import { nameFlag } from '../../flags.js';
 
 export default class SandboxExec extends SvcctlCommand {

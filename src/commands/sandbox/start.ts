@@ -1,6 +1,6 @@
 import { SvcctlCommand } from '../../base-command.js';
 import { startSandbox, type SandboxRecord } from '../../system/sandbox.js';
-import { say } from '../../output.js';
+import { say } from '../../views/output.js';
 import { nameFlag } from '../../flags.js';
 
 export default class SandboxStart extends SvcctlCommand {

@@ -1,7 +1,7 @@
 import { Args } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { listSecrets, type SecretListResult } from '../../flows/secrets.js';
-import { formatTable } from '../../output.js';
+import { formatTable } from '../../views/output.js';
 
 export default class SecretList extends SvcctlCommand {
   static override summary = "List a bundle's secrets: name, set or unset, when it last changed. Never a value.";

@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Document, LineCounter, Node as YamlNode, Pair } from 'yaml';
 import { UserError } from '../errors.js';
-import { importModule } from '../modules.js';
-import { generatedValidatorPath, packageRoot } from '../system/paths.js';
+import { importModule } from '../../modules.js';
+import { generatedValidatorPath, packageRoot } from '../../system/paths.js';
 import type { Bundle, BundleDirectory, PayloadFile, SecretSpec, Setting } from './types.js';
 
 export const MANIFEST_FILE = 'bundle.yaml';

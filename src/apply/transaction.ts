@@ -1,11 +1,11 @@
 // apply(): the only place where a plan's Actions take effect. Receipts are written ahead of the first
 // step; a failing step undoes the completed ones in reverse and reports the step, command and stderr.
 import path from 'node:path';
-import { OperationError } from '../errors.js';
-import { checkProperties, evaluateCheck, timerNextElapse, type CheckResult } from '../plan/health.js';
-import { describeAction } from '../plan/plan.js';
-import { nowUsec, type Usec } from '../plan/time.js';
-import { paths, type Action, type Receipt } from '../plan/types.js';
+import { OperationError } from '../core/errors.js';
+import { checkProperties, evaluateCheck, timerNextElapse, type CheckResult } from '../core/health.js';
+import { describeAction } from '../core/plan.js';
+import { nowUsec, type Usec } from '../core/time.js';
+import { paths, type Action, type Receipt } from '../core/types.js';
 import { exec } from '../system/exec.js';
 import {
   atomicWrite,

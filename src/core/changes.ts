@@ -1,6 +1,6 @@
 // The pure planners of changes to an installed bundle (a new schedule, new secret values): the Actions for
 // applyTransaction() and the receipt that describes the result, from the receipt and what was observed.
-import type { SecretSpec } from '../bundle/types.js';
+import type { SecretSpec } from './bundle/types.js';
 import { sha256 } from './plan.js';
 import { renderEnvFile } from './render.js';
 import { byPath, paths, type Action, type Receipt, type ReceiptArtifact } from './types.js';

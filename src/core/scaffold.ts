@@ -1,8 +1,8 @@
 // The files of a new bundle (`svcctl init`): a job run by a timer, or a daemon. Pure: names and contents
 // only; src/flows/init.ts writes them. Every scaffold passes `svcctl verify` as it is.
-import { UserError } from '../errors.js';
-import { BUNDLE_NAME_PATTERN } from '../bundle/manifest.js';
-import { directiveLine } from './escape.js';
+import { UserError } from './errors.js';
+import { BUNDLE_NAME_PATTERN } from './bundle/manifest.js';
+import { directiveLine } from './escape/systemd.js';
 import { parseScheduleExpression } from './render.js';
 
 export interface ScaffoldOptions {

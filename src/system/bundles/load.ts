@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { Bundle } from './types.js';
+import { UserError } from '../../core/errors.js';
+import type { Bundle } from '../../core/bundle/types.js';
 import {
   BundleManifestError,
   type ManifestProblem,
@@ -14,7 +14,7 @@ import {
   normalisePayloadSource,
   parseManifest,
   toBundle,
-} from './manifest.js';
+} from '../../core/bundle/manifest.js';
 
 /** A manifest is a page of YAML; anything this large is a mistake (or an attack on the parser). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;

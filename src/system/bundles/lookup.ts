@@ -1,11 +1,11 @@
 // Finds bundles: by path, or by name on the search path (SVCCTL_BUNDLE_PATH, /etc/svcctl/bundles, the built-in units/).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { builtinBundlesDir } from '../system/paths.js';
-import type { Bundle } from './types.js';
+import { UserError } from '../../core/errors.js';
+import { builtinBundlesDir } from '../paths.js';
+import type { Bundle } from '../../core/bundle/types.js';
 import { loadBundle } from './load.js';
-import { BUNDLE_NAME_PATTERN, MANIFEST_FILE, displayPath } from './manifest.js';
+import { BUNDLE_NAME_PATTERN, MANIFEST_FILE, displayPath } from '../../core/bundle/manifest.js';
 
 /** Where an administrator drops bundles for every user of the host. */
 export const systemBundlesDir = '/etc/svcctl/bundles';

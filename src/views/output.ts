@@ -1,5 +1,5 @@
 // Human output on stderr: colour only on a TTY and never with NO_COLOR; progress marks per step.
-import { importModule } from './modules.js';
+import { importModule } from '../modules.js';
 
 const useColor = Boolean(process.stderr.isTTY) && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb';
 

@@ -2,10 +2,10 @@
 // derives the ordered Actions of an install or uninstall, and the receipt that will describe the result.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import type { Bundle } from '../bundle/types.js';
+import { UserError } from './errors.js';
+import type { Bundle } from './bundle/types.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
-import { unitDirectiveValue } from './escape.js';
+import { unitDirectiveValue } from './escape/systemd.js';
 import {
   byPath,
   paths,

@@ -1,6 +1,6 @@
 // The data the pure core works on: what the host looks like (Observed), what the user asked (Inputs),
 // what will be done (Plan of Actions), and what was done (Receipt).
-import type { Bundle } from '../bundle/types.js';
+import type { Bundle } from './bundle/types.js';
 import type { PathState } from '../system/fs.js';
 import type { CheckSubject } from './health.js';
 

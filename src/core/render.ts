@@ -1,6 +1,6 @@
 // Pure renderers for svcctl's drop-ins and env files, and the env-file reader that mirrors systemd 252's.
-import { UserError } from '../errors.js';
-import { commentLine, directiveLine, envFileLine, environmentDirective, environmentFileDirective, validateEnvName } from './escape.js';
+import { UserError } from './errors.js';
+import { commentLine, directiveLine, envFileLine, environmentDirective, environmentFileDirective, validateEnvName } from './escape/systemd.js';
 
 export type Section = 'Unit' | 'Service' | 'Timer' | 'Install';
 
