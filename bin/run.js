@@ -1,8 +1,9 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS SVCCTL_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
+#!/usr/bin/env -S -u NODE_OPTIONS -u NODE_EXTRA_CA_CERTS SVCCTL_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 // The svcctl executable. The first line moves NODE_EXTRA_CA_CERTS aside (GNU env -S): Node 20 parses that
 // file at every start, 70+ ms for a full system CA bundle (nodejs/node#40524), which would be most of a
 // command's start-up. svcctl reads it only for an https health probe (src/system/http.ts), and the
-// processes it starts get it back (childEnvironment in src/system/exec.ts).
+// processes it starts get it back (childEnvironment in src/system/exec.ts). It also clears NODE_OPTIONS: a root
+// tool must not let `--require FILE` from the caller's environment run code.
 // `--version` is answered without loading oclif (start-up cost); everything else goes to the single-file
 // build of src/cli.ts, which maps every error to an exit code in one place.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -30,11 +31,14 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
  */
 function loadCli() {
   globalThis[Symbol.for('svcctl.import')] = (specifier) => import(specifier);
-  const file = fileURLToPath(new URL('../dist/cli/svcctl.cjs', import.meta.url));
+  // bin/svcctl-test.js (never shipped) runs the test build, which keeps the fault-injection hooks.
+  const testBuild = globalThis[Symbol.for('svcctl.testBuild')] === true;
+  const shipped = fileURLToPath(new URL('../dist/cli/svcctl.cjs', import.meta.url));
+  const file = testBuild ? fileURLToPath(new URL('../dist/test/svcctl.cjs', import.meta.url)) : shipped;
   const cacheFile = path.join(path.dirname(file), 'svcctl.code-cache');
   const writeCache = process.env.SVCCTL_WRITE_CODE_CACHE === '1';
   let cachedData;
-  if (!writeCache) {
+  if (!writeCache && !testBuild) {
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
@@ -49,7 +53,8 @@ function loadCli() {
   cli.filename = file;
   script.runInThisContext().call(cli.exports, cli.exports, createRequire(file), cli, file, path.dirname(file));
   cli.loaded = true;
-  createRequire(file).cache[file] = cli;
+  // oclif loads the command table from package.json's oclif.commands.target (the shipped path): it gets this module.
+  createRequire(file).cache[shipped] = cli;
   if (writeCache) process.once('exit', () => writeCodeCache(script, cacheFile));
   return cli.exports;
 }

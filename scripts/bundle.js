@@ -32,17 +32,22 @@ const oclifCommandSort = {
   },
 };
 
-await build({
+// Two builds of one source: the shipped one (dist/cli/svcctl.cjs), where SVCCTL_TEST_BUILD is false and esbuild
+// drops every branch it guards (fault injection, tool-path overrides, the in-process exec/fs hooks), and the
+// test build (dist/test/svcctl.cjs, run by bin/svcctl-test.js) that keeps them. src/system/test-build.ts.
+const testOutdir = path.join(root, 'dist', 'test');
+for (const [dir, testBuild] of [[outdir, false], [testOutdir, true]]) await build({
   entryPoints: { svcctl: path.join(root, 'dist', 'main.js') },
-  outdir,
+  outdir: dir,
+  define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: String(testBuild) },
+  minifySyntax: true,
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   external: ['execa', '@inquirer/prompts', 'chalk', 'ajv', 'typescript', 'ts-node', 'tsx'],
-  // The sources are ES modules: their import.meta.url becomes the bundle's own URL.
-  define: { 'import.meta.url': 'svcctlBundleUrl' },
+  // The sources are ES modules: their import.meta.url becomes the bundle's own URL (define above).
   banner: { js: "const svcctlBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [oclifCommandSort],
   logLevel: 'warning',
@@ -52,6 +57,13 @@ await build({
 // import() cannot work in code run from V8's code cache on Node 20 (bin/run.js): svcctl's own modules import
 // on demand only through src/modules.ts. Any other import() in them would fail at run time, so the build does.
 const bundled = path.join(outdir, 'svcctl.cjs');
+// What only the test build may hold: a shipped build with any of these is refused.
+const testOnly = ['SVCCTL_FAULT_INJECTION', 'SVCCTL_TEST_TOOL_PATH', 'injected failure'];
+const leaked = testOnly.filter((marker) => readFileSync(bundled, 'utf8').includes(marker));
+if (leaked.length > 0) {
+  process.stderr.write(`bundle: the shipped build still contains test-only code (${leaked.join(', ')}); guard it with testBuild (src/system/test-build.ts)\n`);
+  process.exit(1);
+}
 let module = '';
 const strays = [];
 for (const [index, line] of readFileSync(bundled, 'utf8').split('\n').entries()) {

@@ -65,6 +65,8 @@ mount --bind "$package_root" "$root$package_root"
 mount -o remount,bind,ro "$root$package_root"
 mkdir -p "$root/run/svcctl-sandbox/bin"
 ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
+# The test build (fault injection, tool-path overrides) for the test suite; never shipped.
+ln -s "$package_root/bin/svcctl-test.js" "$root/run/svcctl-sandbox/bin/svcctl-test"
 ln -s "$node_binary" "$root/run/svcctl-sandbox/bin/node"
 
 cd "$root"

@@ -6,7 +6,6 @@ import { checkProperties, evaluateCheck, timerNextElapse, type CheckResult } fro
 import { describeAction } from '../core/plan.js';
 import { nowUsec, type Usec } from '../core/time.js';
 import { paths, type Action, type Receipt } from '../core/types.js';
-import { exec } from '../system/exec.js';
 import {
   atomicWrite,
   ensureDirectory,
@@ -19,9 +18,11 @@ import {
   removeTree,
   renamePath,
 } from '../system/fs.js';
-import { onHost, type Host } from '../system/host.js';
+import { onHost, type Target } from '../core/target.js';
 import { removeReceipt, writeReceipt } from '../system/receipts.js';
-import { confirmTimerSchedule, runJob, showUnits } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
+import { removeAccount } from '../system/accounts.js';
+import { faults } from './faults.js';
 import { sleep } from '../system/processes.js';
 // The health URL is probed the way `svcctl check` probes it (one probe, in one place).
 import { probeUrl } from '../system/http.js';
@@ -97,15 +98,14 @@ class CheckFailed extends OperationError {
 }
 
 /** Applies a transaction; on failure rolls back and throws an OperationError naming the failed step. */
-export async function applyTransaction(host: Host, transaction: Transaction, report: StepReporter): Promise<TransactionResult> {
+export async function applyTransaction(host: Target, transaction: Transaction, report: StepReporter): Promise<TransactionResult> {
   for (const r of transaction.receipts) await writeReceipt(host, r.intent);
   const completed: Completed[] = [];
   const state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
-  const fault = parseFault(process.env.SVCCTL_FAULT_INJECTION);
   for (const [index, action] of transaction.actions.entries()) {
     const description = describeAction(action);
     try {
-      injectFault(fault, index + 1);
+      faults?.beforeStep(index + 1);
       const step = await perform(host, action, state);
       completed.push({ action, description, ...(step.undo ? { undo: step.undo } : {}) });
       report(description, 'done', { action, phase: 'apply', ...(step.outcome ? { outcome: step.outcome } : {}) });
@@ -159,7 +159,7 @@ async function rollBack(completed: Completed[], report: StepReporter): Promise<{
  * or a plain restart for `revive`), jobs run again, and then the transaction's health checks say whether
  * the restored state is healthy. Returns what failed; a health check's verdict is only reported.
  */
-async function recover(host: Host, actions: Action[], state: RunState, report: StepReporter): Promise<string[]> {
+async function recover(host: Target, actions: Action[], state: RunState, report: StepReporter): Promise<string[]> {
   if (host.offline) return [];
   const failed: string[] = [];
   const attempt = async (action: Action, description: string, work: () => Promise<string | void>): Promise<boolean> => {
@@ -175,18 +175,19 @@ async function recover(host: Host, actions: Action[], state: RunState, report: S
       return false;
     }
   };
-  if (state.reloaded) await attempt({ kind: 'daemon-reload' }, 'systemctl daemon-reload', () => exec(['systemctl', 'daemon-reload']).then(() => undefined));
+  const systemd = new SystemdClient(host);
+  if (state.reloaded) await attempt({ kind: 'daemon-reload' }, 'systemctl daemon-reload', () => systemd.daemonReload());
   // The restarts and runs with the restored configuration; the health checks follow when all of them worked.
   const results: boolean[] = [];
   const restart = async (units: string[], verb: 'restart' | 'try-restart') => {
     if (units.length === 0) return;
-    results.push(await attempt({ kind: 'restart', units, revive: verb === 'restart' }, `systemctl ${verb} ${units.join(' ')}`, () => exec(['systemctl', verb, ...units]).then(() => undefined)));
+    results.push(await attempt({ kind: 'restart', units, revive: verb === 'restart' }, `systemctl ${verb} ${units.join(' ')}`, () => systemd.unitVerb(verb, units).then(() => undefined)));
   };
   await restart(unique(state.restarted.filter((r) => r.revive).flatMap((r) => r.units)), 'restart');
   if (state.reloaded) await restart(unique(state.restarted.filter((r) => !r.revive).flatMap((r) => r.units)), 'try-restart');
-  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => runJob(service)));
+  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => systemd.runJob(service)));
   if (results.length > 0 && results.every(Boolean)) {
-    for (const action of actions) if (action.kind === 'check-health') await attempt(action, describeAction(action), () => checkHealth(action));
+    for (const action of actions) if (action.kind === 'check-health') await attempt(action, describeAction(action), () => checkHealth(systemd, action));
   }
   return failed;
 }
@@ -194,8 +195,9 @@ async function recover(host: Host, actions: Action[], state: RunState, report: S
 const unique = (items: string[]) => [...new Set(items)];
 
 /** Performs one action and returns how to undo it (no undo: nothing to undo) and what a check found. */
-async function perform(host: Host, action: Action, state: RunState): Promise<Step> {
+async function perform(host: Target, action: Action, state: RunState): Promise<Step> {
   const at = (p: string) => onHost(host, p);
+  const systemd = new SystemdClient(host);
   switch (action.kind) {
     case 'write-file': {
       const target = at(action.path);
@@ -258,16 +260,16 @@ async function perform(host: Host, action: Action, state: RunState): Promise<Ste
     }
     case 'apply-sysusers': {
       if (host.offline) return {}; // systemd-sysusers.service applies it at first boot
-      await exec(['systemd-sysusers', at(action.path)]);
+      await systemd.sysusers(at(action.path));
       return {
         undo: async () => {
-          if (!action.userExisted) await removeUser(action.user, !action.groupExisted);
+          if (!action.userExisted) await removeAccount(host, action.user, { user: true, group: !action.groupExisted });
         },
       };
     }
     case 'apply-tmpfiles': {
       if (host.offline) return {}; // systemd-tmpfiles-setup.service applies it at boot
-      await exec(['systemd-tmpfiles', '--create', at(action.path)]);
+      await systemd.tmpfilesCreate(at(action.path));
       return {
         undo: async () => {
           for (const dir of [...action.created].sort((a, b) => b.length - a.length)) await removeEmptyDirectory(at(dir));
@@ -276,57 +278,55 @@ async function perform(host: Host, action: Action, state: RunState): Promise<Ste
     }
     case 'remove-user': {
       if (host.offline) return {};
-      await removeUser(action.user, action.removeGroup);
+      await removeAccount(host, action.user, { user: true, group: action.removeGroup });
       return {};
     }
     case 'daemon-reload': {
-      await exec(['systemctl', 'daemon-reload']);
+      await systemd.daemonReload();
       state.reloaded = true;
       return { undo: async () => undefined };
     }
     case 'enable': {
-      // --no-reload: the transaction's one daemon-reload already ran; enable would otherwise reload again.
-      const rootArgs = host.offline ? [`--root=${host.root}`] : ['--no-reload'];
-      await exec(['systemctl', ...rootArgs, 'enable', ...(action.now ? ['--now'] : []), ...action.units]);
+      await systemd.enable(action.units, action.now);
       return {
         undo: async () => {
-          await exec(['systemctl', ...rootArgs, 'disable', ...(action.now ? ['--now'] : []), ...action.units]);
+          await systemd.disable(action.units, action.now);
         },
       };
     }
     case 'restart': {
       state.restarted.push({ units: action.units, revive: action.revive ?? false });
-      await exec(['systemctl', 'restart', ...action.units]);
+      await systemd.unitVerb('restart', action.units);
       return { undo: async () => undefined };
     }
     case 'check-active': {
-      for (const [timer, next] of await waitUntilActive(action.units)) state.nextElapse.set(timer, next);
+      for (const [timer, next] of await waitUntilActive(systemd, action.units)) state.nextElapse.set(timer, next);
       return {};
     }
     case 'check-timer': {
-      await confirmTimerSchedule(action.timer, action.expected);
+      await systemd.confirmTimerSchedule(action.timer, action.expected);
       return {};
     }
     case 'run-job': {
       state.jobs.push(action.service);
-      await runJob(action.service);
+      await systemd.runJob(action.service);
       return {};
     }
     case 'check-health': {
-      return { outcome: await checkHealth(action) };
+      return { outcome: await checkHealth(systemd, action) };
     }
     case 'stop-disable': {
       if (host.offline) {
-        if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', `--root=${host.root}`, 'disable', ...action.enabled], { check: false }));
+        if (action.enabled.length > 0) await tolerateMissingUnits(systemd.disable(action.enabled, false, { check: false }));
         return {};
       }
-      await tolerateMissingUnits(exec(['systemctl', 'stop', ...action.units], { check: false }));
+      await tolerateMissingUnits(systemd.unitVerb('stop', action.units, { check: false }));
       // The uninstall's own daemon-reload follows once the files are gone.
-      if (action.enabled.length > 0) await tolerateMissingUnits(exec(['systemctl', '--no-reload', 'disable', ...action.enabled], { check: false }));
+      if (action.enabled.length > 0) await tolerateMissingUnits(systemd.disable(action.enabled, false, { check: false }));
       return {};
     }
     case 'reset-failed': {
-      await exec(['systemctl', 'reset-failed', ...action.units], { check: false });
+      await systemd.unitVerb('reset-failed', action.units, { check: false });
       return {};
     }
   }
@@ -338,12 +338,12 @@ async function perform(host: Host, action: Action, state: RunState): Promise<Ste
  * finished successfully counts as fine. The same call tells when the timers fire next (for the report
  * that follows the transaction), so it resolves to that.
  */
-async function waitUntilActive(units: string[]): Promise<Map<string, Usec | undefined>> {
+async function waitUntilActive(systemd: SystemdClient, units: string[]): Promise<Map<string, Usec | undefined>> {
   const deadline = Date.now() + 3000;
   const hasService = units.some((u) => u.endsWith('.service'));
   let activeSince: number | undefined;
   for (;;) {
-    const states = await showUnits(units, ['ActiveState', 'Result', 'NextElapseUSecRealtime', 'NextElapseUSecMonotonic'] as const, { utc: true });
+    const states = await systemd.show(units, ['ActiveState', 'Result', 'NextElapseUSecRealtime', 'NextElapseUSecMonotonic'] as const, { utc: true });
     const now = nowUsec();
     const monotonicNow = Number(process.hrtime.bigint() / 1000n);
     const nextElapses = () => new Map(units.filter((u) => u.endsWith('.timer')).map((u) => [u, timerNextElapse(states[u] ?? {}, now, monotonicNow)]));
@@ -366,8 +366,8 @@ async function waitUntilActive(units: string[]): Promise<Map<string, Usec | unde
 }
 
 /** The health check after a restart or a run; returns "STATUS - summary", throws CheckFailed when it fails. */
-async function checkHealth(action: Extract<Action, { kind: 'check-health' }>): Promise<string> {
-  const result = await awaitHealth(action);
+async function checkHealth(systemd: SystemdClient, action: Extract<Action, { kind: 'check-health' }>): Promise<string> {
+  const result = await awaitHealth(systemd, action);
   const outcome = `${result.status} - ${result.summary}`;
   const failing = healthVerdict(result);
   if (failing !== undefined) throw new CheckFailed(failing, outcome);
@@ -375,12 +375,12 @@ async function checkHealth(action: Extract<Action, { kind: 'check-health' }>): P
 }
 
 /** A job's run is over: one look. A daemon gets until the deadline to become active and answer on its URL. */
-async function awaitHealth({ subject, timeoutMs, once }: Extract<Action, { kind: 'check-health' }>): Promise<CheckResult> {
+async function awaitHealth(systemd: SystemdClient, { subject, timeoutMs, once }: Extract<Action, { kind: 'check-health' }>): Promise<CheckResult> {
   const units = [...new Set([...subject.units, ...(subject.service ? [subject.service] : [])])];
   const deadline = Date.now() + timeoutMs;
   let healthySince: number | undefined;
   for (;;) {
-    const [properties, url] = await Promise.all([showUnits(units, checkProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
+    const [properties, url] = await Promise.all([systemd.show(units, checkProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
     const result = evaluateCheck({ subject, units: properties, ...(url ? { url } : {}), now: nowUsec(), monotonicNow: Number(process.hrtime.bigint() / 1000n) });
     if (once) return result;
     if (healthVerdict(result) === undefined) {
@@ -407,32 +407,6 @@ async function tolerateMissingUnits(run: Promise<{ exitCode: number; stderr: str
   if (result.exitCode === 0) return;
   const lines = result.stderr.split('\n').filter((l) => l.trim() && !/not loaded|does not exist|No such file/i.test(l));
   if (lines.length > 0) throw new OperationError(`systemctl exited with ${result.exitCode}: ${lines.join(' ')}`);
-}
-
-async function removeUser(user: string, removeGroup: boolean): Promise<void> {
-  const passwd = (await readFileIfExists('/etc/passwd'))?.toString() ?? '';
-  if (passwd.split('\n').some((l) => l.startsWith(`${user}:`))) await exec(['userdel', user]);
-  if (removeGroup) {
-    const group = (await readFileIfExists('/etc/group'))?.toString() ?? '';
-    if (group.split('\n').some((l) => l.startsWith(`${user}:`))) await exec(['groupdel', user]);
-  }
-}
-
-/** Test-only fault injection (SVCCTL_FAULT_INJECTION=kill-before:N or fail-before:N, 1-based step). */
-interface Fault {
-  mode: 'kill' | 'fail';
-  step: number;
-}
-
-function parseFault(value: string | undefined): Fault | undefined {
-  const match = value?.match(/^(kill|fail)-before:(\d+)$/);
-  return match ? { mode: match[1] as Fault['mode'], step: Number(match[2]) } : undefined;
-}
-
-function injectFault(fault: Fault | undefined, step: number): void {
-  if (!fault || fault.step !== step) return;
-  if (fault.mode === 'kill') process.kill(process.pid, 'SIGKILL');
-  throw new OperationError(`injected failure before step ${step} (SVCCTL_FAULT_INJECTION)`);
 }
 
 /** The write-ahead receipt: the union of before and after, so a crash leaves every artifact accounted for. */

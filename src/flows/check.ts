@@ -16,9 +16,9 @@ import {
 import { nowUsec } from '../core/time.js';
 import { probeUrl } from '../system/http.js';
 import { atomicWrite, readTextIfExists } from '../system/fs.js';
-import { liveHost } from '../system/host.js';
+import { systemTarget } from '../core/target.js';
 import { readReceipt } from '../system/receipts.js';
-import { showUnits, systemdIsRunning } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
 import { bundleNameOf, isPermissionError } from './installed.js';
 
 export interface CheckOptions {
@@ -60,10 +60,11 @@ async function evaluate(reference: string, name: string, options: CheckOptions):
   const subject = await findSubject(reference, name);
   if (!subject) return notInstalled(name);
   if (options.maxAge !== undefined) resolveMaxAge(subject, options.maxAge); // an invalid --max-age is UNKNOWN before any probe
-  if (!(await systemdIsRunning())) return notInstalled(name, 'systemd is not running on this host (not PID 1)');
+  const systemd = new SystemdClient(systemTarget());
+  if (!(await systemd.running())) return notInstalled(name, 'systemd is not running on this host (not PID 1)');
   const units = [...new Set([...subject.units, ...(subject.service ? [subject.service] : []), ...(subject.timer ? [subject.timer] : [])])];
   const [properties, url] = await Promise.all([
-    showUnits(units, checkProperties, { utc: true }),
+    systemd.show(units, checkProperties, { utc: true }),
     subject.health?.url ? probeUrl(subject.health.url, options.urlTimeoutMs ?? 2000) : Promise.resolve(undefined),
   ]);
   return evaluateCheck({
@@ -79,7 +80,7 @@ async function evaluate(reference: string, name: string, options: CheckOptions):
 /** What to check: the receipt; without root, the manifest when its units are loaded; undefined when not installed. */
 async function findSubject(reference: string, name: string): Promise<CheckSubject | undefined> {
   try {
-    const receipt = await readReceipt(liveHost, name);
+    const receipt = await readReceipt(systemTarget(), name);
     if (!receipt || receipt.state === 'retained' || receipt.state === 'uninstalling') return undefined;
     return subjectFromReceipt(receipt);
   } catch (error) {
@@ -88,7 +89,7 @@ async function findSubject(reference: string, name: string): Promise<CheckSubjec
   const bundle = await findBundle(reference);
   const service = mainService(bundle);
   const units = bundle.units.map((u) => u.name);
-  const loaded = await showUnits(units, ['LoadState', 'FragmentPath'] as const);
+  const loaded = await new SystemdClient(systemTarget()).show(units, ['LoadState', 'FragmentPath'] as const);
   // Installed by svcctl means the unit files are in /etc/systemd/system, where install writes them.
   if (!units.some((u) => loaded[u]?.LoadState === 'loaded' && loaded[u]?.FragmentPath?.startsWith('/etc/systemd/system/'))) return undefined;
   return {

@@ -3,7 +3,7 @@
 import { UserError } from '../core/errors.js';
 import { applyTransaction, type Transaction, type TransactionResult } from '../apply/transaction.js';
 import { describeAction } from '../core/plan.js';
-import type { Host } from '../system/host.js';
+import type { Target } from '../core/target.js';
 import { canPrompt, promptConfirm } from '../system/prompt.js';
 import { reportStep, say, style } from '../views/output.js';
 
@@ -25,7 +25,7 @@ export async function confirmOrRefuse(yes: boolean, question: string): Promise<v
  * for --dry-run, else confirmation and the transaction. Resolves to its result, or undefined when it was not applied.
  */
 export async function showConfirmApply(
-  host: Host,
+  host: Target,
   title: string,
   transaction: Transaction,
   options: { dryRun: boolean; yes: boolean },

@@ -8,14 +8,17 @@ import { paths, type Receipt } from '../core/types.js';
 import type { Bundle } from '../core/bundle/types.js';
 import { exec } from '../system/exec.js';
 import { inspectPath, listDirectory, readTextIfExists, type PathState } from '../system/fs.js';
-import { liveHost } from '../system/host.js';
+import { systemTarget } from '../core/target.js';
 import { inspectLock, lockPath, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
-import { systemdIsRunning } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
 import { UserError } from '../core/errors.js';
 import { bundleNameOf, sourceBundle } from './installed.js';
 import { userTimeZone } from '../system/timezone.js';
+import { readAccounts, type Account } from '../system/accounts.js';
+
+const systemd = new SystemdClient(systemTarget());
 
 export interface Finding {
   /** What was looked at: "timer", "last run", "daemon-reload", "environment file", "secrets file", ... */
@@ -38,18 +41,18 @@ export interface DoctorReport {
 export async function doctor(reference: string | undefined): Promise<DoctorReport> {
   requireRoot('svcctl doctor (receipts, secrets files and other users\' processes are visible to root only)');
   const host: Finding[] = [];
-  const lock = await inspectLock(liveHost);
+  const lock = await inspectLock(systemTarget());
   host.push(...lockFindings(lock));
-  const running = await systemdIsRunning();
+  const running = await systemd.running();
   if (!running) host.push({ check: 'systemd', ok: false, message: 'systemd is not running on this host (it is not PID 1): units cannot be checked', fix: 'run svcctl on a host booted with systemd, or try it in `svcctl sandbox start`' });
   let receipts: Receipt[];
   if (reference !== undefined) {
     const name = await bundleNameOf(reference);
-    const receipt = await readReceipt(liveHost, name);
+    const receipt = await readReceipt(systemTarget(), name);
     if (!receipt) throw new UserError(`bundle ${name} is not installed`, 'svcctl doctor without a bundle checks every installed one');
     receipts = [receipt];
   } else {
-    receipts = await listReceipts(liveHost);
+    receipts = await listReceipts(systemTarget());
     if (receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
   }
   const bundles: DoctorReport['bundles'] = [];
@@ -60,7 +63,7 @@ export async function doctor(reference: string | undefined): Promise<DoctorRepor
 
 /** A lock whose file names no PID is reported as stale too: no transaction leaves it that way for long. */
 function lockFindings(lock: LockState | undefined): Finding[] {
-  if (!lock) return [{ check: 'lock', ok: true, message: `no stale lock (${lockPath(liveHost)})` }];
+  if (!lock) return [{ check: 'lock', ok: true, message: `no stale lock (${lockPath(systemTarget())})` }];
   if (lock.pid !== undefined && !lock.stale) return [{ check: 'lock', ok: true, message: `a transaction is running (pid ${lock.pid}, ${lock.path})` }];
   return [
     {
@@ -99,18 +102,7 @@ type Properties = Record<string, string[]>;
 /** One `systemctl show` for every unit; each property keeps all its lines. */
 async function showAll(units: string[]): Promise<Record<string, Properties>> {
   if (units.length === 0) return {};
-  const result = await exec(['systemctl', 'show', '--no-pager', `--property=${doctorProperties.join(',')}`, '--', ...units], { check: false, env: { ...process.env, TZ: 'UTC' } });
-  const out: Record<string, Properties> = {};
-  result.stdout.split(/\n\n/).forEach((block, index) => {
-    const props: Properties = {};
-    for (const line of block.split('\n')) {
-      const eq = line.indexOf('=');
-      if (eq > 0) (props[line.slice(0, eq)] ??= []).push(line.slice(eq + 1));
-    }
-    const unit = units[index];
-    if (unit !== undefined) out[unit] = props;
-  });
-  return out;
+  return systemd.showBlocks(units, doctorProperties, { utc: true });
 }
 
 const one = (props: Properties | undefined, name: string): string => props?.[name]?.[0] ?? '';
@@ -144,7 +136,7 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
 
   const services = receipt.units.filter((u) => u.endsWith('.service'));
   const units = await showAll(receipt.units);
-  const passwd = (await readTextIfExists('/etc/passwd')) ?? '';
+  const { users } = await readAccounts(systemTarget());
 
   // Loaded, and systemd has read the files as they are now.
   const notLoaded = receipt.units.filter((u) => one(units[u], 'LoadState') !== 'loaded');
@@ -185,7 +177,7 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
     if (one(props, 'LoadState') !== 'loaded') continue;
     findings.push(...(await environmentFileFindings(service, props!, receipt, bundle, reinstall)));
     findings.push(...(await environmentSecretFindings(service, props!, name, (bundle?.secrets ?? receipt.secrets).map((s) => s.key))));
-    findings.push(...(await userFindings(service, props!, receipt, passwd)));
+    findings.push(...(await userFindings(service, props!, receipt, users)));
     findings.push(...(await execStartFindings(service, props!, receipt, reinstall)));
   }
   if (!receipt.timer && receipt.service && receipt.health?.url) findings.push(...(await portFindings(receipt.service, units[receipt.service], receipt.health.url)));
@@ -193,7 +185,7 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
 }
 
 async function journalTail(unit: string, lines = 10): Promise<string[]> {
-  const result = await exec(['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'short-iso'], { check: false });
+  const result = await systemd.journal(['-u', unit, '-n', String(lines), '--no-pager', '-o', 'short-iso']);
   const tail = result.stdout.trimEnd().split('\n').filter(Boolean);
   return tail.length > 0 ? [`journalctl -u ${unit} -n ${lines}:`, ...tail.map((l) => `  ${l}`)] : [`journalctl -u ${unit}: no entries`];
 }
@@ -332,10 +324,10 @@ async function environmentSecretFindings(service: string, props: Properties, bun
   ];
 }
 
-async function userFindings(service: string, props: Properties, receipt: Receipt, passwd: string): Promise<Finding[]> {
+async function userFindings(service: string, props: Properties, receipt: Receipt, users: ReadonlyMap<string, Account>): Promise<Finding[]> {
   const user = one(props, 'User');
   if (!user || /^\d+$/.test(user)) return [];
-  if (passwd.split('\n').some((line) => line.startsWith(`${user}:`))) return [{ check: 'user', ok: true, message: `user ${user} (${service}) exists` }];
+  if (users.has(user)) return [{ check: 'user', ok: true, message: `user ${user} (${service}) exists` }];
   const viaNss = await exec(['getent', 'passwd', user], { check: false });
   if (viaNss.exitCode === 0) return [{ check: 'user', ok: true, message: `user ${user} (${service}) exists` }];
   const sysusers = paths.sysusers(receipt.bundle);

@@ -2,12 +2,12 @@
 import { actionAsData, mergePlans, planInstall } from '../core/plan.js';
 import type { Plan, Receipt, SecretInput } from '../core/types.js';
 import { intentReceipt } from '../apply/transaction.js';
-import { liveHost, offlineHost, type Host } from '../system/host.js';
+import { systemTarget, type Target } from '../core/target.js';
 import { acquireLock } from '../system/lock.js';
 import { observeInstall, observeUnitStates } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
-import { listTimers, requireSystemd, systemdIsRunning } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
 import { say, style } from '../views/output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { loadBundles } from './bundles.js';
@@ -31,12 +31,13 @@ export interface InstallResult {
 }
 
 export async function install(references: string[], options: InstallOptions): Promise<InstallResult> {
-  const host: Host = options.root ? offlineHost(options.root) : liveHost;
+  const host: Target = options.root ? systemTarget(options.root) : systemTarget();
   // --root too: the tree must carry root's ownership (image builds without root: unshare -r or fakeroot).
   if (!options.dryRun) requireRoot('svcctl install');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const bundles = await loadBundles(references);
-  if (!options.root && !options.dryRun) await requireSystemd();
+  const systemd = new SystemdClient(host);
+  if (!options.root && !options.dryRun) await systemd.requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(host);
   try {
     const plans: Plan[] = [];
@@ -65,7 +66,7 @@ export async function install(references: string[], options: InstallOptions): Pr
         svcctlVersion,
       };
       // The files to write do not depend on the units' states: verify them from a plan without those.
-      const [units] = await Promise.all([unitStates, preflight(bundle, planInstall(bundle, observed, inputs), schedule)]);
+      const [units] = await Promise.all([unitStates, preflight(systemd, bundle, planInstall(bundle, observed, inputs), schedule)]);
       const plan = planInstall(bundle, { ...observed, units }, inputs);
       plans.push(plan);
       before.set(bundle.name, observed.receipt);
@@ -90,7 +91,7 @@ export async function install(references: string[], options: InstallOptions): Pr
     const applied = await showConfirmApply(host, title, { actions, receipts }, options, notes);
     if (!applied) return result;
     result.applied = true;
-    if (!host.offline) await reportNextRuns(plans, result, applied.nextElapse);
+    if (!host.offline) await reportNextRuns(systemd, plans, result, applied.nextElapse);
     for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} installed${host.offline ? ` under ${host.root}` : ''}`);
     return result;
   } finally {
@@ -112,11 +113,11 @@ const sourceWords: Record<SecretInput['source'], string> = {
  * The next run of every enabled timer: as the transaction's post-check saw it, and from one `list-timers`
  * call for the timers it did not look at (already running, and unchanged).
  */
-async function reportNextRuns(plans: Plan[], result: InstallResult, checked: ReadonlyMap<string, Usec | undefined>): Promise<void> {
+async function reportNextRuns(systemd: SystemdClient, plans: Plan[], result: InstallResult, checked: ReadonlyMap<string, Usec | undefined>): Promise<void> {
   const timers = plans.flatMap((p) => (p.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer')));
   const unchecked = timers.filter((t) => !checked.has(t));
   const nextElapse = new Map(checked);
-  if (unchecked.length > 0 && (await systemdIsRunning())) for (const t of await listTimers(unchecked)) nextElapse.set(t.unit, t.next > 0 ? t.next : undefined);
+  if (unchecked.length > 0 && (await systemd.running())) for (const t of await systemd.listTimers(unchecked)) nextElapse.set(t.unit, t.next > 0 ? t.next : undefined);
   for (const entry of result.bundles) {
     const plan = plans.find((p) => p.bundle === entry.name);
     for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {

@@ -5,7 +5,7 @@ import { loadBundle } from '../system/bundles/load.js';
 import { BUNDLE_NAME_PATTERN } from '../core/bundle/manifest.js';
 import { UserError } from '../core/errors.js';
 import type { Receipt } from '../core/types.js';
-import type { Host } from '../system/host.js';
+import type { Target } from '../core/target.js';
 import { readReceipt } from '../system/receipts.js';
 
 /** A bundle is named on the command line by name (its receipt) or by path (its manifest gives the name). */
@@ -16,7 +16,7 @@ export async function bundleNameOf(reference: string): Promise<string> {
 }
 
 /** The receipt of an installed bundle; a UserError (nothing changed) when it is not installed. */
-export async function requireInstalled(host: Host, name: string): Promise<Receipt> {
+export async function requireInstalled(host: Target, name: string): Promise<Receipt> {
   const receipt = await readReceipt(host, name);
   if (!receipt || receipt.state === 'retained' || receipt.state === 'uninstalling') {
     throw new UserError(`bundle ${name} is not installed`, `install it first: svcctl install ${name}`);

@@ -1,6 +1,8 @@
 // The logs flow: journalctl for every unit of an installed bundle, streamed straight to the terminal or pipe.
 import { OperationError, UserError } from '../core/errors.js';
-import { exec, execToStdout } from '../system/exec.js';
+import { execToStdout } from '../system/exec.js';
+import { SystemdClient } from '../system/systemd.js';
+import { systemTarget } from '../core/target.js';
 import { installedReceipt } from './status.js';
 
 export const logFormats = ['short', 'short-iso', 'short-precise', 'cat', 'json', 'json-pretty', 'verbose'] as const;
@@ -32,14 +34,17 @@ export async function logs(reference: string, options: LogsOptions): Promise<Log
   const receipt = await installedReceipt(reference, 'svcctl logs');
   const units = options.unit === undefined ? receipt.units : [unitOf(receipt.units, options.unit, receipt.bundle)];
   if (options.lines !== undefined && (!Number.isInteger(options.lines) || options.lines < 0)) throw new UserError(`-n must be a whole number, not ${options.lines}`, 'e.g. -n 50');
-  if (options.since !== undefined) await checkTimestamp(options.since);
   if (options.json && options.follow) throw new UserError('--json collects the entries into one document and cannot follow', 'use --output json with -f for one JSON object per line');
 
-  const argv = ['journalctl', ...units.flatMap((u) => ['--unit', u])];
+  const systemd = new SystemdClient(systemTarget());
+  if (options.since !== undefined && !(await systemd.validTimestamp(options.since))) {
+    throw new UserError(`--since "${options.since}" is not a time systemd understands`, 'e.g. --since "1 hour ago", --since today, --since "2026-01-31 08:00", --since -15min (see systemd.time(7))');
+  }
+  const argv = units.flatMap((u) => ['--unit', u]);
   if (options.since !== undefined) argv.push('--since', options.since);
   if (options.json) {
     argv.push('--output', 'json', '--lines', String(options.lines ?? defaultJsonLines), '--no-pager', '--quiet');
-    const result = await exec(argv, { check: false });
+    const result = await systemd.journal(argv);
     if (result.exitCode !== 0 && result.stdout.trim() === '') throw new OperationError(`journalctl failed: ${result.stderr.trim()}`);
     const entries = result.stdout
       .split('\n')
@@ -50,7 +55,7 @@ export async function logs(reference: string, options: LogsOptions): Promise<Log
   argv.push('--output', options.output);
   if (options.lines !== undefined) argv.push('--lines', String(options.lines));
   if (options.follow) argv.push('--follow');
-  return { bundle: receipt.bundle, units, exitCode: await streamUntilInterrupted(argv) };
+  return { bundle: receipt.bundle, units, exitCode: await streamUntilInterrupted(systemd.journalctlArgv(argv)) };
 }
 
 /**
@@ -77,12 +82,4 @@ export function unitOf(units: string[], wanted: string, bundle: string): string 
   const pick = candidates.find((u) => u.endsWith('.service')) ?? candidates[0];
   if (pick) return pick;
   throw new UserError(`${wanted} is not a unit of bundle ${bundle}`, `its units: ${units.join(', ')}`);
-}
-
-/** journalctl and systemd-analyze share one timestamp parser: refuse a bad --since before streaming anything. */
-async function checkTimestamp(since: string): Promise<void> {
-  const result = await exec(['systemd-analyze', 'timestamp', '--', since], { check: false });
-  if (result.exitCode !== 0) {
-    throw new UserError(`--since "${since}" is not a time systemd understands`, 'e.g. --since "1 hour ago", --since today, --since "2026-01-31 08:00", --since -15min (see systemd.time(7))');
-  }
 }

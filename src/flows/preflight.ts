@@ -4,7 +4,7 @@ import type { Bundle } from '../core/bundle/types.js';
 import { UserError } from '../core/errors.js';
 import { parseScheduleExpression } from '../core/render.js';
 import { paths, type Plan } from '../core/types.js';
-import { checkSchedule, verifyUnitFiles } from '../system/systemd.js';
+import type { SystemdClient } from '../system/systemd.js';
 
 /** --schedule is for bundles with a timer. */
 export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | undefined): void {
@@ -12,10 +12,10 @@ export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | un
 }
 
 /** Checks everything that can be checked before the first change: rendered units and the schedule. */
-export async function preflight(bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
+export async function preflight(systemd: SystemdClient, bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
   if (schedule !== undefined) {
     const parsed = parseScheduleExpression(schedule);
-    await checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+    await systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
   }
   const dropIns: { unit: string; name: string; content: string }[] = [];
   for (const action of plan.actions) {
@@ -23,11 +23,11 @@ export async function preflight(bundle: Bundle, plan: Plan, schedule: string | u
     const [unitDir, name] = action.path.slice(paths.unitDir.length + 1).split('/');
     dropIns.push({ unit: unitDir!.replace(/\.d$/, ''), name: name!, content: action.content.toString('utf8') });
   }
-  const problems = await verifyUnitFiles(
-    bundle.units.map((u) => ({ name: u.name, content: u.content })),
+  const problems = await systemd.verifyUnits({
+    files: bundle.units.map((u) => ({ name: u.name, content: u.content })),
     dropIns,
-    bundle.payload.map((p) => p.destination),
-  );
+    futureExecutables: bundle.payload.map((p) => p.destination),
+  });
   if (problems.length > 0) {
     throw new UserError(`systemd-analyze verify found problems in bundle ${bundle.name}:\n  ${problems.join('\n  ')}`, `fix the unit files in ${bundle.directory}; nothing was changed`);
   }

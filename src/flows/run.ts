@@ -1,9 +1,10 @@
 // The run flow: start a bundle's service now, stream the output of this run only (by its invocation id), report its exit status.
 import { OperationError, UserError } from '../core/errors.js';
 import { formatSpan } from '../core/time.js';
-import { exec, type ExecResult } from '../system/exec.js';
+import type { ExecResult } from '../system/exec.js';
 import { requireRoot } from '../system/privileges.js';
-import { requireSystemd, showUnits } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
+import { systemTarget } from '../core/target.js';
 import { sleep } from '../system/processes.js';
 import { exitCodeOf, installedReceipt, lastRunOf, unitProperties, type LastRun, type UnitProperties } from './status.js';
 
@@ -45,9 +46,10 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   if (receipt.state !== 'installed') throw new UserError(`bundle ${receipt.bundle} is not fully installed (receipt state: ${receipt.state})`, 'see `svcctl status` for what to do');
   const service = receipt.service;
   if (!service) throw new UserError(`bundle ${receipt.bundle} has no service to run`, 'see `svcctl status ' + receipt.bundle + '` for its units');
-  await requireSystemd();
+  const systemd = new SystemdClient(systemTarget());
+  await systemd.requireRunning();
 
-  const show = async (): Promise<UnitProperties> => ((await showUnits([service], unitProperties, { utc: true })) as Record<string, UnitProperties>)[service] ?? {};
+  const show = async (): Promise<UnitProperties> => ((await systemd.show([service], unitProperties, { utc: true })) as Record<string, UnitProperties>)[service] ?? {};
   const before = await show();
   if (before.LoadState !== 'loaded') throw new OperationError(`${service} is not loaded (${before.LoadState || 'unknown'})`, `see \`svcctl status ${receipt.bundle}\`; reinstalling the bundle restores its units`);
   const type = before.Type || 'simple';
@@ -65,7 +67,7 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   // `systemctl start` of a oneshot returns when the run has ended; of a daemon, once it is up. Meanwhile we poll
   // for the new InvocationID and read its journal by cursor: no follower process to stop when the run ends.
   let startResult: ExecResult | undefined;
-  const starting = action === 'joined' ? Promise.resolve() : exec(['systemctl', action === 'restarted' ? 'restart' : 'start', service], { check: false }).then((r) => void (startResult = r));
+  const starting = action === 'joined' ? Promise.resolve() : systemd.unitVerb(action === 'restarted' ? 'restart' : 'start', [service], { check: false }).then((r) => void (startResult = r));
   const startDone = () => action === 'joined' || startResult !== undefined;
 
   let invocationId = action === 'joined' ? (before.InvocationID ?? '') : '';
@@ -86,7 +88,7 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   const drain = async () => {
     if (!options.follow || !invocationId) return;
     const mainPid = mainPidOfThisRun();
-    const read = await readJournal({ invocationId, unit: service, ...(mainPid ? { mainPid } : {}) }, cursor);
+    const read = await readJournal(systemd, { invocationId, unit: service, ...(mainPid ? { mainPid } : {}) }, cursor);
     cursor = read.cursor ?? cursor;
     for (const line of read.lines) options.emit(line);
     lines += read.lines.length;
@@ -128,7 +130,7 @@ export async function runBundle(reference: string, options: RunOptions): Promise
   }
   // journald may still hold the last lines the process wrote just before it exited: flush, then read once more.
   if (options.follow) {
-    await exec(['journalctl', '--sync'], { check: false });
+    await systemd.journalSync();
     await drain();
   }
   props = ours ?? props;
@@ -163,12 +165,12 @@ export async function runBundle(reference: string, options: RunOptions): Promise
  * reads the line (about one line in ten for a 20 ms oneshot here), so lines of the unit from the run's main
  * PID count too: stdout and stderr reach journald through a stream the main process opened.
  */
-async function readJournal(run: { invocationId: string; unit: string; mainPid?: number }, cursor: string | undefined): Promise<{ lines: string[]; cursor?: string }> {
+async function readJournal(systemd: SystemdClient, run: { invocationId: string; unit: string; mainPid?: number }, cursor: string | undefined): Promise<{ lines: string[]; cursor?: string }> {
   const match = [`_SYSTEMD_INVOCATION_ID=${run.invocationId}`, ...(run.mainPid ? ['+', `_SYSTEMD_UNIT=${run.unit}`, `_PID=${run.mainPid}`] : [])];
-  const argv = ['journalctl', ...match, '--output', 'cat', '--no-pager', '--quiet', '--show-cursor'];
+  const argv = [...match, '--output', 'cat', '--no-pager', '--quiet', '--show-cursor'];
   if (cursor) argv.push(`--after-cursor=${cursor}`);
   // journalctl exits 1 when nothing matched yet: not an error here.
-  const result = await exec(argv, { check: false });
+  const result = await systemd.journal(argv);
   const lines = result.stdout.replace(/\n$/, '').split('\n');
   const last = lines[lines.length - 1] ?? '';
   if (!last.startsWith('-- cursor: ')) return { lines: [] };

@@ -9,10 +9,10 @@ import { formatRelative, formatTimestamp, nowUsec, usecToIso } from '../core/tim
 import { paths, type Receipt } from '../core/types.js';
 import { applyTransaction, intentReceipt, type StepReporter } from '../apply/transaction.js';
 import { inspectPath, listDirectory, readFileIfExists } from '../system/fs.js';
-import { liveHost } from '../system/host.js';
+import { systemTarget } from '../core/target.js';
 import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
-import { checkSchedule, listTimers, requireSystemd, showUnits, type ScheduleCheck } from '../system/systemd.js';
+import { SystemdClient, type ScheduleCheck } from '../system/systemd.js';
 import { reportStep, say, style } from '../views/output.js';
 import { bundleNameOf, isPermissionError, requireInstalled, sourceBundle } from './installed.js';
 import { userTimeZone } from '../system/timezone.js';
@@ -49,12 +49,13 @@ export async function schedule(reference: string, options: ScheduleOptions): Pro
     throw new UserError(options.reset ? 'give either a schedule or --reset, not both' : 'no schedule given', 'e.g. svcctl schedule BUNDLE "*-*-* 02:00:00 America/New_York", svcctl schedule BUNDLE 15min, or svcctl schedule BUNDLE --reset');
   }
   if (!options.dryRun) requireRoot('svcctl schedule');
+  const systemd = new SystemdClient(systemTarget());
   const name = await bundleNameOf(reference);
-  if (options.expression !== undefined) await validate(options.expression); // before anything else: a typo changes nothing
-  if (!options.dryRun) await requireSystemd();
-  const lock = options.dryRun ? undefined : await acquireLock(liveHost);
+  if (options.expression !== undefined) await validate(systemd, options.expression); // before anything else: a typo changes nothing
+  if (!options.dryRun) await systemd.requireRunning();
+  const lock = options.dryRun ? undefined : await acquireLock(systemTarget());
   try {
-    const receipt = await requireInstalled(liveHost, name).catch((error: unknown) => {
+    const receipt = await requireInstalled(systemTarget(), name).catch((error: unknown) => {
       throw isPermissionError(error) ? new NeedsRootError('svcctl schedule --dry-run (it reads the receipt, mode 0600)') : error;
     });
     const timer = receipt.timer;
@@ -62,7 +63,7 @@ export async function schedule(reference: string, options: ScheduleOptions): Pro
     const defaultSchedule = receipt.scheduleOverridden ? (await sourceBundle(receipt))?.schedule?.default : receipt.schedule;
     const target = options.expression?.trim() ?? defaultSchedule;
     const overridden = target !== undefined && target !== defaultSchedule;
-    const check = target !== undefined ? await validate(target) : undefined;
+    const check = target !== undefined ? await validate(systemd, target) : undefined;
     const dropInPath = paths.scheduleDropIn(timer);
     const content = overridden ? Buffer.from(renderScheduleDropIn(parseScheduleExpression(target), managedHeader(name))) : undefined;
     const existing = await readFileIfExists(dropInPath);
@@ -93,10 +94,10 @@ export async function schedule(reference: string, options: ScheduleOptions): Pro
       say(`  systemctl daemon-reload; systemctl restart ${timer}`);
       say(style.dim('dry run: nothing was changed'));
     } else {
-      await applyChange(receipt, timer, content, { schedule: target, overridden, check });
+      await applyChange(systemd, receipt, timer, content, { schedule: target, overridden, check });
       say(`${style.green('✔')} ${timer} now runs on ${description}`);
     }
-    if (!options.dryRun) result.nextElapse = await liveNextElapse(timer);
+    if (!options.dryRun) result.nextElapse = await liveNextElapse(systemd, timer);
     if (check?.kind === 'interval') result.nextElapses = intervalElapses(check.normalized, result.nextElapse);
     return result;
   } finally {
@@ -104,9 +105,9 @@ export async function schedule(reference: string, options: ScheduleOptions): Pro
   }
 }
 
-async function validate(expression: string): Promise<Awaited<ReturnType<typeof checkSchedule>>> {
+async function validate(systemd: SystemdClient, expression: string): Promise<ScheduleCheck> {
   const parsed = parseScheduleExpression(expression);
-  return checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+  return systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
 }
 
 function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
@@ -118,10 +119,10 @@ function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
  * the drop-in written or removed, one daemon-reload, the timer restarted, systemd's view checked, the final
  * receipt. Any failure undoes the file change, reloads again, restarts the timer and restores the receipt.
  */
-async function applyChange(before: Receipt, timer: string, content: Buffer | undefined, change: { schedule: string | undefined; overridden: boolean; check: ScheduleCheck | undefined }): Promise<void> {
+async function applyChange(systemd: SystemdClient, before: Receipt, timer: string, content: Buffer | undefined, change: { schedule: string | undefined; overridden: boolean; check: ScheduleCheck | undefined }): Promise<void> {
   const dir = paths.dropInDir(timer);
   const dropIn = await inspectPath(paths.scheduleDropIn(timer), false);
-  const timerActive = (await showUnits([timer], ['ActiveState'] as const))[timer]?.ActiveState === 'active';
+  const timerActive = (await systemd.show([timer], ['ActiveState'] as const))[timer]?.ActiveState === 'active';
   const plan = planScheduleChange(
     before,
     {
@@ -147,7 +148,7 @@ async function applyChange(before: Receipt, timer: string, content: Buffer | und
     reportStep(description, status);
   };
   try {
-    await applyTransaction(liveHost, { actions: plan.actions, receipts: [{ bundle: before.bundle, before, intent: intentReceipt(before, plan.receipt, 'installing'), after: plan.receipt }] }, report);
+    await applyTransaction(systemTarget(), { actions: plan.actions, receipts: [{ bundle: before.bundle, before, intent: intentReceipt(before, plan.receipt, 'installing'), after: plan.receipt }] }, report);
   } catch (error) {
     if (!(error instanceof OperationError) || cause === undefined) throw error;
     throw new OperationError(
@@ -158,8 +159,8 @@ async function applyChange(before: Receipt, timer: string, content: Buffer | und
   }
 }
 
-async function liveNextElapse(timer: string): Promise<string | null> {
-  const listing = await listTimers([timer]).catch(() => []);
+async function liveNextElapse(systemd: SystemdClient, timer: string): Promise<string | null> {
+  const listing = await systemd.listTimers([timer]).catch(() => []);
   const next = listing.find((t) => t.unit === timer)?.next;
   return next && next > 0 ? usecToIso(next) : null;
 }

@@ -9,12 +9,12 @@ import { parseEnvFile } from '../core/render.js';
 import { paths, type Action, type Receipt } from '../core/types.js';
 import { applyTransaction, intentReceipt, type StepReporter, type Transaction } from '../apply/transaction.js';
 import { inspectPath, readFileIfExists } from '../system/fs.js';
-import { liveHost } from '../system/host.js';
+import { systemTarget } from '../core/target.js';
 import { generate, readSecretSource } from '../system/inputs.js';
 import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { canPrompt, cannotPrompt, promptSecret } from '../system/prompt.js';
-import { requireSystemd, showUnits } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
 import { reportStep, say, stepDone, stepFailed, style } from '../views/output.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
 
@@ -63,7 +63,7 @@ interface SecretsState {
 }
 
 async function readState(name: string): Promise<SecretsState> {
-  const receipt = await requireInstalled(liveHost, name);
+  const receipt = await requireInstalled(systemTarget(), name);
   const bundle = await sourceBundle(receipt);
   const file = paths.secretsFile(name);
   const info = await inspectPath(file, false);
@@ -101,12 +101,12 @@ export async function setSecret(reference: string, key: string, options: ValueOp
   const known = await readState(name);
   const spec = specFor(known, key);
   const value = await newValue(name, spec, options); // asked before the lock is taken: a prompt may wait long
-  const lock = await acquireLock(liveHost);
+  const lock = await acquireLock(systemTarget());
   try {
     const state = await readState(name);
     const plan = await planWrite(state, new Map([[spec.key, value]]));
     // The one line below says what was done; steps are shown when something goes wrong.
-    await applyTransaction(liveHost, transaction(state, plan), (description, status) => {
+    await applyTransaction(systemTarget(), transaction(state, plan), (description, status) => {
       if (status !== 'done') reportStep(description, status);
     });
     say(`${style.green('✔')} ${spec.key} of ${name} ${state.values.has(spec.key) ? 'replaced' : 'set'} in ${state.file} (0600 root:root; the value is not shown)`);
@@ -170,7 +170,8 @@ function transaction(state: SecretsState, plan: PlannedChange, follow: Action[] 
 export async function rotateSecrets(reference: string, key: string | undefined, options: ValueOptions & { timeoutMs?: number }): Promise<SecretChangeResult> {
   requireRoot('svcctl secret rotate');
   const name = await bundleNameOf(reference);
-  await requireSystemd();
+  const systemd = new SystemdClient(systemTarget());
+  await systemd.requireRunning();
   const known = await readState(name);
   const specs = key !== undefined ? [specFor(known, key)] : known.specs.filter((s) => s.generate);
   if (specs.length === 0) {
@@ -180,19 +181,19 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
   const changes = new Map<string, string>();
   for (const spec of specs) changes.set(spec.key, key === undefined ? generate(spec)!.value : await newValue(name, spec, options));
 
-  const lock = await acquireLock(liveHost);
+  const lock = await acquireLock(systemTarget());
   try {
     const state = await readState(name);
     const receipt = state.receipt;
     const service = receipt.service;
     const timerJob = Boolean(receipt.timer);
     const names = [...changes.keys()].join(', ');
-    const before = service ? (await showUnits([service], ['ActiveState'] as const))[service]?.ActiveState : undefined;
+    const before = service ? (await systemd.show([service], ['ActiveState'] as const))[service]?.ActiveState : undefined;
     const plan = await planWrite(state, changes);
     const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: plan.changedAt };
     const written = `write the new ${names} to ${state.file} (0600 root:root; values not shown)`;
     if (!service || (!timerJob && before !== 'active')) {
-      await applyTransaction(liveHost, transaction(state, plan), (description, status, step) => {
+      await applyTransaction(systemTarget(), transaction(state, plan), (description, status, step) => {
         reportStep(step.action.kind === 'write-file' && step.phase === 'apply' ? written : description, status);
       });
       say(`  ${style.yellow('!')} ${service ?? 'no service'} is not running: no restart and no health check; it reads the new value when it starts`);
@@ -234,7 +235,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
     if (timerJob) result.triggered = service;
     else result.restarted = service;
     try {
-      await applyTransaction(liveHost, transaction(state, plan, follow), report);
+      await applyTransaction(systemTarget(), transaction(state, plan, follow), report);
     } catch (error) {
       // The write itself failed: nothing was restarted or run, and the error says what was rolled back.
       if (!(error instanceof OperationError) || !failure || failure.action.kind === 'write-file' || failure.action.kind === 'make-directory') throw error;

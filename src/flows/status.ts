@@ -4,10 +4,9 @@ import { formatTable, style } from '../views/output.js';
 import { formatRelative, formatSpan, formatWhen, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
 import type { Receipt, ReceiptArtifact } from '../core/types.js';
 import { inspectPath } from '../system/fs.js';
-import { liveHost, onHost } from '../system/host.js';
+import { systemTarget, onHost } from '../core/target.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
-import { exec } from '../system/exec.js';
-import { listTimers, requireSystemd, showUnits } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
 import { bundleNameOf } from './installed.js';
 import { userTimeZone } from '../system/timezone.js';
 
@@ -25,13 +24,13 @@ function receiptsNeedRoot(error: unknown, command: string): never {
 /** The receipt of an installed bundle, by name (or by the path of its bundle directory); exit 2 when it is not installed. */
 export async function installedReceipt(reference: string, command: string): Promise<Receipt> {
   const name = await bundleNameOf(reference);
-  const receipt = await readReceipt(liveHost, name).catch((error: unknown) => receiptsNeedRoot(error, command));
+  const receipt = await readReceipt(systemTarget(), name).catch((error: unknown) => receiptsNeedRoot(error, command));
   if (!receipt) throw new UserError(`bundle ${name} is not installed`, 'see `svcctl status` for the installed bundles, or install it with `svcctl install`');
   return receipt;
 }
 
 export async function installedReceipts(command: string): Promise<Receipt[]> {
-  return listReceipts(liveHost).catch((error: unknown) => receiptsNeedRoot(error, command));
+  return listReceipts(systemTarget()).catch((error: unknown) => receiptsNeedRoot(error, command));
 }
 
 /**
@@ -192,7 +191,7 @@ export type StatusResult = BundleStatus | { bundles: BundleStatus[] };
 /** `svcctl status [BUNDLE]`: one bundle in detail, or every installed bundle. */
 export async function status(reference: string | undefined): Promise<StatusResult> {
   const receipts = reference === undefined ? await installedReceipts('svcctl status') : [await installedReceipt(reference, 'svcctl status')];
-  await requireSystemd();
+  await new SystemdClient(systemTarget()).requireRunning();
   const statuses = await statusOf(receipts, reference !== undefined);
   return reference === undefined ? { bundles: statuses } : statuses[0]!;
 }
@@ -251,8 +250,9 @@ export async function snapshotUnits(units: string[], detailed: string[]): Promis
   const wanted = new Set(detailed);
   const rest = units.filter((u) => !wanted.has(u));
   const timers = units.filter((u) => u.endsWith('.timer'));
-  const show = (list: string[]) => showUnits(list, unitProperties, { utc: true }) as Promise<Record<string, UnitProperties>>;
-  const [states, listing, detail] = await Promise.all([listUnitStates(rest), timers.length > 0 ? listTimers(timers) : Promise.resolve([]), show([...wanted])]);
+  const systemd = new SystemdClient(systemTarget());
+  const show = (list: string[]) => systemd.show(list, unitProperties, { utc: true }) as Promise<Record<string, UnitProperties>>;
+  const [states, listing, detail] = await Promise.all([systemd.listUnits(rest), timers.length > 0 ? systemd.listTimers(timers) : Promise.resolve([]), show([...wanted])]);
   const shown = { ...detail, ...(await show(rest.filter((u) => !states.has(u)))) };
   const timerOf = new Map(listing.map((t) => [t.unit, t]));
   const out: Record<string, UnitSnapshot> = {};
@@ -270,21 +270,6 @@ export async function snapshotUnits(units: string[], detailed: string[]): Promis
     };
   }
   return out;
-}
-
-interface UnitListing {
-  unit: string;
-  load: string;
-  active: string;
-  sub: string;
-}
-
-/** `systemctl list-units --all --output=json PATTERN...` (unit names or globs): units systemd has not loaded are absent. */
-export async function listUnitStates(units: string[]): Promise<Map<string, UnitListing>> {
-  if (units.length === 0) return new Map();
-  const result = await exec(['systemctl', 'list-units', '--all', '--output=json', '--no-pager', '--', ...units]);
-  const rows = result.stdout.trim() ? (JSON.parse(result.stdout) as UnitListing[]) : [];
-  return new Map(rows.map((r) => [r.unit, r]));
 }
 
 function unitStatusOf(unit: string, props: UnitSnapshot, withRun: boolean): UnitStatus {
@@ -334,7 +319,7 @@ export async function driftOf(artifacts: ReceiptArtifact[]): Promise<Drift> {
   const drift: Drift = { checked: 0, changed: [], unknown: [] };
   await Promise.all(
     artifacts.map(async (artifact) => {
-      const state = await inspectPath(onHost(liveHost, artifact.path)).catch((error: NodeJS.ErrnoException) => {
+      const state = await inspectPath(onHost(systemTarget(), artifact.path)).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EACCES' || error.code === 'EPERM') return 'unreadable' as const;
         throw error;
       });

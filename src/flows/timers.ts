@@ -3,8 +3,9 @@ import { formatTable } from '../views/output.js';
 import { formatRelative, formatSpan, formatTimestamp, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
 import type { Receipt } from '../core/types.js';
 import { isRoot } from '../system/privileges.js';
-import { listTimers, requireSystemd, showUnits, type TimerListing } from '../system/systemd.js';
-import { installedReceipts, lastRunOf, listUnitStates, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';
+import { SystemdClient, type TimerListing, type UnitListing } from '../system/systemd.js';
+import { systemTarget } from '../core/target.js';
+import { installedReceipts, lastRunOf, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';
 import { userTimeZone } from '../system/timezone.js';
 
 export interface TimerRow {
@@ -43,20 +44,21 @@ export interface TimersResult {
 export async function timers(options: { all: boolean }): Promise<TimersResult> {
   // --all needs no receipts (so no root); the BUNDLE mapping is added when they are readable.
   const receipts: Receipt[] = options.all ? (isRoot() ? await installedReceipts('svcctl list-timers').catch(() => []) : []) : await installedReceipts('svcctl list-timers');
-  await requireSystemd();
+  const systemd = new SystemdClient(systemTarget());
+  await systemd.requireRunning();
   const owner = new Map<string, string>();
   for (const receipt of receipts) for (const unit of receipt.units) if (unit.endsWith('.timer')) owner.set(unit, receipt.bundle);
   const wanted = [...owner.keys()];
   if (!options.all && wanted.length === 0) return { all: false, now: usecToIso(nowUsec())!, timers: [], missing: [] };
 
   // The timers, and the state of every loaded service side by side: two listings, one D-Bus call each.
-  const [listing, states]: [TimerListing[], Awaited<ReturnType<typeof listUnitStates>>] = await Promise.all([listTimers(options.all ? [] : wanted), listUnitStates(['*.service'])]);
+  const [listing, states]: [TimerListing[], Map<string, UnitListing>] = await Promise.all([systemd.listTimers(options.all ? [] : wanted), systemd.listUnits(['*.service'])]);
   const now = nowUsec(); // when systemd answered: LEFT and PASSED are relative to it
   // A stopped timer nothing else references is unloaded by systemd and left out of list-timers: ask for it
   // by name (which loads it), so a bundle's stopped timer still shows, with no next elapse.
   const listed = new Set(listing.map((t) => t.unit));
   const absent = options.all ? [] : wanted.filter((u) => !listed.has(u));
-  const absentProps = (await showUnits(absent, ['LoadState', 'Unit', 'LastTriggerUSec'] as const, { utc: true })) as Record<string, UnitProperties>;
+  const absentProps = (await systemd.show(absent, ['LoadState', 'Unit', 'LastTriggerUSec'] as const, { utc: true })) as Record<string, UnitProperties>;
   const missing: string[] = [];
   for (const unit of absent) {
     const props = absentProps[unit] ?? {};
@@ -67,7 +69,7 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
   // A service that is inactive/dead ran successfully (or never ran): the listing says so for all of them.
   // Only the others (failed, running, not loaded) need `systemctl show` for their result and exit status.
   const toShow = services.filter((s) => states.get(s)?.active !== 'inactive');
-  const props = (await showUnits(toShow, unitProperties, { utc: true })) as Record<string, UnitProperties>;
+  const props = (await systemd.show(toShow, unitProperties, { utc: true })) as Record<string, UnitProperties>;
   const rows = listing.map((t): TimerRow => {
     const next = usecOrUndefined(t.next);
     const last = usecOrUndefined(t.last);

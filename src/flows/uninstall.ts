@@ -2,12 +2,12 @@
 import { UserError } from '../core/errors.js';
 import { actionAsData, mergePlans, planUninstall, type UninstallPlan } from '../core/plan.js';
 import { intentReceipt } from '../apply/transaction.js';
-import { liveHost, offlineHost, type Host } from '../system/host.js';
+import { systemTarget, type Target } from '../core/target.js';
 import { acquireLock } from '../system/lock.js';
 import { observeUninstall } from '../system/observe.js';
 import { readReceipt } from '../system/receipts.js';
 import { requireRoot } from '../system/privileges.js';
-import { requireSystemd } from '../system/systemd.js';
+import { SystemdClient } from '../system/systemd.js';
 import { say, style } from '../views/output.js';
 import { requireConfirmationSource, showConfirmApply } from './confirm.js';
 import { bundleNameOf } from './installed.js';
@@ -29,11 +29,11 @@ export interface UninstallResult {
 
 export async function uninstall(references: string[], options: UninstallOptions): Promise<UninstallResult> {
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
-  const host: Host = options.root ? offlineHost(options.root) : liveHost;
+  const host: Target = options.root ? systemTarget(options.root) : systemTarget();
   if (!options.dryRun) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const names = await Promise.all(references.map(bundleNameOf));
-  if (!options.root && !options.dryRun) await requireSystemd();
+  if (!options.root && !options.dryRun) await new SystemdClient(host).requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(host);
   try {
     const result: UninstallResult = { dryRun: options.dryRun, applied: false, bundles: [] };

@@ -11,6 +11,8 @@ import type { Observed, SecretInput } from '../core/types.js';
 import { resolveSettings } from '../system/inputs.js';
 import { svcctlVersion } from '../version.js';
 import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { SystemdClient } from '../system/systemd.js';
+import { systemTarget } from '../core/target.js';
 
 export interface VerifyOptions {
   set: string[];
@@ -73,5 +75,5 @@ async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<voi
     now: new Date().toISOString(),
     svcctlVersion,
   };
-  await preflight(bundle, planInstall(bundle, freshHost, inputs), options.schedule ?? bundle.schedule?.default);
+  await preflight(new SystemdClient(systemTarget()), bundle, planInstall(bundle, freshHost, inputs), options.schedule ?? bundle.schedule?.default);
 }

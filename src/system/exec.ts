@@ -3,11 +3,34 @@
 // costs ~150 ms on these machines, more than most of the commands it would run. execa serves the
 // interactive and detached runs, where its stdio and signal handling earn that cost.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import path from 'node:path';
 import type { Options, ResultPromise } from 'execa';
 import { CommandFailedError } from '../core/errors.js';
 import { debug } from '../debug.js';
 import { importModule } from '../modules.js';
+import { testBuild } from './test-build.js';
+
+/** Where the programs svcctl runs are looked up: never the caller's PATH (svcctl runs as root). */
+const systemToolDirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+/** The PATH every child process gets: the same fixed directories. */
+export const childPath = systemToolDirs.join(':');
+const resolvedTools = new Map<string, string>();
+
+/**
+ * The absolute path of a helper program (systemctl, journalctl, systemd-analyze, …), found in the system's own
+ * directories. A program found nowhere keeps a path in the first of them, so running it fails as "command not found".
+ * The test build looks in SVCCTL_TEST_TOOL_PATH instead when it is set (argv spies, a missing systemd-analyze).
+ */
+export function tool(name: string): string {
+  let found = resolvedTools.get(name);
+  if (found === undefined) {
+    const dirs = testBuild && process.env.SVCCTL_TEST_TOOL_PATH !== undefined ? process.env.SVCCTL_TEST_TOOL_PATH.split(":").filter(Boolean) : systemToolDirs;
+    found = dirs.map((dir) => path.join(dir, name)).find((candidate) => existsSync(candidate)) ?? path.join(dirs[0] ?? '/usr/bin', name);
+    resolvedTools.set(name, found);
+  }
+  return found;
+}
 
 export interface ExecResult {
   stdout: string;
@@ -29,7 +52,11 @@ export interface ExecOptions {
 export type ExecHook = (argv: string[]) => void;
 let hook: ExecHook | undefined;
 export function setExecHook(next: ExecHook | undefined): void {
-  hook = next;
+  if (testBuild) hook = next;
+}
+
+function seeProcess(argv: string[]): void {
+  if (testBuild) hook?.(argv);
 }
 
 /**
@@ -38,7 +65,9 @@ export function setExecHook(next: ExecHook | undefined): void {
  * parse the CA file at svcctl's own start; the processes svcctl starts get it back.
  */
 export function childEnvironment(extra: Record<string, string | undefined> = {}): Record<string, string> {
-  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  const env: Record<string, string | undefined> = { ...process.env, PATH: childPath, ...extra };
+  // Secrets given in the environment are for svcctl alone, never for the programs it starts.
+  for (const name of Object.keys(env)) if (name.startsWith('SVCCTL_SECRET_') && !(name in extra)) delete env[name];
   if (process.env.SVCCTL_EXTRA_CA_CERTS !== undefined && !('NODE_EXTRA_CA_CERTS' in extra)) {
     env.NODE_EXTRA_CA_CERTS = process.env.SVCCTL_EXTRA_CA_CERTS || undefined;
     delete env.SVCCTL_EXTRA_CA_CERTS;
@@ -56,7 +85,7 @@ async function loadExeca(): Promise<typeof import('execa')> {
 export async function exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
   if (!file) throw new Error('exec: empty argv');
-  hook?.(argv);
+  seeProcess(argv);
   debug('exec %o', argv);
   const result = await new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(file, args, {
@@ -89,7 +118,7 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
 export async function execInteractive(argv: string[], options: { env?: Record<string, string | undefined>; stdin?: 'inherit' | 'ignore' } = {}): Promise<number> {
   const [file, ...args] = argv;
   if (!file) throw new Error('exec: empty argv');
-  hook?.(argv);
+  seeProcess(argv);
   debug('exec (interactive) %o', argv);
   const { execa } = await loadExeca();
   const child = execa(file, args, { stdio: [options.stdin ?? 'inherit', 'inherit', 'inherit'], reject: false, env: childEnvironment(options.env), extendEnv: false });
@@ -107,7 +136,7 @@ export async function execToStdout(argv: string[]): Promise<number> {
   if (process.stdout.isTTY) return execInteractive(argv, { stdin: 'ignore' });
   const [file, ...args] = argv;
   if (!file) throw new Error('exec: empty argv');
-  hook?.(argv);
+  seeProcess(argv);
   debug('exec (relay) %o', argv);
   const { execa } = await loadExeca();
   const child = execa(file, args, { stdio: ['ignore', 'pipe', 'inherit'], reject: false, buffer: false, env: childEnvironment(), extendEnv: false });
@@ -128,7 +157,7 @@ export async function execToStdout(argv: string[]): Promise<number> {
 export async function spawnDetached(argv: string[], options: Options & { stdoutFile: string }): Promise<number> {
   const [file, ...args] = argv;
   if (!file) throw new Error('exec: empty argv');
-  hook?.(argv);
+  seeProcess(argv);
   debug('spawn (detached) %o', argv);
   const { execa } = await loadExeca();
   const fd = openSync(options.stdoutFile, 'a', 0o600);

@@ -5,6 +5,7 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../core/errors.js';
 import { debug } from '../debug.js';
+import { testBuild } from './test-build.js';
 
 export interface WriteOptions {
   mode: number;
@@ -16,7 +17,11 @@ export interface WriteOptions {
 export type FsHook = (operation: string, target: string) => void;
 let hook: FsHook | undefined;
 export function setFsHook(next: FsHook | undefined): void {
-  hook = next;
+  if (testBuild) hook = next;
+}
+
+function seeWrite(operation: string, target: string): void {
+  if (testBuild) hook?.(operation, target);
 }
 
 /**
@@ -25,7 +30,7 @@ export function setFsHook(next: FsHook | undefined): void {
  * the target. A secret is therefore never readable by others, not even for an instant.
  */
 export async function atomicWrite(target: string, content: string | Buffer, options: WriteOptions): Promise<void> {
-  hook?.('write', target);
+  seeWrite('write', target);
   debug('write %s mode %s', target, options.mode.toString(8));
   await refuseSymlink(target);
   const dir = path.dirname(target);
@@ -34,7 +39,7 @@ export async function atomicWrite(target: string, content: string | Buffer, opti
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
-    hook?.('created-temp', temp);
+    seeWrite('created-temp', temp);
     if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
     await handle.writeFile(content);
     await handle.chmod(options.mode);
@@ -107,7 +112,7 @@ export async function readTextIfExists(target: string): Promise<string | undefin
 
 /** Creates one directory (not its parents) with an exact mode and owner. */
 export async function makeDirectory(target: string, options: WriteOptions): Promise<void> {
-  hook?.('mkdir', target);
+  seeWrite('mkdir', target);
   debug('mkdir %s mode %s', target, options.mode.toString(8));
   await fsp.mkdir(target, { mode: 0o700 });
   if (options.uid !== undefined || options.gid !== undefined) await fsp.lchown(target, options.uid ?? -1, options.gid ?? -1);
@@ -116,21 +121,21 @@ export async function makeDirectory(target: string, options: WriteOptions): Prom
 
 /** Sets mode and owner of an existing path, never following a symlink. */
 export async function setOwnerAndMode(target: string, options: WriteOptions): Promise<void> {
-  hook?.('chmod', target);
+  seeWrite('chmod', target);
   await refuseSymlink(target);
   if (options.uid !== undefined || options.gid !== undefined) await fsp.lchown(target, options.uid ?? -1, options.gid ?? -1);
   await fsp.chmod(target, options.mode);
 }
 
 export async function removeFile(target: string): Promise<void> {
-  hook?.('remove', target);
+  seeWrite('remove', target);
   debug('remove %s', target);
   await fsp.rm(target, { force: true });
 }
 
 /** Removes an empty directory; a directory that is not empty is left alone (returns false). */
 export async function removeEmptyDirectory(target: string): Promise<boolean> {
-  hook?.('rmdir', target);
+  seeWrite('rmdir', target);
   try {
     await fsp.rmdir(target);
     return true;
@@ -149,13 +154,13 @@ export async function removeEmptyParents(start: string, stopAt: string): Promise
 }
 
 export async function removeTree(target: string): Promise<void> {
-  hook?.('remove-tree', target);
+  seeWrite('remove-tree', target);
   debug('remove tree %s', target);
   await fsp.rm(target, { recursive: true, force: true });
 }
 
 export async function renamePath(from: string, to: string): Promise<void> {
-  hook?.('rename', from);
+  seeWrite('rename', from);
   await fsp.rename(from, to);
 }
 

@@ -3,19 +3,19 @@ import * as fsp from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { OperationError } from '../core/errors.js';
-import { onHost, type Host } from './host.js';
+import { onHost, type Target } from '../core/target.js';
 import { isAlive, sleep } from './processes.js';
 
 export interface Lock {
   release(): Promise<void>;
 }
 
-export function lockPath(host: Host): string {
+export function lockPath(host: Target): string {
   // /run is cleared at boot, so a lock never outlives a crash of the machine.
   return host.offline ? onHost(host, '/var/lib/svcctl/.lock') : '/run/svcctl.lock';
 }
 
-export async function acquireLock(host: Host, options: { waitMs?: number } = {}): Promise<Lock> {
+export async function acquireLock(host: Target, options: { waitMs?: number } = {}): Promise<Lock> {
   const file = lockPath(host);
   await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const deadline = Date.now() + (options.waitMs ?? Number(process.env.SVCCTL_LOCK_WAIT_MS ?? 5000));
@@ -57,7 +57,7 @@ export interface LockState {
 }
 
 /** The lock file, if there is one: who holds it and whether that process is still alive. */
-export async function inspectLock(host: Host): Promise<LockState | undefined> {
+export async function inspectLock(host: Target): Promise<LockState | undefined> {
   const file = lockPath(host);
   let text: string;
   try {

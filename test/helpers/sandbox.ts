@@ -25,6 +25,8 @@ export interface Sandbox {
   sh(script: string, options?: { input?: string; env?: Record<string, string> }): Promise<RunResult>;
   /** Runs the built svcctl CLI inside the sandbox. */
   svcctl(args: string[], options?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
+  /** Runs the test build (bin/svcctl-test.js: SVCCTL_FAULT_INJECTION, SVCCTL_TEST_TOOL_PATH) inside the sandbox. */
+  svcctlTest(args: string[], options?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
   changes(): Promise<SandboxChange[]>;
 }
 
@@ -58,6 +60,7 @@ export function describeInSandbox(title: string, body: (sandbox: Sandbox) => voi
     },
     sh: (script, options) => sandbox.run(['/bin/sh', '-c', script], options),
     svcctl: (args, options) => sandbox.run(['svcctl', ...args], options),
+    svcctlTest: (args, options) => sandbox.run(['svcctl-test', ...args], options),
     changes: () => listChanges(name),
   };
   describe(title, () => {

@@ -189,7 +189,7 @@ describeInSandbox('the transaction under failure', (sandbox) => {
   test('a failing step rolls back the completed ones: exit 1, the step, command and stderr named, host as before', async () => {
     const plan = await sandbox.svcctl(['install', bundle, '--dry-run', '--json']);
     const reload = (JSON.parse(plan.stdout).bundles[0].actions as { kind: string }[]).findIndex((a) => a.kind === 'daemon-reload') + 1;
-    const result = await sandbox.svcctl(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `fail-before:${reload}` } });
+    const result = await sandbox.svcctlTest(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `fail-before:${reload}` } });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/step "systemctl daemon-reload" failed: injected failure/);
     expect(result.stderr).toMatch(/rolled back: .*create system user claude-flow/);
@@ -242,7 +242,7 @@ describeInSandbox('the transaction under failure', (sandbox) => {
     const steps = JSON.parse(plan.stdout).bundles[0].actions.length as number;
     expect(steps).toBeGreaterThan(10);
     for (let step = 1; step <= steps; step++) {
-      const killed = await sandbox.svcctl(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `kill-before:${step}` } });
+      const killed = await sandbox.svcctlTest(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `kill-before:${step}` } });
       expect(killed.exitCode).not.toBe(0);
       const again = await sandbox.svcctl(['install', bundle, '--yes']);
       expect({ step, exitCode: again.exitCode, stderr: again.stderr }).toMatchObject({ step, exitCode: 0 });
@@ -258,7 +258,7 @@ describeInSandbox('the transaction under failure', (sandbox) => {
 
   test('a crash in the middle of uninstall: uninstall again finishes the job', async () => {
     expect((await sandbox.svcctl(['install', bundle, '--yes'])).exitCode).toBe(0);
-    const killed = await sandbox.svcctl(['uninstall', bundle, '--purge', '--yes'], { env: { SVCCTL_FAULT_INJECTION: 'kill-before:5' } });
+    const killed = await sandbox.svcctlTest(['uninstall', bundle, '--purge', '--yes'], { env: { SVCCTL_FAULT_INJECTION: 'kill-before:5' } });
     expect(killed.exitCode).not.toBe(0);
     const again = await sandbox.svcctl(['uninstall', bundle, '--purge', '--yes']);
     expect(again.exitCode).toBe(0);

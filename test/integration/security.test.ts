@@ -16,12 +16,13 @@ describeInSandbox('secrets never leak', (sandbox) => {
     const shims = spied.map((name) => `printf '#!/bin/sh\\nprintf "%%s " "$0" "$@" >> /run/argv-spy/log\\necho >> /run/argv-spy/log\\nexec /usr/bin/${name} "$@"\\n' > /run/argv-spy/bin/${name}; chmod 755 /run/argv-spy/bin/${name}`);
     await sandbox.sh(['mkdir -p /run/argv-spy/bin', ...shims].join(' && '));
     await sandbox.run(['sh', '-c', 'umask 077; cat > /run/coordination.secret'], { input: coordination });
-    const spyPath = '/run/argv-spy/bin:/run/svcctl-sandbox/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    const install = await sandbox.run(['env', `PATH=${spyPath}`, 'svcctl', 'install', bundle, '--yes', '--secret', 'BLOCKING_COORDINATION_SECRET=@/run/coordination.secret', '--secret', 'REDIS_PASSWORD=-'], { input: redis });
+    // svcctl runs its helpers by absolute path; the test build looks for them in SVCCTL_TEST_TOOL_PATH instead.
+    const spyPath = '/run/argv-spy/bin';
+    const install = await sandbox.run(['env', `SVCCTL_TEST_TOOL_PATH=${spyPath}`, 'svcctl-test', 'install', bundle, '--yes', '--secret', 'BLOCKING_COORDINATION_SECRET=@/run/coordination.secret', '--secret', 'REDIS_PASSWORD=-'], { input: redis });
     expect(install.exitCode).toBe(0);
-    const json = await sandbox.run(['env', `PATH=${spyPath}`, 'svcctl', 'install', bundle, '--yes', '--json', '--set', 'STALE_THRESHOLD_SECONDS=900']);
+    const json = await sandbox.run(['env', `SVCCTL_TEST_TOOL_PATH=${spyPath}`, 'svcctl-test', 'install', bundle, '--yes', '--json', '--set', 'STALE_THRESHOLD_SECONDS=900']);
     expect(json.exitCode).toBe(0);
-    const run = await sandbox.run(['env', `PATH=${spyPath}`, 'systemctl', 'start', units[0]!]);
+    const run = await sandbox.run(['/run/argv-spy/bin/systemctl', 'start', units[0]!]);
     // The job fails (no Redis here), which is fine: what matters is what it and svcctl printed and logged.
     expect([0, 1]).toContain(run.exitCode);
     output = [install.stdout, install.stderr, json.stdout, json.stderr].join('\n');

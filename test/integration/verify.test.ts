@@ -93,7 +93,9 @@ test('scaffolds from svcctl init pass verify, odd names included (a leading digi
 });
 
 test('without systemd-analyze nothing is verified, and verify says so rather than passing (exit 1)', async () => {
-  const result = await execa(process.execPath, [bin, 'verify', 'cleanup-blocking'], { reject: false, env: { PATH: '/nonexistent', SVCCTL_TMPDIR: tmp, NO_COLOR: '1' }, extendEnv: false, stdin: 'ignore' });
+  // The test build looks for its helpers in SVCCTL_TEST_TOOL_PATH (the shipped one only in the system's directories).
+  const testBin = path.join(path.dirname(bin), 'svcctl-test.js');
+  const result = await execa(process.execPath, [testBin, 'verify', 'cleanup-blocking'], { reject: false, env: { SVCCTL_TEST_TOOL_PATH: '/nonexistent', SVCCTL_TMPDIR: tmp, NO_COLOR: '1' }, extendEnv: false, stdin: 'ignore' });
   expect(result.exitCode).toBe(1);
   expect(result.stderr).toContain('systemd-analyze was not found, so svcctl cannot check the units and schedules it would install');
   expect(readdirSync(tmp)).toEqual([]);
