@@ -1,6 +1,7 @@
 // The base of every svcctl command: --json support and errors reported the same way in JSON mode.
 import { Command } from './oclif.js';
 import { reportError } from './cli.js';
+import { errorAsData, isExpectedError } from './core/errors.js';
 
 export abstract class SvcctlCommand extends Command {
   static override enableJsonFlag = true;
@@ -10,7 +11,7 @@ export abstract class SvcctlCommand extends Command {
     if (!this.jsonEnabled()) throw error;
     const exitCode = reportError(error);
     process.exitCode = exitCode;
-    this.logJson({ error: { message: error.message, hint: error.hint, exitCode } });
+    this.logJson({ error: isExpectedError(error) ? errorAsData(error) : { message: error.message, exitCode } });
     return undefined;
   }
 

@@ -1,31 +1,22 @@
-// apply(): the only place where a plan's Actions take effect. Receipts are written ahead of the first
-// step; a failing step undoes the completed ones in reverse and reports the step, command and stderr.
-import path from 'node:path';
-import { OperationError } from '../core/errors.js';
-import { checkProperties, evaluateCheck, timerNextElapse, type CheckResult } from '../core/health.js';
-import { describeAction } from '../core/plan.js';
-import { nowUsec, type Usec } from '../core/time.js';
-import { paths, type Action, type Receipt } from '../core/types.js';
-import {
-  atomicWrite,
-  ensureDirectory,
-  inspectPath,
-  makeDirectory,
-  readFileIfExists,
-  removeEmptyDirectory,
-  removeEmptyParents,
-  removeFile,
-  removeTree,
-  renamePath,
-} from '../system/fs.js';
-import { onHost, type Target } from '../core/target.js';
-import { removeReceipt, writeReceipt } from '../system/receipts.js';
-import { SystemdClient } from '../system/systemd.js';
-import { removeAccount } from '../system/accounts.js';
+// apply(): the only place where a plan's Actions take effect. The receipts are written ahead of the first step; each
+// step's executor records what it is about to change; a failing step's partial effects and every completed step are
+// undone in reverse, the restored configuration is reloaded and restarted, and then the host is observed again and
+// compared with how it was before: the report says "as it was" only when nothing differs.
+import { StepFailed, CommandFailedError } from '../core/errors.js';
+import { intentReceipt, type Receipt } from '../core/receipt.js';
+import { describeAction, touchesOf } from '../core/steps/index.js';
+import type { Action, CheckHealth, Enable, StopDisable, UnitBefore } from '../core/steps/types.js';
+import type { PathState } from '../core/observed.js';
+import type { Target } from '../core/target.js';
+import type { Usec } from '../core/time.js';
+import { readAccounts } from '../system/accounts.js';
+import { observePaths } from '../system/observe.js';
+import { refreshPublicIndex, removeReceipt, saveHostKey, writeReceipt } from '../system/receipts.js';
+import { CheckFailed, StepContext, type Executor } from './context.js';
+import { executors } from './index.js';
 import { faults } from './faults.js';
-import { sleep } from '../system/processes.js';
-// The health URL is probed the way `svcctl check` probes it (one probe, in one place).
-import { probeUrl } from '../system/http.js';
+
+export { intentReceipt };
 
 export interface BundleReceipts {
   bundle: string;
@@ -38,14 +29,19 @@ export interface BundleReceipts {
 }
 
 export interface Transaction {
+  target: Target;
   actions: Action[];
   receipts: BundleReceipts[];
+  /** The host key the plan's checksums used, and whether it is stored yet (saved with the first receipt). */
+  hostKey?: { key: Buffer; stored: boolean };
 }
 
-/** What the transaction's post-check saw. */
+/** What the transaction's checks saw. */
 export interface TransactionResult {
   /** When each timer the post-check found active fires next (µs since the epoch; undefined: not scheduled). */
   nextElapse: Map<string, Usec | undefined>;
+  /** What each step's check found, by its index in the transaction. */
+  outcomes: Map<number, string>;
 }
 
 export type StepStatus = 'done' | 'failed' | 'undone' | 'undo-failed';
@@ -63,104 +59,114 @@ export interface StepInfo {
 
 export type StepReporter = (description: string, status: StepStatus, step: StepInfo) => void;
 
-type Undo = () => Promise<void>;
-
-interface Step {
-  undo?: Undo;
-  outcome?: string;
-}
-
-interface Completed {
+interface Done {
   action: Action;
   description: string;
-  undo?: Undo;
+  executor: Executor<Action, unknown>;
+  memo: unknown;
 }
 
-/** What ran, for the recovery after the undos. */
-interface RunState {
-  reloaded: boolean;
-  /** Units a restart step touched (even one that failed: they may be down), with how to recover them. */
-  restarted: { units: string[]; revive: boolean }[];
-  /** Jobs a run-job step started. */
-  jobs: string[];
-  /** Next elapses of the timers a check-active step saw. */
-  nextElapse: Map<string, Usec | undefined>;
-}
+const executorOf = (action: Action) => executors[action.kind] as unknown as Executor<Action, unknown>;
 
-/** A check that ran and found a problem: the reason, and the outcome line to show with the step. */
-class CheckFailed extends OperationError {
-  constructor(
-    reason: string,
-    readonly outcome: string,
-  ) {
-    super(reason);
-  }
-}
-
-/** Applies a transaction; on failure rolls back and throws an OperationError naming the failed step. */
-export async function applyTransaction(host: Target, transaction: Transaction, report: StepReporter): Promise<TransactionResult> {
-  for (const r of transaction.receipts) await writeReceipt(host, r.intent);
-  const completed: Completed[] = [];
-  const state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
-  for (const [index, action] of transaction.actions.entries()) {
+/** Applies a transaction; on failure rolls back, verifies the rollback and throws a StepFailed naming the step. */
+export async function applyTransaction(tx: Transaction, report: StepReporter): Promise<TransactionResult> {
+  const ctx = new StepContext(tx.target);
+  const touched = collectTouches(tx.actions);
+  const before = await observeTouched(tx.target, touched);
+  if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
+  for (const r of tx.receipts) await writeReceipt(tx.target, r.intent);
+  const completed: Done[] = [];
+  const outcomes = new Map<number, string>();
+  for (const [index, action] of tx.actions.entries()) {
     const description = describeAction(action);
+    const executor = executorOf(action);
+    let memo: unknown;
+    let prepared = false;
     try {
       faults?.beforeStep(index + 1);
-      const step = await perform(host, action, state);
-      completed.push({ action, description, ...(step.undo ? { undo: step.undo } : {}) });
-      report(description, 'done', { action, phase: 'apply', ...(step.outcome ? { outcome: step.outcome } : {}) });
+      memo = executor.prepare ? await executor.prepare(action, ctx) : undefined;
+      prepared = true;
+      const outcome = await executor.perform(action, ctx, memo);
+      if (outcome) outcomes.set(index, outcome);
+      completed.push({ action, description, executor, memo });
+      faults?.afterStep(index + 1);
+      report(description, 'done', { action, phase: 'apply', ...(outcome ? { outcome } : {}) });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      report(description, 'failed', { action, phase: 'apply', error: message, ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
-      const rolledBack = await rollBack(completed, report);
-      rolledBack.failed.push(...(await recover(host, transaction.actions, state, report)));
-      for (const r of transaction.receipts) {
-        if (r.before) await writeReceipt(host, r.before);
-        else await removeReceipt(host, r.bundle);
-      }
-      const cause = error instanceof Error ? error.message : String(error);
-      throw new OperationError(
-        `step "${description}" failed: ${cause}`,
-        rolledBack.failed.length === 0 ? 'the host is as it was before; fix the cause and run the command again' : 'some steps could not be undone (listed above); fix them by hand or run `svcctl uninstall --purge`',
-        [
-          rolledBack.undone.length > 0 ? `rolled back: ${rolledBack.undone.join('; ')}` : 'nothing had been changed yet',
-          ...rolledBack.failed.map((f) => `could not undo: ${f}`),
-        ],
-      );
+      const failed = prepared && !completed.some((c) => c.action === action) ? { action, description, executor, memo } : undefined;
+      report(description, 'failed', { action, phase: 'apply', error: messageOf(error), ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
+      throw await rollBack(tx, ctx, { description, error, failed, completed, before, touched }, report);
     }
   }
-  for (const r of transaction.receipts) {
-    if (r.after) await writeReceipt(host, r.after);
-    else await removeReceipt(host, r.bundle);
+  try {
+    for (const r of tx.receipts) {
+      if (r.after) await writeReceipt(tx.target, r.after);
+      else await removeReceipt(tx.target, r.bundle);
+    }
+    await refreshPublicIndex(tx.target);
+  } catch (error) {
+    // The final receipt could not be written (ENOSPC): the host must not keep changes no receipt describes.
+    const description = 'write the final receipt';
+    report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
+    throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
   }
-  return { nextElapse: state.nextElapse };
+  return { nextElapse: ctx.state.nextElapse, outcomes };
 }
 
-async function rollBack(completed: Completed[], report: StepReporter): Promise<{ undone: string[]; failed: string[] }> {
-  const undone: string[] = [];
-  const failed: string[] = [];
-  for (const step of [...completed].reverse()) {
-    if (!step.undo) continue;
+interface Failure {
+  description: string;
+  error: unknown;
+  /** The failed step, when it had begun acting: its partial effects are undone first. */
+  failed?: Done;
+  completed: Done[];
+  before: Snapshot;
+  touched: Touched;
+}
+
+async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, report: StepReporter): Promise<StepFailed> {
+  const rolledBack: string[] = [];
+  const notUndone: string[] = [];
+  const steps = [...(failure.failed ? [failure.failed] : []), ...[...failure.completed].reverse()];
+  for (const step of steps) {
+    if (!step.executor.undo) continue;
+    const partial = step === failure.failed;
+    const shown = `undo: ${step.description}${partial ? ' (what it had done)' : ''}`;
     try {
-      await step.undo();
-      undone.push(step.description);
-      report(`undo: ${step.description}`, 'undone', { action: step.action, phase: 'undo' });
+      await step.executor.undo(step.action, ctx, step.memo);
+      if (!partial) rolledBack.push(step.description);
+      report(shown, 'undone', { action: step.action, phase: 'undo' });
     } catch (error) {
-      failed.push(`${step.description} (${(error as Error).message})`);
-      report(`undo: ${step.description}`, 'undo-failed', { action: step.action, phase: 'undo', error: (error as Error).message });
+      notUndone.push(`${step.description} (${messageOf(error)})`);
+      report(shown, 'undo-failed', { action: step.action, phase: 'undo', error: messageOf(error) });
     }
   }
-  return { undone, failed };
+  notUndone.push(...(await recover(ctx, tx.actions, report)));
+  for (const r of tx.receipts) {
+    try {
+      if (r.before) await writeReceipt(tx.target, r.before);
+      else await removeReceipt(tx.target, r.bundle);
+    } catch (error) {
+      notUndone.push(`restore the receipt of ${r.bundle} (${messageOf(error)})`);
+    }
+  }
+  await refreshPublicIndex(tx.target).catch((error: unknown) => notUndone.push(`refresh the public index (${messageOf(error)})`));
+  const differences = [...compare(failure.before, await observeTouched(tx.target, failure.touched)), ...(await unitDifferences(ctx, failure.touched.units).catch((error: unknown) => [`unit states not known (${messageOf(error)})`]))];
+  const error = failure.error;
+  return new StepFailed(failure.description, messageOf(error), {
+    ...(error instanceof CommandFailedError ? { command: error.command, ...(error.code !== undefined ? { commandExitCode: error.code } : {}), stderr: error.stderr } : {}),
+    rolledBack,
+    notUndone,
+    differences,
+  });
 }
 
 /**
- * After the undos the restored configuration must take effect: systemd reads the unit files again (when
- * the transaction reloaded it), restarted units run the old configuration (`try-restart` after that reload,
- * or a plain restart for `revive`), jobs run again, and then the transaction's health checks say whether
- * the restored state is healthy. Returns what failed; a health check's verdict is only reported.
+ * After the undos the restored configuration must take effect: systemd reads the unit files again (when the
+ * transaction reloaded it), restarted units run the old configuration (`try-restart` after that reload, or a plain
+ * restart for `revive`), jobs run again, and then the transaction's health checks say whether the restored state is
+ * healthy. Returns what failed; a health check's verdict is only reported.
  */
-async function recover(host: Target, actions: Action[], state: RunState, report: StepReporter): Promise<string[]> {
-  if (host.offline) return [];
+async function recover(ctx: StepContext, actions: Action[], report: StepReporter): Promise<string[]> {
+  if (ctx.target.offline) return [];
   const failed: string[] = [];
   const attempt = async (action: Action, description: string, work: () => Promise<string | void>): Promise<boolean> => {
     const shown = `recover: ${description}`;
@@ -169,15 +175,13 @@ async function recover(host: Target, actions: Action[], state: RunState, report:
       report(shown, 'undone', { action, phase: 'recover', ...(outcome ? { outcome } : {}) });
       return true;
     } catch (error) {
-      const message = (error as Error).message;
-      if (!(error instanceof CheckFailed)) failed.push(`${description} (${message})`);
-      report(shown, 'undo-failed', { action, phase: 'recover', error: message, ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
+      if (!(error instanceof CheckFailed)) failed.push(`${description} (${messageOf(error)})`);
+      report(shown, 'undo-failed', { action, phase: 'recover', error: messageOf(error), ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
       return false;
     }
   };
-  const systemd = new SystemdClient(host);
+  const { state, systemd } = ctx;
   if (state.reloaded) await attempt({ kind: 'daemon-reload' }, 'systemctl daemon-reload', () => systemd.daemonReload());
-  // The restarts and runs with the restored configuration; the health checks follow when all of them worked.
   const results: boolean[] = [];
   const restart = async (units: string[], verb: 'restart' | 'try-restart') => {
     if (units.length === 0) return;
@@ -187,243 +191,97 @@ async function recover(host: Target, actions: Action[], state: RunState, report:
   if (state.reloaded) await restart(unique(state.restarted.filter((r) => !r.revive).flatMap((r) => r.units)), 'try-restart');
   for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => systemd.runJob(service)));
   if (results.length > 0 && results.every(Boolean)) {
-    for (const action of actions) if (action.kind === 'check-health') await attempt(action, describeAction(action), () => checkHealth(systemd, action));
+    for (const action of actions) {
+      if (action.kind === 'check-health') await attempt(action, describeAction(action), () => executorOf(action).perform(action as CheckHealth, ctx, undefined));
+    }
   }
   return failed;
 }
 
 const unique = (items: string[]) => [...new Set(items)];
 
-/** Performs one action and returns how to undo it (no undo: nothing to undo) and what a check found. */
-async function perform(host: Target, action: Action, state: RunState): Promise<Step> {
-  const at = (p: string) => onHost(host, p);
-  const systemd = new SystemdClient(host);
-  switch (action.kind) {
-    case 'write-file': {
-      const target = at(action.path);
-      const before = await inspectPath(target, false);
-      const previous = before?.kind === 'file' && !action.backupTo ? await readFileIfExists(target) : undefined;
-      if (action.backupTo) {
-        await ensureDirectory(path.dirname(at(action.backupTo)), 0o700);
-        await renamePath(target, at(action.backupTo));
-      }
-      await atomicWrite(target, action.content, { mode: action.mode, uid: 0, gid: 0 });
-      return {
-        undo: async () => {
-          if (action.backupTo) {
-            await renamePath(at(action.backupTo), target);
-            await removeEmptyParents(path.dirname(at(action.backupTo)), at(paths.stateDir));
-          }
-          else if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
-          else await removeFile(target);
-        },
-      };
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---- the verified rollback: the touched paths, accounts and units, before and after -------------------------
+
+interface Touched {
+  paths: string[];
+  /** Steps that add or remove users: the sets of user and group names are compared. */
+  accounts: boolean;
+  /**
+   * Units an enable or stop-disable step changes, with their state before (as the plan observed it). `strict`: any
+   * change of running counts (units svcctl enables); otherwise only one that was running and is not (a timer's
+   * oneshot service comes and goes on its own).
+   */
+  units: Record<string, { before: UnitBefore; strict: boolean }>;
+}
+
+interface Snapshot {
+  paths: Record<string, PathState | null>;
+  users?: string[];
+  groups?: string[];
+}
+
+function collectTouches(actions: Action[]): Touched {
+  const paths = new Set<string>();
+  let accounts = false;
+  const units: Touched['units'] = {};
+  for (const action of actions) {
+    for (const p of touchesOf(action).paths) {
+      if (p === '/etc/passwd' || p === '/etc/group') accounts = true;
+      else paths.add(p);
     }
-    case 'make-directory': {
-      await makeDirectory(at(action.path), { mode: action.mode, uid: 0, gid: 0 });
-      return {
-        undo: async () => {
-          await removeEmptyDirectory(at(action.path));
-        },
-      };
-    }
-    case 'remove-file': {
-      const target = at(action.path);
-      const before = await inspectPath(target, false);
-      const previous = before?.kind === 'file' ? await readFileIfExists(target) : undefined;
-      await removeFile(target);
-      if (action.restoreFrom) {
-        const backup = at(action.restoreFrom);
-        if (await inspectPath(backup, false)) await renamePath(backup, target);
-        await removeEmptyParents(path.dirname(backup), at(paths.stateDir));
-      }
-      return {
-        undo: async () => {
-          if (previous !== undefined && before) await atomicWrite(target, previous, { mode: before.mode, uid: before.uid, gid: before.gid });
-        },
-      };
-    }
-    case 'remove-directory': {
-      if (action.recursive) {
-        await removeTree(at(action.path));
-        return {};
-      }
-      const before = await inspectPath(at(action.path), false);
-      const removed = await removeEmptyDirectory(at(action.path));
-      // An empty directory comes back as it was, so the undo of a removal inside it has somewhere to write.
-      if (!removed || before?.kind !== 'directory') return {};
-      return {
-        undo: async () => {
-          await makeDirectory(at(action.path), { mode: before.mode, uid: before.uid, gid: before.gid });
-        },
-      };
-    }
-    case 'apply-sysusers': {
-      if (host.offline) return {}; // systemd-sysusers.service applies it at first boot
-      await systemd.sysusers(at(action.path));
-      return {
-        undo: async () => {
-          if (!action.userExisted) await removeAccount(host, action.user, { user: true, group: !action.groupExisted });
-        },
-      };
-    }
-    case 'apply-tmpfiles': {
-      if (host.offline) return {}; // systemd-tmpfiles-setup.service applies it at boot
-      await systemd.tmpfilesCreate(at(action.path));
-      return {
-        undo: async () => {
-          for (const dir of [...action.created].sort((a, b) => b.length - a.length)) await removeEmptyDirectory(at(dir));
-        },
-      };
-    }
-    case 'remove-user': {
-      if (host.offline) return {};
-      await removeAccount(host, action.user, { user: true, group: action.removeGroup });
-      return {};
-    }
-    case 'daemon-reload': {
-      await systemd.daemonReload();
-      state.reloaded = true;
-      return { undo: async () => undefined };
-    }
-    case 'enable': {
-      await systemd.enable(action.units, action.now);
-      return {
-        undo: async () => {
-          await systemd.disable(action.units, action.now);
-        },
-      };
-    }
-    case 'restart': {
-      state.restarted.push({ units: action.units, revive: action.revive ?? false });
-      await systemd.unitVerb('restart', action.units);
-      return { undo: async () => undefined };
-    }
-    case 'check-active': {
-      for (const [timer, next] of await waitUntilActive(systemd, action.units)) state.nextElapse.set(timer, next);
-      return {};
-    }
-    case 'check-timer': {
-      await systemd.confirmTimerSchedule(action.timer, action.expected);
-      return {};
-    }
-    case 'run-job': {
-      state.jobs.push(action.service);
-      await systemd.runJob(action.service);
-      return {};
-    }
-    case 'check-health': {
-      return { outcome: await checkHealth(systemd, action) };
-    }
-    case 'stop-disable': {
-      if (host.offline) {
-        if (action.enabled.length > 0) await tolerateMissingUnits(systemd.disable(action.enabled, false, { check: false }));
-        return {};
-      }
-      await tolerateMissingUnits(systemd.unitVerb('stop', action.units, { check: false }));
-      // The uninstall's own daemon-reload follows once the files are gone.
-      if (action.enabled.length > 0) await tolerateMissingUnits(systemd.disable(action.enabled, false, { check: false }));
-      return {};
-    }
-    case 'reset-failed': {
-      await systemd.unitVerb('reset-failed', action.units, { check: false });
-      return {};
+    if (action.kind === 'enable') for (const u of (action as Enable).units) units[u] = { before: (action as Enable).before[u] ?? { enabled: '', active: '' }, strict: true };
+    if (action.kind === 'stop-disable') {
+      const stop = action as StopDisable;
+      for (const u of stop.units) units[u] ??= { before: stop.before[u] ?? { enabled: '', active: '' }, strict: stop.enabled.includes(u) };
     }
   }
+  return { paths: [...paths].sort(), accounts, units };
 }
 
-/**
- * Units just started must be active; a daemon that dies right after starting fails the transaction,
- * so services are looked at again 300 ms after they first show active. A oneshot that already
- * finished successfully counts as fine. The same call tells when the timers fire next (for the report
- * that follows the transaction), so it resolves to that.
- */
-async function waitUntilActive(systemd: SystemdClient, units: string[]): Promise<Map<string, Usec | undefined>> {
-  const deadline = Date.now() + 3000;
-  const hasService = units.some((u) => u.endsWith('.service'));
-  let activeSince: number | undefined;
-  for (;;) {
-    const states = await systemd.show(units, ['ActiveState', 'Result', 'NextElapseUSecRealtime', 'NextElapseUSecMonotonic'] as const, { utc: true });
-    const now = nowUsec();
-    const monotonicNow = Number(process.hrtime.bigint() / 1000n);
-    const nextElapses = () => new Map(units.filter((u) => u.endsWith('.timer')).map((u) => [u, timerNextElapse(states[u] ?? {}, now, monotonicNow)]));
-    const ok = (u: string) => states[u]?.ActiveState === 'active' || (u.endsWith('.service') && states[u]?.ActiveState === 'inactive' && states[u]?.Result === 'success');
-    const failed = units.filter((u) => states[u]?.ActiveState === 'failed');
-    if (failed.length > 0) {
-      throw new OperationError(`${failed.map((u) => `${u} failed (${states[u]?.Result ?? 'unknown'})`).join(', ')}; see: journalctl -u ${failed[0]}`);
-    }
-    if (units.every(ok)) {
-      if (!hasService) return nextElapses();
-      activeSince ??= Date.now();
-      if (Date.now() - activeSince >= 300) return nextElapses();
-    } else activeSince = undefined;
-    if (Date.now() > deadline) {
-      const pending = units.filter((u) => !ok(u));
-      throw new OperationError(`${pending.join(', ')} did not become active within 3 s; see: systemctl status ${pending[0] ?? ''}`);
-    }
-    await sleep(100);
+async function observeTouched(target: Target, touched: Touched): Promise<Snapshot> {
+  const paths = await observePaths(target, touched.paths);
+  if (!touched.accounts) return { paths };
+  const accounts = await readAccounts(target);
+  return { paths, users: [...accounts.users.keys()].sort(), groups: [...accounts.groups.keys()].sort() };
+}
+
+/** Every difference between two snapshots, in words. */
+function compare(before: Snapshot, after: Snapshot): string[] {
+  const out: string[] = [];
+  const show = (s: PathState | null | undefined) =>
+    !s ? 'absent' : `a ${s.kind} ${s.mode.toString(8).padStart(4, '0')} ${s.uid}:${s.gid}${s.linkTarget !== undefined ? ` → ${s.linkTarget}` : ''}${s.checksum ? ` (${s.checksum.slice(0, 19)}…)` : ''}`;
+  for (const p of Object.keys(after.paths)) {
+    const a = before.paths[p] ?? null;
+    const b = after.paths[p] ?? null;
+    const same = a === null || b === null ? a === b : a.kind === b.kind && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.checksum === b.checksum && a.linkTarget === b.linkTarget;
+    if (!same) out.push(`${p}: was ${show(a)}, is ${show(b)}`);
   }
-}
-
-/** The health check after a restart or a run; returns "STATUS - summary", throws CheckFailed when it fails. */
-async function checkHealth(systemd: SystemdClient, action: Extract<Action, { kind: 'check-health' }>): Promise<string> {
-  const result = await awaitHealth(systemd, action);
-  const outcome = `${result.status} - ${result.summary}`;
-  const failing = healthVerdict(result);
-  if (failing !== undefined) throw new CheckFailed(failing, outcome);
-  return outcome;
-}
-
-/** A job's run is over: one look. A daemon gets until the deadline to become active and answer on its URL. */
-async function awaitHealth(systemd: SystemdClient, { subject, timeoutMs, once }: Extract<Action, { kind: 'check-health' }>): Promise<CheckResult> {
-  const units = [...new Set([...subject.units, ...(subject.service ? [subject.service] : [])])];
-  const deadline = Date.now() + timeoutMs;
-  let healthySince: number | undefined;
-  for (;;) {
-    const [properties, url] = await Promise.all([systemd.show(units, checkProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
-    const result = evaluateCheck({ subject, units: properties, ...(url ? { url } : {}), now: nowUsec(), monotonicNow: Number(process.hrtime.bigint() / 1000n) });
-    if (once) return result;
-    if (healthVerdict(result) === undefined) {
-      // A daemon that dies right after answering once is not healthy: it must stay up for a moment.
-      healthySince ??= Date.now();
-      if (Date.now() - healthySince >= 1000) return result;
-    } else {
-      healthySince = undefined;
-      if (properties[subject.service ?? '']?.ActiveState === 'failed' || Date.now() >= deadline) return result;
-    }
-    await sleep(250);
+  for (const [what, was, is] of [['user', before.users, after.users], ['group', before.groups, after.groups]] as const) {
+    if (!was || !is) continue;
+    for (const name of is.filter((n) => !was.includes(n))) out.push(`${what} ${name}: was absent, is present`);
+    for (const name of was.filter((n) => !is.includes(n))) out.push(`${what} ${name}: was present, is absent`);
   }
+  return out;
 }
 
-/** Why a health check after a change fails, or undefined: only problems of the service itself count. */
-function healthVerdict(result: CheckResult): string | undefined {
-  const relevant = result.problems.filter((p) => p.status !== 'WARNING' && (p.topic === 'service' || p.topic === 'url' || p.topic === 'unit' || p.topic === 'systemd'));
-  return relevant.length > 0 ? relevant.map((p) => p.message).join('; ') : undefined;
-}
-
-/** stop/disable of a unit that is not loaded or whose file is already gone is not a failure of uninstall. */
-async function tolerateMissingUnits(run: Promise<{ exitCode: number; stderr: string }>): Promise<void> {
-  const result = await run;
-  if (result.exitCode === 0) return;
-  const lines = result.stderr.split('\n').filter((l) => l.trim() && !/not loaded|does not exist|No such file/i.test(l));
-  if (lines.length > 0) throw new OperationError(`systemctl exited with ${result.exitCode}: ${lines.join(' ')}`);
-}
-
-/** The write-ahead receipt: the union of before and after, so a crash leaves every artifact accounted for. */
-export function intentReceipt(before: Receipt | undefined, after: Receipt | undefined, state: 'installing' | 'uninstalling'): Receipt {
-  const base = after ?? before;
-  if (!base) throw new Error('intentReceipt: nothing to describe');
-  const artifacts = new Map((before?.artifacts ?? []).map((a) => [a.path, a]));
-  for (const a of after?.artifacts ?? []) artifacts.set(a.path, { ...a, ...(artifacts.get(a.path)?.backup && !a.backup ? { backup: artifacts.get(a.path)!.backup } : {}) });
-  const directories = new Map((before?.directories ?? []).map((d) => [d.path, d]));
-  for (const d of after?.directories ?? []) directories.set(d.path, { ...d, created: d.created || (directories.get(d.path)?.created ?? false) });
-  const user = after?.user ?? before?.user;
-  return {
-    ...base,
-    state,
-    artifacts: [...artifacts.values()],
-    directories: [...directories.values()],
-    ...(user ? { user } : {}),
-  };
+/** The units' states are compared after the rollback too (enabled, running), from one `systemctl show`. */
+async function unitDifferences(ctx: StepContext, units: Touched['units']): Promise<string[]> {
+  const names = Object.keys(units);
+  if (ctx.target.offline || names.length === 0) return [];
+  const now = await ctx.systemd.show(names, ['UnitFileState', 'ActiveState'] as const);
+  const running = (s: string) => ['active', 'activating', 'reloading'].includes(s);
+  const out: string[] = [];
+  for (const unit of names) {
+    const { before: was, strict } = units[unit]!;
+    const is = { enabled: now[unit]?.UnitFileState ?? '', active: now[unit]?.ActiveState ?? '' };
+    if (was.enabled !== '' && was.enabled !== is.enabled) out.push(`${unit}: was ${was.enabled}, is ${is.enabled || 'unknown'}`);
+    const changed = strict ? running(was.active) !== running(is.active) : running(was.active) && !running(is.active);
+    if (was.active !== '' && changed) out.push(`${unit}: was ${was.active}, is ${is.active || 'unknown'}`);
+  }
+  return out;
 }
 

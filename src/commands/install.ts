@@ -1,6 +1,9 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { install, type InstallResult } from '../flows/install.js';
+import { installLines } from '../views/install.js';
+import { say } from '../views/output.js';
+import { terminalUi } from '../views/progress.js';
 
 export default class Install extends SvcctlCommand {
   static override summary = 'Install bundles as one transaction: payload, user, directories, secrets, units, one reload, one enable --now.';
@@ -24,12 +27,13 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
     yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
     force: Flags.boolean({ description: 'replace files svcctl did not create (backed up, restored on uninstall)' }),
     start: Flags.boolean({ description: 'start the enabled units now (--no-start: only enable them)', default: true, allowNo: true }),
+    enable: Flags.boolean({ description: 'enable (and start) the units the bundle lists; --no-enable installs them without enabling or starting anything (svcctl enable BUNDLE later). Default: as the last install chose', allowNo: true }),
     root: Flags.directory({ description: 'render the tree under this directory instead of the live system (no systemd needed; root, or unshare -r / fakeroot for image builds)' }),
   };
 
   async run(): Promise<InstallResult> {
     const { argv, flags } = await this.parse(Install);
-    return install(argv as string[], {
+    const result = await install(argv as string[], {
       set: flags.set,
       secret: flags.secret,
       ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
@@ -37,7 +41,10 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
       yes: flags.yes,
       force: flags.force,
       start: flags.start,
+      ...(flags.enable !== undefined ? { enable: flags.enable } : {}),
       ...(flags.root !== undefined ? { root: flags.root } : {}),
-    });
+    }, terminalUi);
+    for (const line of installLines(result)) say(line);
+    return result;
   }
 }

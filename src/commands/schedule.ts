@@ -1,6 +1,9 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
-import { describeElapses, schedule, type ScheduleResult } from '../flows/schedule.js';
+import { schedule, type ScheduleResult } from '../flows/schedule.js';
+import { describeElapses, scheduleMessages } from '../views/schedule.js';
+import { say } from '../views/output.js';
+import { terminalUi } from '../views/progress.js';
 
 export default class Schedule extends SvcctlCommand {
   static override summary = "Change when a bundle's timer runs: a calendar expression (time zone included) or an interval; --reset returns to the bundle's default.";
@@ -30,7 +33,8 @@ Calendar expressions follow systemd.time(7) and may name a time zone, so "02:00 
       ...(words.length > 0 ? { expression: words.join(' ') } : {}),
       reset: flags.reset,
       dryRun: flags['dry-run'],
-    });
+    }, terminalUi);
+    for (const line of scheduleMessages(result)) say(line);
     this.print(describeElapses(result).join('\n'));
     return result;
   }

@@ -1,6 +1,9 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { uninstall, type UninstallResult } from '../flows/uninstall.js';
+import { uninstallLines } from '../views/install.js';
+import { say } from '../views/output.js';
+import { terminalUi } from '../views/progress.js';
 
 export default class Uninstall extends SvcctlCommand {
   static override summary = 'Stop, disable and remove exactly what the receipt lists; --purge also removes the user, data directories and secrets.';
@@ -19,12 +22,14 @@ export default class Uninstall extends SvcctlCommand {
 
   async run(): Promise<UninstallResult> {
     const { argv, flags } = await this.parse(Uninstall);
-    return uninstall(argv as string[], {
+    const result = await uninstall(argv as string[], {
       purge: flags.purge,
       force: flags.force,
       dryRun: flags['dry-run'],
       yes: flags.yes,
       ...(flags.root !== undefined ? { root: flags.root } : {}),
-    });
+    }, terminalUi);
+    for (const line of uninstallLines(result)) say(line);
+    return result;
   }
 }

@@ -1,4 +1,4 @@
-// The error classes svcctl throws on purpose, and the exit code each one maps to.
+// The error classes svcctl throws on purpose, each with the fields a user (or --json) needs, and its exit code.
 
 export const ExitCode = {
   ok: 0,
@@ -7,15 +7,31 @@ export const ExitCode = {
   needsRoot: 77,
 } as const;
 
-/** An error the user can fix: invalid input or usage. Nothing on the host was changed. Exit 2. */
+/**
+ * Invalid input or usage: nothing on the host was changed. Exit 2. `problems` lists what is wrong (one entry
+ * each, so several mistakes are fixed in one round); `nextSteps` what to do about it.
+ */
 export class UserError extends Error {
   readonly exitCode: number = ExitCode.usage;
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
+  readonly problems: string[];
+  readonly nextSteps: string[];
+  constructor(message: string, hint?: string | string[]) {
     super(message);
     this.name = 'UserError';
+    this.problems = [message];
+    this.nextSteps = hint === undefined ? [] : Array.isArray(hint) ? hint : [hint];
+  }
+
+  /** Several problems under one summary ("bundle x has 3 problems"). */
+  static many(summary: string, problems: string[], nextSteps: string[] = []): UserError {
+    const error = new UserError([summary, ...problems.map((p) => `  ${p}`)].join('\n'), nextSteps);
+    (error as { problems: string[] }).problems = problems;
+    return error;
+  }
+
+  /** The first next step, as one line (what the human output shows after "→"). */
+  get hint(): string | undefined {
+    return this.nextSteps.length > 0 ? this.nextSteps.join('; ') : undefined;
   }
 }
 
@@ -23,10 +39,10 @@ export class UserError extends Error {
 export class NeedsRootError extends Error {
   readonly exitCode: number = ExitCode.needsRoot;
   readonly hint: string;
-  constructor(what: string) {
-    super(`${what} needs root`);
+  constructor(what: string, hint = 'run it again with sudo') {
+    super(what.endsWith('needs root') || what.includes(' needs root') ? what : `${what} needs root`);
     this.name = 'NeedsRootError';
-    this.hint = 'run it again with sudo';
+    this.hint = hint;
   }
 }
 
@@ -57,9 +73,68 @@ export class CommandFailedError extends OperationError {
   }
 }
 
+/**
+ * A transaction step failed: which step, the command and what it said, what was rolled back, what could not be
+ * undone, and where the host still differs from before (the verified rollback). Exit 1.
+ */
+export class StepFailed extends OperationError {
+  constructor(
+    readonly step: string,
+    readonly reason: string,
+    readonly fields: {
+      command?: string[];
+      commandExitCode?: number;
+      stderr?: string;
+      rolledBack: string[];
+      notUndone: string[];
+      /** Differences between the host before the transaction and after its rollback (empty: as it was). */
+      differences: string[];
+    },
+    hint?: string,
+    /** The first line, when the command words it itself ("rotating X failed: …"). */
+    summary?: string,
+  ) {
+    super(
+      summary ?? `step "${step}" failed: ${reason}`,
+      hint ??
+        (fields.notUndone.length + fields.differences.length === 0
+          ? 'the host is as it was before; fix the cause and run the command again'
+          : 'the host is not fully as it was (listed above): fix it by hand, or run `svcctl doctor`'),
+      [
+        fields.rolledBack.length > 0 ? `rolled back: ${fields.rolledBack.join('; ')}` : 'nothing had been changed yet',
+        ...fields.notUndone.map((f) => `could not undo: ${f}`),
+        ...fields.differences.map((d) => `differs from before: ${d}`),
+      ],
+    );
+    this.name = 'StepFailed';
+  }
+
+  /** The host is as it was before the transaction: every step undone and nothing found different. */
+  get clean(): boolean {
+    return this.fields.notUndone.length + this.fields.differences.length === 0;
+  }
+
+  /** The same failure, worded by the command that ran it. */
+  reworded(summary: string, cleanHint: string): StepFailed {
+    return new StepFailed(this.step, this.reason, this.fields, this.clean ? cleanHint : undefined, summary);
+  }
+}
+
 /** An expected error carries an exit code and is printed as one line plus a hint, never a stack. */
 export type ExpectedError = UserError | NeedsRootError | OperationError;
 
 export function isExpectedError(error: unknown): error is ExpectedError {
   return error instanceof UserError || error instanceof NeedsRootError || error instanceof OperationError;
+}
+
+/** The fields of an expected error as --json prints them. */
+export function errorAsData(error: ExpectedError): Record<string, unknown> {
+  const base: Record<string, unknown> = { message: error.message, exitCode: error.exitCode, ...(error.hint ? { hint: error.hint } : {}) };
+  if (error instanceof UserError) return { ...base, kind: 'usage', problems: error.problems, nextSteps: error.nextSteps };
+  if (error instanceof NeedsRootError) return { ...base, kind: 'needs-root' };
+  if (error instanceof StepFailed) {
+    return { ...base, kind: 'step-failed', step: error.step, reason: error.reason, ...error.fields };
+  }
+  if (error instanceof CommandFailedError) return { ...base, kind: 'command-failed', command: error.command, commandExitCode: error.code, stderr: error.stderr, details: error.details };
+  return { ...base, kind: 'failed', details: error.details };
 }

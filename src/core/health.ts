@@ -1,7 +1,7 @@
 // Pure monitoring evaluation: unit properties, the installed bundle and "now" in; a Nagios status, one line and perfdata out.
 import { parseScheduleExpression } from './render.js';
 import { formatSpan, parseSystemdTimestamp, type Usec } from './time.js';
-import type { Receipt } from './types.js';
+import type { Receipt } from './receipt.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 

@@ -1,72 +1,40 @@
-// plan(): the pure heart of svcctl. From a bundle, the observed host and the resolved inputs it
-// derives the ordered Actions of an install or uninstall, and the receipt that will describe the result.
-import { createHash } from 'node:crypto';
+// plan(): the pure heart of svcctl. Desired state × observed host → the ordered Actions that close the gap, and the
+// receipt that will describe the result; planUninstall() does the same from a receipt. No I/O.
 import path from 'node:path';
 import { UserError } from './errors.js';
-import type { Bundle } from './bundle/types.js';
-import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
-import { unitDirectiveValue } from './escape/systemd.js';
-import {
-  byPath,
-  paths,
-  type Action,
-  type ArtifactRole,
-  type FileAction,
-  type Inputs,
-  type Observed,
-  type Plan,
-  type Receipt,
-  type ReceiptArtifact,
-  type ReceiptDirectory,
-} from './types.js';
+import { checksumOf, directoryPolicy, isOwnDirectory, type DesiredState } from './desired.js';
+import { exists, nameOfGid, nameOfUid, type Observed, type PathState } from './observed.js';
+import { RECEIPT_FORMAT, type ArtifactRole, type Receipt, type ReceiptArtifact, type ReceiptDirectory } from './receipt.js';
+import { layout as layoutOf, systemDirectories, type Layout, type Target } from './target.js';
+import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFile } from './steps/types.js';
 
-export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
-
-interface DesiredFile {
-  path: string;
-  content: Buffer;
-  mode: number;
-  role: ArtifactRole;
-  secret: boolean;
+export interface PlanContext {
+  target: Target;
+  /** The host's key for the checksums of secret-holding files (see checksumOf). */
+  hostKey: Buffer;
+  force: boolean;
+  now: string;
+  svcctlVersion: string;
 }
 
-export function sha256(content: Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
+export interface Plan {
+  bundle: string;
+  operation: 'install' | 'uninstall' | 'change';
+  actions: Action[];
+  /** The receipt as it will be after a successful apply (undefined: removed). */
+  receipt?: Receipt;
+  /** Nothing to do: the host already matches and the receipt is complete. */
+  upToDate: boolean;
+  /** What a reader of the plan must know beyond its steps (a distribution unit overridden, a file kept). */
+  notes: string[];
 }
 
-/** The main service of a bundle: the one its schedule's timer activates, else its first .service. */
-export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string | undefined {
-  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
-  if (bundle.schedule) {
-    const timer = bundle.units.find((u) => u.name === bundle.schedule?.timer);
-    const explicit = timer?.content.match(/^\s*Unit\s*=\s*(\S+)\s*$/m)?.[1];
-    const implied = bundle.schedule.timer.replace(/\.timer$/, '.service');
-    const target = explicit ?? implied;
-    if (services.includes(target)) return target;
-  }
-  return services[0];
+/** Orders records by path, byte by byte: the same order on every host (no locale collation). */
+export function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-/** Every path an install of `bundle` writes, and their ancestors: what observe() must look at. */
-export function installTargets(bundle: Bundle): string[] {
-  // Every path an install could write, whatever the inputs: each unit's drop-in and the schedule drop-in too.
-  const files = [
-    ...desiredFiles(bundle, { settings: {}, secrets: {}, schedule: bundle.schedule?.default }).map((f) => f.path),
-    ...bundle.units.map((u) => paths.override(u.name)),
-    ...(bundle.schedule ? [paths.scheduleDropIn(bundle.schedule.timer)] : []),
-    ...(bundle.secrets.length > 0 ? [paths.secretsFile(bundle.name)] : []),
-  ];
-  const dirs = bundle.directories.map((d) => d.path);
-  const all = new Set<string>();
-  for (const p of [...files, ...dirs]) {
-    all.add(p);
-    for (const a of ancestors(p)) all.add(a);
-  }
-  all.add(paths.secretsDir(bundle.name));
-  return [...all].sort();
-}
-
-function ancestors(p: string): string[] {
+export function ancestors(p: string): string[] {
   const out: string[] = [];
   let dir = path.posix.dirname(p);
   while (dir !== '/' && dir !== '.') {
@@ -76,262 +44,325 @@ function ancestors(p: string): string[] {
   return out;
 }
 
-function desiredFiles(bundle: Bundle, inputs: { settings: Record<string, string>; secrets: Inputs['secrets']; schedule?: string | undefined }): DesiredFile[] {
-  const files: DesiredFile[] = [];
-  const header = managedHeader(bundle.name);
-  for (const payload of bundle.payload) {
-    files.push({ path: payload.destination, content: payload.content, mode: payload.mode, role: 'payload', secret: false });
-  }
-  if (bundle.user) {
-    const u = bundle.user;
-    const lines = [`# ${header}`, `u ${u.name} - "svcctl bundle ${bundle.name}" ${u.home} ${u.shell}`, ...u.groups.map((g) => `m ${u.name} ${g}`)];
-    files.push({ path: paths.sysusers(bundle.name), content: Buffer.from(`${lines.join('\n')}\n`), mode: 0o644, role: 'sysusers', secret: false });
-  }
-  if (bundle.directories.length > 0) {
-    const lines = [`# ${header}`, ...bundle.directories.map((d) => `d ${d.path} ${d.mode.toString(8).padStart(4, '0')} ${d.owner} ${d.group} -`)];
-    files.push({ path: paths.tmpfiles(bundle.name), content: Buffer.from(`${lines.join('\n')}\n`), mode: 0o644, role: 'tmpfiles', secret: false });
-  }
-  if (bundle.secrets.length > 0) {
-    const entries = bundle.secrets.filter((s) => inputs.secrets[s.key] !== undefined).map((s) => ({ key: s.key, value: inputs.secrets[s.key]!.value }));
-    files.push({ path: paths.secretsFile(bundle.name), content: Buffer.from(renderEnvFile(entries, header)), mode: 0o600, role: 'secrets', secret: true });
-  }
-  for (const unit of bundle.units) {
-    files.push({ path: paths.unitFile(unit.name), content: Buffer.from(unit.content), mode: 0o644, role: 'unit', secret: false });
-  }
-  for (const unit of bundle.units) {
-    const spec = overrideFor(bundle, unit.name, inputs.settings);
-    if (spec) files.push({ path: paths.override(unit.name), content: Buffer.from(renderOverride(spec, header)), mode: 0o600, role: 'drop-in', secret: false });
-  }
-  if (bundle.schedule && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default) {
-    const content = renderScheduleDropIn(parseScheduleExpression(inputs.schedule), header);
-    files.push({ path: paths.scheduleDropIn(bundle.schedule.timer), content: Buffer.from(content), mode: 0o644, role: 'schedule', secret: false });
-  }
-  return files;
+/** Directories several bundles share: made by the first bundle in, removed (when empty) by the last out. */
+function isSharedDirectory(dir: string, layout: Layout): boolean {
+  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, path.posix.dirname(layout.backupDir('x'))].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
 }
 
-/** The drop-in svcctl writes for one unit: settings and the secrets EnvironmentFile=, or none. */
-function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>): OverrideSpec | undefined {
-  const isService = unit.endsWith('.service');
-  const spec: OverrideSpec = { environmentFiles: [], environment: [], directives: [] };
-  if (isService && bundle.secrets.length > 0) spec.environmentFiles.push(paths.secretsFile(bundle.name));
-  for (const setting of bundle.settings) {
-    const appliesTo = setting.units ?? bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
-    if (!appliesTo.includes(unit)) continue;
-    const value = settings[setting.key];
-    if (value === undefined) continue;
-    if (setting.target.kind === 'environment') spec.environment.push({ name: setting.target.name, value });
-    else spec.directives.push({ section: setting.target.section, directive: setting.target.directive, value: unitDirectiveValue(setting.target.directive, value) });
+/** Every path an install of `desired` may touch, and every ancestor: what observe() must look at. */
+export function observationTargets(desired: DesiredState, receipt: Receipt | undefined, target: Target): string[] {
+  const layout = layoutOf(target);
+  const all = new Set<string>();
+  const add = (p: string) => {
+    all.add(p);
+    for (const a of ancestors(p)) all.add(a);
+  };
+  for (const p of desired.possiblePaths) add(p);
+  for (const d of desired.directories) add(d.path);
+  for (const link of installLinks(desired, layout)) add(link);
+  add(layout.receipt(desired.bundle));
+  add(layout.secretsDir(desired.bundle));
+  for (const a of receipt?.artifacts ?? []) {
+    add(a.path);
+    if (a.backup) add(a.backup);
   }
-  const empty = spec.environmentFiles.length + spec.environment.length + spec.directives.length === 0;
-  return empty ? undefined : spec;
+  for (const d of receipt?.directories ?? []) add(d.path);
+  return [...all].sort();
 }
 
-/** Checks the settings against the bundle (unknown keys, patterns, required ones). Pure. */
-export function validateSettings(bundle: Bundle, settings: Record<string, string>): void {
-  for (const key of Object.keys(settings)) {
-    if (!bundle.settings.some((s) => s.key === key)) {
-      const known = bundle.settings.map((s) => s.key).join(', ') || 'none';
-      throw new UserError(`bundle ${bundle.name} has no setting ${key}`, `settings it knows: ${known}`);
-    }
-  }
-  for (const setting of bundle.settings) {
-    const value = settings[setting.key];
-    if (value === undefined) throw new UserError(`setting ${setting.key} of bundle ${bundle.name} needs a value`, `pass --set ${setting.key}=VALUE`);
-    if (setting.pattern && !new RegExp(`^(?:${setting.pattern})$`, 'u').test(value)) {
-      throw new UserError(`setting ${setting.key}=${JSON.stringify(value)} does not match ${setting.pattern}`, `${setting.description}; pass --set ${setting.key}=VALUE`);
-    }
-  }
-}
-
-export function planInstall(bundle: Bundle, observed: Observed, inputs: Inputs): Plan {
-  validateSettings(bundle, inputs.settings);
-  const previous = observed.receipt;
-  const ours = new Map((previous?.artifacts ?? []).map((a) => [a.path, a]));
-  const files = desiredFiles(bundle, inputs);
-  const desiredPaths = new Set(files.map((f) => f.path));
-  const actions: Action[] = [];
-  const conflicts: string[] = [];
-  const changedRoles = new Set<ArtifactRole>();
-  const changedUnits = new Set<string>();
-  const artifacts: ReceiptArtifact[] = [];
-
-  // Directories: every missing ancestor of a file we write (the secrets directory is 0700).
-  const directories = new Map<string, ReceiptDirectory>((previous?.directories ?? []).map((d) => [d.path, d]));
-  const makeDirs: Action[] = [];
-  const plannedDirs = new Set<string>();
-  for (const file of files) {
-    for (const dir of ancestors(file.path).reverse()) {
-      if (plannedDirs.has(dir)) continue;
-      plannedDirs.add(dir);
-      if (observed.paths[dir] === null || observed.paths[dir] === undefined) {
-        const mode = dir === paths.secretsDir(bundle.name) ? 0o700 : 0o755;
-        makeDirs.push({ kind: 'make-directory', path: dir, mode });
-        directories.set(dir, { path: dir, created: true, own: true });
-      } else if (!directories.has(dir) && isOwnDirectory(bundle, dir)) {
-        directories.set(dir, { path: dir, created: false, own: true });
+/** The symlinks `systemctl enable` makes for the units to enable, from their [Install] sections. */
+export function installLinks(desired: Pick<DesiredState, 'files' | 'enable'>, layout: Layout): string[] {
+  const links: string[] = [];
+  for (const unit of desired.enable) {
+    const file = desired.files.find((f) => f.role === 'unit' && f.path === layout.unitFile(unit));
+    if (!file) continue;
+    for (const { key, value } of installSection(file.content.toString('utf8'))) {
+      for (const word of value.split(/\s+/).filter(Boolean)) {
+        if (key === 'WantedBy') links.push(`${layout.unitDir}/${word}.wants/${unit}`);
+        else if (key === 'RequiredBy') links.push(`${layout.unitDir}/${word}.requires/${unit}`);
+        else if (key === 'UpheldBy') links.push(`${layout.unitDir}/${word}.upholds/${unit}`);
+        else if (key === 'Alias') links.push(`${layout.unitDir}/${word}`);
       }
     }
   }
-  for (const dir of bundle.directories) {
-    const existed = observed.paths[dir.path] !== null && observed.paths[dir.path] !== undefined;
-    if (!directories.has(dir.path)) directories.set(dir.path, { path: dir.path, created: !existed, own: false });
-    for (const a of ancestors(dir.path)) {
-      const ancestorExisted = observed.paths[a] !== null && observed.paths[a] !== undefined;
-      if (!directories.has(a) && !ancestorExisted) directories.set(a, { path: a, created: true, own: false });
+  return [...new Set(links)].sort();
+}
+
+function installSection(text: string): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  let inInstall = false;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('[')) inInstall = line === '[Install]';
+    else if (inInstall && !line.startsWith('#') && !line.startsWith(';')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) out.push({ key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim() });
     }
   }
-  actions.push(...makeDirs);
+  return out;
+}
 
-  const fileActions: FileAction[] = [];
-  for (const file of files) {
-    const sha = sha256(file.content);
-    const current = observed.paths[file.path];
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+/**
+ * Root never writes through a path someone else controls: every existing directory on the way to a file svcctl
+ * writes must be a real directory, owned by root (or, in user scope, the user) and not writable by group or others
+ * (as OpenSSH's StrictModes). Returns one problem per offending directory.
+ */
+export function unsafeAncestors(paths: string[], observed: Observed, target: Target): string[] {
+  const problems = new Set<string>();
+  const owners = new Set([0, target.uid]);
+  for (const p of paths) {
+    for (const dir of ancestors(p).reverse()) {
+      const state = observed.paths[dir];
+      if (!state) continue;
+      if (state.kind !== 'directory') problems.add(`${dir} is a ${state.kind}${state.linkTarget ? ` to ${state.linkTarget}` : ''}, not a directory (on the way to ${p})`);
+      else if (!owners.has(state.uid)) problems.add(`${dir} is owned by uid ${state.uid}: whoever owns it could redirect what root writes under it (on the way to ${p})`);
+      else if (state.mode & 0o022) problems.add(`${dir} has mode ${octal(state.mode)}: writable by ${state.mode & 0o002 ? 'every local user' : 'its group'} (on the way to ${p})`);
+    }
+  }
+  return [...problems];
+}
+
+function sameOwner(state: PathState, owner: string, group: string, observed: Observed): boolean {
+  return nameOfUid(observed, state.uid) === owner && nameOfGid(observed, state.gid) === group;
+}
+
+export function planInstall(desired: DesiredState, observed: Observed, ctx: PlanContext): Plan {
+  const { target } = ctx;
+  const layout = layoutOf(target);
+  const previous = observed.receipt;
+  const ours = new Map((previous?.artifacts ?? []).map((a) => [a.path, a]));
+  const othersFiles = new Map(observed.otherReceipts.flatMap((r) => r.artifacts.map((a) => [a.path, r.bundle] as const)));
+  const conflicts: string[] = [];
+  const notes: string[] = [];
+
+  // The distribution's units: a bundle unit of the same name would override it, and uninstall would stop it.
+  for (const unit of observed.vendorUnits) {
+    if (ours.has(layout.unitFile(unit))) continue;
+    if (ctx.force) notes.push(`${unit} overrides the distribution's unit of that name (--force); uninstall restores it`);
+    else conflicts.push(`${unit} is a unit of the distribution (in ${layout.vendorUnitDirs.join(' or ')}): installing one of that name would override it`);
+  }
+
+  const unsafe = unsafeAncestors([...desired.files.map((f) => f.path), layout.receipt(desired.bundle)], observed, target);
+  if (unsafe.length > 0) {
+    throw UserError.many(`cannot install ${desired.bundle}: ${unsafe.length === 1 ? 'a directory' : 'directories'} on the way to its files ${unsafe.length === 1 ? 'is' : 'are'} not safe for root to write through:`, unsafe, [
+      'make each one a root-owned directory not writable by group or others (chown root:root DIR; chmod go-w DIR), then run the command again; nothing was changed',
+    ]);
+  }
+
+  // Files.
+  const artifacts: ReceiptArtifact[] = [];
+  const fileActions: WriteFile[] = [];
+  const changedRoles = new Set<ArtifactRole>();
+  const changedUnits = new Set<string>();
+  for (const file of desired.files) {
+    const checksum = checksumOf(file.content, file.secret, ctx.hostKey);
+    const current = observed.paths[file.path] ?? null;
     const mine = ours.get(file.path);
     let backup = mine?.backup;
-    let change: FileAction['change'] | undefined;
-    if (current === null || current === undefined) change = 'create';
-    else if (current.kind !== 'file') conflicts.push(`${file.path} exists and is a ${current.kind}`);
+    let change: WriteFile['change'] | undefined;
+    const owner = othersFiles.get(file.path);
+    if (owner !== undefined) conflicts.push(`${file.path} belongs to the installed bundle ${owner}`);
+    else if (current === null) change = 'create';
+    else if (current.kind !== 'file') conflicts.push(`${file.path} exists and is a ${current.kind}${current.linkTarget ? ` to ${current.linkTarget}` : ''}`);
     else if (!mine) {
       // Even a byte-identical file is not adopted: uninstall would then delete what someone else put there.
-      if (inputs.force) {
+      if (ctx.force) {
         change = 'replace';
-        backup = `${paths.backupDir(bundle.name)}${file.path}`;
+        backup = `${layout.backupDir(desired.bundle)}${file.path}`;
       } else conflicts.push(`${file.path} exists and was not created by svcctl`);
-    } else if (current.sha256 === sha && current.mode === file.mode && current.uid === 0 && current.gid === 0) change = undefined;
+    } else if (current.checksum === checksum && current.mode === file.mode && sameOwner(current, file.owner, file.group, observed)) change = undefined;
     else change = 'update';
-    artifacts.push({ path: file.path, role: file.role, sha256: sha, mode: file.mode, owner: 'root', group: 'root', ...(backup ? { backup } : {}) });
+    artifacts.push({ path: file.path, role: file.role, checksum, mode: file.mode, owner: file.owner, group: file.group, ...(backup ? { backup } : {}) });
     if (!change) continue;
     changedRoles.add(file.role);
-    const unit = unitOfPath(file.path);
+    const unit = layout.unitOfPath(file.path);
     if (unit) changedUnits.add(unit);
     fileActions.push({
       kind: 'write-file',
       path: file.path,
-      content: file.content,
-      sha256: sha,
-      mode: file.mode,
-      owner: 'root',
-      group: 'root',
       role: file.role,
+      content: file.content,
+      checksum,
+      mode: file.mode,
+      owner: file.owner,
+      group: file.group,
       secret: file.secret,
       change,
       ...(change === 'replace' && backup ? { backupTo: backup } : {}),
+      ...(current ? { before: { kind: current.kind, mode: current.mode, uid: current.uid, gid: current.gid, ...(current.checksum && !file.secret ? { checksum: current.checksum } : {}) } } : {}),
     });
   }
-  if (conflicts.length > 0) {
-    throw new UserError(
-      `cannot install ${bundle.name}: ${conflicts.length === 1 ? 'a target path is' : 'target paths are'} in the way:\n  ${conflicts.join('\n  ')}`,
-      'remove or move them, or pass --force to back them up (restored on uninstall) and replace them',
-    );
+
+  // Directories: every missing ancestor of a file svcctl writes is made by svcctl (the secrets directory 0700).
+  const directories = new Map<string, ReceiptDirectory>((previous?.directories ?? []).map((d) => [d.path, d]));
+  const createdByAnyone = new Set(observed.otherReceipts.flatMap((r) => r.directories.filter((d) => d.created).map((d) => d.path)));
+  const actions: Action[] = observed.tempFiles.map((p): Action => ({ kind: 'remove-file', path: p, role: 'temp' }));
+  for (const dir of [...new Set(desired.files.flatMap((f) => ancestors(f.path)))].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1))) {
+    const own = isOwnDirectory(dir, desired.bundle, layout);
+    const shared = isSharedDirectory(dir, layout);
+    if (!exists(observed, dir)) {
+      actions.push({ kind: 'make-directory', path: dir, mode: directoryPolicy(dir, desired.bundle, layout), owner: target.user, group: target.group });
+      directories.set(dir, { path: dir, created: true, own, ...(shared ? { shared: true } : {}) });
+    } else if (!directories.has(dir) && (own || (shared && createdByAnyone.has(dir)))) {
+      // A shared directory another bundle's install made is removed by whichever bundle leaves last.
+      directories.set(dir, { path: dir, created: !own && createdByAnyone.has(dir), own, ...(shared ? { shared: true } : {}) });
+    }
   }
 
-  // Artifacts of the previous install that this one no longer writes (e.g. a schedule reset): removed.
-  const stale = (previous?.artifacts ?? []).filter((a) => !desiredPaths.has(a.path));
+  // Declared (data) directories: made by systemd-tmpfiles; an existing one is changed only with --force.
+  const tmpfiles: ApplyTmpfiles = { kind: 'apply-tmpfiles', path: layout.tmpfiles(desired.bundle), created: [], adjusted: [] };
+  for (const dir of desired.directories.filter((d) => d.kind === 'data')) {
+    const current = observed.paths[dir.path] ?? null;
+    if (systemDirectories.has(dir.path)) {
+      conflicts.push(`${dir.path} is one of the system's own directories: a bundle may not declare it (its mode and owner are never changed, and --purge would remove it)`);
+      continue;
+    }
+    if (current === null) {
+      for (const a of [...ancestors(dir.path).reverse(), dir.path]) {
+        if (exists(observed, a) || tmpfiles.created.includes(a) || systemDirectories.has(a)) continue;
+        tmpfiles.created.push(a);
+        const declared = desired.directories.some((d) => d.kind === 'data' && d.path === a);
+        if (!directories.has(a)) directories.set(a, { path: a, created: true, own: false, ...(declared ? { data: true } : {}) });
+      }
+      continue;
+    }
+    if (!directories.has(dir.path)) directories.set(dir.path, { path: dir.path, created: false, own: false, data: true });
+    if (current.kind !== 'directory') conflicts.push(`${dir.path} exists and is a ${current.kind}, not a directory`);
+    else if (current.mode !== dir.mode || !sameOwner(current, dir.owner, dir.group, observed)) {
+      const recorded = directories.get(dir.path)!;
+      if (recorded.created || recorded.previous) tmpfiles.adjusted.push({ path: dir.path, mode: current.mode, uid: current.uid, gid: current.gid });
+      else if (ctx.force) {
+        tmpfiles.adjusted.push({ path: dir.path, mode: current.mode, uid: current.uid, gid: current.gid });
+        directories.set(dir.path, { ...recorded, previous: { mode: current.mode, uid: current.uid, gid: current.gid } });
+        notes.push(`${dir.path} (${octal(current.mode)} uid ${current.uid} gid ${current.gid}) is changed to ${octal(dir.mode)} ${dir.owner}:${dir.group}; uninstall puts it back`);
+      } else {
+        conflicts.push(`${dir.path} exists with mode ${octal(current.mode)}, uid ${current.uid}, gid ${current.gid}; the bundle declares ${octal(dir.mode)} ${dir.owner}:${dir.group} (pass --force to change it; uninstall restores it)`);
+      }
+    }
+  }
+  if (conflicts.length > 0) {
+    throw UserError.many(`cannot install ${desired.bundle}: ${conflicts.length === 1 ? 'a target path is' : 'target paths are'} in the way:`, conflicts, [
+      'remove or move them, or pass --force to back files up (restored on uninstall) and replace them; nothing was changed',
+    ]);
+  }
+  tmpfiles.created.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+
   const byRole = (role: ArtifactRole) => fileActions.filter((a) => a.role === role);
-  actions.push(...byRole('payload'));
-  if (bundle.user) {
-    const userExists = observed.users.includes(bundle.user.name);
+  actions.push(...byRole('payload'), ...byRole('config'));
+  if (desired.user) {
+    const userExists = observed.users[desired.user.name] !== undefined;
     actions.push(...byRole('sysusers'));
     if (!userExists || changedRoles.has('sysusers')) {
-      const createdBefore = previous?.user?.created ?? false;
       actions.push({
         kind: 'apply-sysusers',
-        path: paths.sysusers(bundle.name),
-        user: bundle.user.name,
-        userExisted: userExists && !createdBefore,
-        groupExisted: observed.groups.includes(bundle.user.name) && !(previous?.user?.groupCreated ?? false),
+        path: layout.sysusers(desired.bundle)!,
+        user: desired.user.name,
+        userExisted: userExists && !(previous?.user?.created ?? false),
+        groupExisted: observed.groups[desired.user.name] !== undefined && !(previous?.user?.groupCreated ?? false),
       });
     }
   }
-  if (bundle.directories.length > 0) {
+  if (desired.directories.some((d) => d.kind === 'data')) {
     actions.push(...byRole('tmpfiles'));
-    const missing = bundle.directories.filter((d) => observed.paths[d.path] === null || observed.paths[d.path] === undefined);
-    if (missing.length > 0 || changedRoles.has('tmpfiles')) {
-      const created = [...directories.values()].filter((d) => !d.own && d.created && (observed.paths[d.path] ?? null) === null).map((d) => d.path).sort(); // parents first, as the plan reads
-      actions.push({ kind: 'apply-tmpfiles', path: paths.tmpfiles(bundle.name), created });
-    }
+    if (tmpfiles.created.length > 0 || tmpfiles.adjusted.length > 0 || changedRoles.has('tmpfiles')) actions.push(tmpfiles);
   }
   actions.push(...byRole('secrets'), ...byRole('unit'), ...byRole('drop-in'), ...byRole('schedule'));
+  const desiredPaths = new Set(desired.files.map((f) => f.path));
+  const stale = (previous?.artifacts ?? []).filter((a) => !desiredPaths.has(a.path));
   for (const gone of stale) {
-    actions.push({ kind: 'remove-file', path: gone.path, role: gone.role, ...(gone.backup ? { restoreFrom: gone.backup } : {}) });
-    const unit = unitOfPath(gone.path);
+    if (exists(observed, gone.path) || gone.backup) actions.push({ kind: 'remove-file', path: gone.path, role: gone.role, ...(gone.backup ? { restoreFrom: gone.backup } : {}) });
+    const unit = layout.unitOfPath(gone.path);
     if (unit) changedUnits.add(unit);
   }
 
-  const unitNames = bundle.units.map((u) => u.name);
-  const unitFilesChanged = fileActions.some((a) => ['unit', 'drop-in', 'schedule'].includes(a.role)) || stale.some((a) => ['unit', 'drop-in', 'schedule'].includes(a.role));
-  if (!inputs.offline && unitFilesChanged) actions.push({ kind: 'daemon-reload' });
-  const service = mainService(bundle);
-  {
-    const now = inputs.start && !inputs.offline;
-    const toEnable = bundle.enable.filter((u) => {
-      const state = observed.units[u];
-      return inputs.offline || !state || state.unitFileState !== 'enabled' || (now && state.activeState !== 'active');
+  const unitRoles: ArtifactRole[] = ['unit', 'drop-in', 'schedule'];
+  const unitFilesChanged = fileActions.some((a) => unitRoles.includes(a.role)) || stale.some((a) => unitRoles.includes(a.role));
+  if (!target.offline && unitFilesChanged) actions.push({ kind: 'daemon-reload' });
+  const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
+  const toEnable = desired.enable.filter((u) => target.offline || before(u).enabled !== 'enabled' || (desired.start && before(u).active !== 'active'));
+  if (toEnable.length > 0) {
+    const links = installLinks({ files: desired.files, enable: toEnable }, layout).filter((l) => !exists(observed, l));
+    const enable: Enable = { kind: 'enable', units: toEnable, now: desired.start, before: Object.fromEntries(toEnable.map((u) => [u, before(u)])), links };
+    actions.push(enable);
+  }
+  if (desired.start) {
+    // Running units whose configuration changed pick it up with a restart; a timer's service runs fresh each time.
+    const toRestart = desired.enable.filter((u) => {
+      if (toEnable.includes(u) || before(u).active !== 'active') return false;
+      if (changedUnits.has(u)) return true;
+      return u.endsWith('.service') && (changedRoles.has('secrets') || changedRoles.has('payload') || changedRoles.has('config'));
     });
-    if (toEnable.length > 0) actions.push({ kind: 'enable', units: toEnable, now, offline: inputs.offline });
-    if (now) {
-      // Running units whose configuration changed pick it up with a restart; a timer's service runs fresh each time.
-      const secretsOrSettingsChanged = changedRoles.has('secrets');
-      const toRestart = bundle.enable.filter((u) => {
-        if (toEnable.includes(u) || observed.units[u]?.activeState !== 'active') return false;
-        if (changedUnits.has(u)) return true;
-        return u.endsWith('.service') && (secretsOrSettingsChanged || changedRoles.has('payload'));
-      });
-      if (toRestart.length > 0) actions.push({ kind: 'restart', units: toRestart });
-      if (toEnable.length + toRestart.length > 0) actions.push({ kind: 'check-active', units: [...toEnable, ...toRestart] });
-    }
+    if (toRestart.length > 0) actions.push({ kind: 'restart', units: toRestart });
+    if (toEnable.length + toRestart.length > 0) actions.push({ kind: 'check-active', units: [...toEnable, ...toRestart] });
   }
 
+  const receipt = receiptFor(desired, observed, ctx, artifacts, [...directories.values()].sort(byPath));
+  const changing = actions.length > 0;
+  const complete = previous?.state === 'installed' && sameReceipt(previous, receipt);
+  if (changing || !complete) actions.push(installedCheck(desired, target));
+  return { bundle: desired.bundle, operation: 'install', actions, receipt, upToDate: !changing && complete, notes };
+}
+
+/** The post-check of an install: every declared file, directory and user, as declared. */
+function installedCheck(desired: DesiredState, target: Target): CheckInstalled {
+  return {
+    kind: 'check-installed',
+    bundle: desired.bundle,
+    files: desired.files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group })),
+    directories: desired.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group })),
+    users: desired.user && !target.offline ? [desired.user.name] : desired.user ? [desired.user.name] : [],
+  };
+}
+
+/** Two receipts describe the same installation (times aside). */
+function sameReceipt(a: Receipt, b: Receipt): boolean {
+  const strip = (r: Receipt) => JSON.stringify({ ...r, updatedAt: '', installedAt: '', svcctlVersion: '', secrets: r.secrets.map((s) => s.key) });
+  return strip(a) === strip(b);
+}
+
+function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext, artifacts: ReceiptArtifact[], directories: ReceiptDirectory[]): Receipt {
+  const previous = observed.receipt;
   const secretTimes = new Map((previous?.secrets ?? []).map((s) => [s.key, s.changedAt]));
-  const receipt: Receipt = {
-    format: 1,
-    bundle: bundle.name,
-    description: bundle.description,
-    source: bundle.directory,
-    digest: bundle.digest,
-    svcctlVersion: inputs.svcctlVersion,
-    installedAt: previous?.state === 'installed' || previous?.state === 'installing' ? previous.installedAt : inputs.now,
-    updatedAt: inputs.now,
+  return {
+    format: RECEIPT_FORMAT,
+    bundle: desired.bundle,
+    scope: desired.scope,
+    description: desired.description,
+    source: desired.source,
+    digest: desired.digest,
+    svcctlVersion: ctx.svcctlVersion,
+    installedAt: previous && previous.state !== 'retained' ? previous.installedAt : ctx.now,
+    updatedAt: ctx.now,
     state: 'installed',
-    units: unitNames,
-    enabled: [...bundle.enable],
-    ...(service ? { service } : {}),
-    ...(bundle.schedule ? { timer: bundle.schedule.timer, schedule: inputs.schedule ?? bundle.schedule.default, scheduleOverridden: inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default } : {}),
-    settings: Object.fromEntries(bundle.settings.map((s) => [s.key, inputs.settings[s.key]!])),
-    secrets: bundle.secrets
-      .filter((s) => inputs.secrets[s.key] !== undefined)
-      .map((s) => ({ key: s.key, changedAt: inputs.secrets[s.key]!.source === 'existing' ? (secretTimes.get(s.key) ?? inputs.now) : inputs.now })),
-    ...(bundle.health ? { health: { ...bundle.health } } : {}),
+    units: [...desired.units],
+    enabled: desired.enableDeferred ? [...(previous?.enabled ?? [])] : [...desired.enable],
+    ...(desired.enableDeferred ? { enableDeferred: true } : {}),
+    ...(desired.service ? { service: desired.service } : {}),
+    ...(desired.timer ? { timer: desired.timer } : {}),
+    ...(desired.schedule ? { schedule: desired.schedule.expression, scheduleOverridden: desired.schedule.overridden } : {}),
+    settings: { ...desired.settings },
+    secrets: desired.secrets.map((s) => ({ key: s.key, changedAt: s.source === 'existing' ? (secretTimes.get(s.key) ?? ctx.now) : ctx.now })),
+    ...(desired.health ? { health: { ...desired.health } } : {}),
+    ...(desired.authorization ? { authorization: desired.authorization } : previous?.authorization ? { authorization: previous.authorization } : {}),
     artifacts,
-    directories: [...directories.values()].sort(byPath),
-    ...(bundle.user
+    directories,
+    ...(desired.user
       ? {
           user: {
-            name: bundle.user.name,
-            created: previous?.user?.created ?? !observed.users.includes(bundle.user.name),
-            groupCreated: previous?.user?.groupCreated ?? !observed.groups.includes(bundle.user.name),
+            name: desired.user.name,
+            created: previous?.user?.created ?? (observed.users[desired.user.name] === undefined || observed.otherReceipts.some((r) => r.user?.name === desired.user!.name && r.user.created)),
+            groupCreated: previous?.user?.groupCreated ?? (observed.groups[desired.user.name] === undefined || observed.otherReceipts.some((r) => r.user?.name === desired.user!.name && r.user.groupCreated)),
           },
         }
       : {}),
   };
-  return { bundle: bundle.name, operation: 'install', actions, receipt, upToDate: actions.length === 0 };
-}
-
-function isOwnDirectory(bundle: Bundle, dir: string): boolean {
-  return dir === paths.secretsDir(bundle.name) || (dir.startsWith(`${paths.unitDir}/`) && dir.endsWith('.d'));
-}
-
-/** The unit a file under /etc/systemd/system configures (the unit itself or one of its drop-ins). */
-function unitOfPath(p: string): string | undefined {
-  if (!p.startsWith(`${paths.unitDir}/`)) return undefined;
-  const rest = p.slice(paths.unitDir.length + 1);
-  return rest.split('/')[0]!.replace(/\.d$/, '');
 }
 
 export interface UninstallOptions {
   purge: boolean;
   force: boolean;
-  offline: boolean;
 }
 
 export interface UninstallPlan extends Plan {
@@ -344,18 +375,21 @@ export interface UninstallPlan extends Plan {
 /** Roles kept by a plain uninstall: they describe the user, data and secrets --purge removes. */
 const retainedRoles: ArtifactRole[] = ['secrets', 'sysusers', 'tmpfiles'];
 
-export function planUninstall(receipt: Receipt, observed: Observed, options: UninstallOptions): UninstallPlan {
+export function planUninstall(receipt: Receipt, observed: Observed, options: UninstallOptions, target: Target): UninstallPlan {
   const actions: Action[] = [];
   const drifted: string[] = [];
   const retained: string[] = [];
-  const running = !options.offline;
+  const notes: string[] = [];
+  const online = !target.offline;
   const wasInstalled = receipt.state !== 'retained';
-  if (wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled], offline: options.offline });
+  const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
+  if (wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled], before: Object.fromEntries(receipt.units.map((u) => [u, before(u)])) });
+  actions.push(...observed.tempFiles.map((p): Action => ({ kind: 'remove-file', path: p, role: 'temp' })));
 
   const keptArtifacts: ReceiptArtifact[] = [];
   for (const artifact of receipt.artifacts) {
     const keep = !options.purge && retainedRoles.includes(artifact.role);
-    const current = observed.paths[artifact.path];
+    const current = observed.paths[artifact.path] ?? null;
     if (keep) {
       if (current) {
         keptArtifacts.push(artifact);
@@ -363,132 +397,86 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
       }
       continue;
     }
-    if (current === null || current === undefined) {
+    if (current === null) {
       if (artifact.backup) actions.push({ kind: 'remove-file', path: artifact.path, role: artifact.role, restoreFrom: artifact.backup });
       continue;
     }
-    // A half-finished install may have left the old content: not drift.
-    const changed = receipt.state === 'installed' && (current.kind !== 'file' || current.sha256 !== artifact.sha256);
+    // A half-finished install may have left the old content: not drift. A checksum not known (migrated) is not drift.
+    const changed = receipt.state === 'installed' && (current.kind !== 'file' || (artifact.checksum !== '' && current.checksum !== artifact.checksum));
     if (changed && !options.force) {
       drifted.push(artifact.path);
+      notes.push(`${artifact.path} changed since install: left in place (pass --force to remove it)`);
       continue;
     }
     actions.push({ kind: 'remove-file', path: artifact.path, role: artifact.role, ...(artifact.backup ? { restoreFrom: artifact.backup } : {}) });
   }
-  if (running && wasInstalled) {
-    actions.push({ kind: 'daemon-reload' });
-    actions.push({ kind: 'reset-failed', units: [...receipt.units] });
-  }
-  let keptUser: Receipt['user'];
-  if (receipt.user?.created && observed.users.includes(receipt.user.name)) {
-    if (options.purge) actions.push({ kind: 'remove-user', user: receipt.user.name, removeGroup: receipt.user.groupCreated });
-    else {
-      keptUser = receipt.user;
-      retained.push(`user ${receipt.user.name}`);
-    }
-  }
-  // Directories deepest first: data directories only with --purge, svcctl's own ones always, unless
-  // they hold what a plain uninstall keeps (the secrets file, the sysusers.d and tmpfiles.d entries).
+  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, { kind: 'reset-failed', units: [...receipt.units] });
+
+  // Purge: the user's processes end first, then the data directories go (never following a symlink), then the user.
+  const userInUse = receipt.user && observed.otherReceipts.some((r) => r.user?.name === receipt.user!.name);
+  const userPresent = receipt.user !== undefined && observed.users[receipt.user.name] !== undefined;
+  const removeTheUser = options.purge && receipt.user?.created === true && userPresent && !userInUse;
+  if (options.purge && receipt.user && userPresent && online && !userInUse) actions.push({ kind: 'stop-user-processes', user: receipt.user.name });
   const keptDirectories: ReceiptDirectory[] = [];
-  const holdsRetained = (dir: string) => keptArtifacts.some((a) => a.path.startsWith(`${dir}/`));
-  for (const dir of [...receipt.directories].sort((a, b) => b.path.length - a.path.length)) {
-    const exists = observed.paths[dir.path] !== null && observed.paths[dir.path] !== undefined;
-    if (!dir.created || !exists) continue;
-    const removeNow = options.purge || (dir.own && !holdsRetained(dir.path));
-    if (removeNow) actions.push({ kind: 'remove-directory', path: dir.path, recursive: options.purge && !dir.own });
-    else {
-      keptDirectories.push(dir);
-      if (!dir.own) retained.push(`${dir.path}/`);
+  const keptPaths = [...keptArtifacts.map((a) => a.path), ...drifted];
+  const holdsKept = (dir: string) => keptPaths.some((p) => p.startsWith(`${dir}/`));
+  const deepestFirst = [...receipt.directories].sort((a, b) => b.path.split('/').length - a.path.split('/').length || (a.path < b.path ? 1 : -1));
+  const usedByOthers = new Set(observed.otherReceipts.flatMap((r) => r.directories.map((d) => d.path)));
+  // A purged data directory takes everything in it: only the outermost ones are purged.
+  const purged = options.purge ? receipt.directories.filter((d) => d.data && d.created && exists(observed, d.path) && !usedByOthers.has(d.path)) : [];
+  const outermost = purged.filter((d) => !purged.some((o) => o !== d && d.path.startsWith(`${o.path}/`)));
+  for (const dir of deepestFirst) {
+    const present = exists(observed, dir.path);
+    if (dir.previous && present) {
+      if (options.purge) actions.push({ kind: 'restore-directory', path: dir.path, ...dir.previous });
+      else keptDirectories.push(dir);
+      continue;
     }
+    if (!dir.created || !present) continue;
+    if (dir.data && !options.purge) {
+      keptDirectories.push(dir);
+      keptPaths.push(`${dir.path}/`);
+      if (!receipt.directories.some((d) => d.data && d.created && d.path.startsWith(`${dir.path}/`))) retained.push(`${dir.path}/`);
+      continue;
+    }
+    if (dir.data && usedByOthers.has(dir.path)) {
+      notes.push(`${dir.path} is kept: another installed bundle uses it`);
+      continue;
+    }
+    if (outermost.includes(dir)) {
+      actions.push({ kind: 'purge-directory', path: dir.path });
+      continue;
+    }
+    if (purged.some((o) => dir.path.startsWith(`${o.path}/`))) continue;
+    if (holdsKept(dir.path)) {
+      keptDirectories.push(dir);
+      continue;
+    }
+    actions.push({ kind: 'remove-directory', path: dir.path });
   }
+  if (removeTheUser) actions.push({ kind: 'remove-user', user: receipt.user!.name, removeGroup: receipt.user!.groupCreated });
+  else if (receipt.user?.created && userPresent) {
+    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: another installed bundle runs as it`);
+    else retained.push(`user ${receipt.user.name}`);
+  }
+  // Directories that only hold what is purged later (a data directory's parent) go after their contents.
+  const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory' || a.kind === 'restore-directory';
+  const ordered = [...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'remove-user'), ...actions.filter(isDirectoryStep), ...actions.filter((a) => a.kind === 'remove-user')];
+
+  const keepUser = receipt.user?.created && userPresent && !removeTheUser;
   const remainder: Receipt | undefined =
-    keptArtifacts.length + keptDirectories.length > 0 || keptUser || drifted.length > 0
+    keptArtifacts.length + keptDirectories.length > 0 || keepUser || drifted.length > 0
       ? {
           ...receipt,
           state: 'retained',
           artifacts: [...keptArtifacts, ...receipt.artifacts.filter((a) => drifted.includes(a.path))],
           directories: keptDirectories,
-          ...(keptUser ? { user: keptUser } : { user: undefined }),
+          ...(keepUser ? { user: receipt.user! } : { user: undefined }),
         }
       : undefined;
-  return { bundle: receipt.bundle, operation: 'uninstall', actions, receipt: remainder, upToDate: actions.length === 0, drifted, retained };
+  if (remainder && remainder.user === undefined) delete remainder.user;
+  return { bundle: receipt.bundle, operation: 'uninstall', actions: ordered, receipt: remainder, upToDate: ordered.length === 0, notes, drifted, retained };
 }
 
-/** Combines the plans of several bundles into one transaction: one daemon-reload, one enable --now. */
-export function mergePlans(plans: Plan[]): Action[] {
-  const collective = new Set(['daemon-reload', 'enable', 'restart', 'check-active', 'stop-disable', 'reset-failed']);
-  const actions: Action[] = [];
-  const stop = plans.flatMap((p) => p.actions.filter((a) => a.kind === 'stop-disable'));
-  if (stop.length > 0) {
-    actions.push({
-      kind: 'stop-disable',
-      units: stop.flatMap((a) => (a.kind === 'stop-disable' ? a.units : [])),
-      enabled: stop.flatMap((a) => (a.kind === 'stop-disable' ? a.enabled : [])),
-      offline: stop.some((a) => a.kind === 'stop-disable' && a.offline),
-    });
-  }
-  for (const plan of plans) actions.push(...plan.actions.filter((a) => !collective.has(a.kind)));
-  if (plans.some((p) => p.actions.some((a) => a.kind === 'daemon-reload'))) actions.push({ kind: 'daemon-reload' });
-  const units = (kind: 'restart' | 'check-active' | 'reset-failed') => plans.flatMap((p) => p.actions.flatMap((a) => (a.kind === kind ? a.units : [])));
-  // One `systemctl enable` call for every unit of every bundle (they share --now and --root by construction).
-  const enables = plans.flatMap((p) => p.actions.flatMap((a) => (a.kind === 'enable' ? [a] : [])));
-  const first = enables[0];
-  if (first) actions.push({ kind: 'enable', units: enables.flatMap((a) => a.units), now: first.now, offline: first.offline });
-  const restart = units('restart');
-  if (restart.length > 0) actions.push({ kind: 'restart', units: restart });
-  const check = units('check-active');
-  if (check.length > 0) actions.push({ kind: 'check-active', units: check });
-  const reset = units('reset-failed');
-  if (reset.length > 0) actions.push({ kind: 'reset-failed', units: reset });
-  return actions;
-}
-
-/** One line per Action for the plan display; secret values are never part of it. */
-export function describeAction(action: Action): string {
-  const octal = (mode: number) => mode.toString(8).padStart(4, '0');
-  switch (action.kind) {
-    case 'write-file': {
-      const verb = { create: 'create', update: 'update', replace: 'replace (original backed up)' }[action.change];
-      const what = action.secret ? ' (secret values hidden)' : '';
-      return `${verb} ${action.path} (${octal(action.mode)} ${action.owner}:${action.group})${what}`;
-    }
-    case 'make-directory':
-      return `create directory ${action.path} (${octal(action.mode)})`;
-    case 'remove-file':
-      return action.restoreFrom ? `remove ${action.path} and restore the original` : `remove ${action.path}`;
-    case 'remove-directory':
-      return action.recursive ? `remove directory ${action.path} and its contents` : `remove directory ${action.path}`;
-    case 'apply-sysusers':
-      return action.userExisted ? `check system user ${action.user} (systemd-sysusers)` : `create system user ${action.user} (systemd-sysusers)`;
-    case 'apply-tmpfiles':
-      return `create directories ${action.created.join(', ') || '(adjust modes)'} (systemd-tmpfiles)`;
-    case 'remove-user':
-      return `remove system user ${action.user}${action.removeGroup ? ' and its group' : ''}`;
-    case 'daemon-reload':
-      return 'systemctl daemon-reload';
-    case 'enable':
-      return `systemctl enable${action.now ? ' --now' : ''} ${action.units.join(' ')}`;
-    case 'restart':
-      return `systemctl restart ${action.units.join(' ')}`;
-    case 'stop-disable':
-      if (action.offline) return `systemctl disable ${action.enabled.join(' ')}`;
-      return `systemctl stop ${action.units.join(' ')}${action.enabled.length > 0 ? `; systemctl disable ${action.enabled.join(' ')}` : ''}`;
-    case 'check-active':
-      return `check that ${action.units.join(', ')} ${action.units.length === 1 ? 'is' : 'are'} active`;
-    case 'reset-failed':
-      return `systemctl reset-failed ${action.units.join(' ')}`;
-    case 'check-timer':
-      return `check that systemd reads the new schedule of ${action.timer}`;
-    case 'run-job':
-      return `run ${action.service} now (systemctl start)`;
-    case 'check-health':
-      return `check the health of ${action.subject.bundle}`;
-  }
-}
-
-/** The plan as data for --json: file contents are replaced by their checksum. */
-export function actionAsData(action: Action): Record<string, unknown> {
-  if (action.kind !== 'write-file') return { ...action, description: describeAction(action) };
-  const { content: _content, ...rest } = action;
-  return { ...rest, description: describeAction(action) };
-}
+/** Joins several bundles' plans into one transaction (see mergeActions: one reload, one enable, shared directories once). */
+export { mergeActions } from './steps/index.js';

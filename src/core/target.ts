@@ -12,6 +12,8 @@ export interface Target {
   offline: boolean;
   /** Who owns svcctl's own files (receipts, secrets, drop-ins): root in system scope, the user in user scope. */
   user: string;
+  /** That owner's primary group, by name. */
+  group: string;
   uid: number;
   gid: number;
   /** The user's home: user-scope paths derive from it. */
@@ -23,12 +25,12 @@ export interface Target {
 /** The live system, or a tree rendered under `root` with no running systemd. */
 export function systemTarget(root?: string): Target {
   const offline = root !== undefined;
-  return { scope: 'system', root: offline ? path.resolve(root) : '/', offline, user: 'root', uid: 0, gid: 0, home: '/root' };
+  return { scope: 'system', root: offline ? path.resolve(root) : '/', offline, user: 'root', group: 'root', uid: 0, gid: 0, home: '/root' };
 }
 
 /** One user's own systemd manager (`systemctl --user`). */
-export function userTarget(user: { name: string; uid: number; gid: number; home: string; runtimeDir?: string }): Target {
-  return { scope: 'user', root: '/', offline: false, user: user.name, uid: user.uid, gid: user.gid, home: user.home, ...(user.runtimeDir ? { runtimeDir: user.runtimeDir } : {}) };
+export function userTarget(user: { name: string; group: string; uid: number; gid: number; home: string; runtimeDir?: string }): Target {
+  return { scope: 'user', root: '/', offline: false, user: user.name, group: user.group, uid: user.uid, gid: user.gid, home: user.home, ...(user.runtimeDir ? { runtimeDir: user.runtimeDir } : {}) };
 }
 
 /** Every path svcctl reads or writes for a target, as paths of the target system (see onHost for where they are here). */
@@ -109,7 +111,7 @@ export function onHost(target: Pick<Target, 'root'>, p: string): string {
  */
 export const systemDirectories: ReadonlySet<string> = new Set([
   '/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var',
-  '/etc/default', '/etc/systemd', '/etc/systemd/system', '/etc/systemd/user', '/etc/sysusers.d', '/etc/tmpfiles.d', '/etc/cron.d', '/etc/ssh', '/etc/sudoers.d', '/etc/security', '/etc/pam.d',
+  '/etc/default', '/etc/systemd', '/etc/systemd/system', '/etc/systemd/user', '/etc/cron.d', '/etc/ssh', '/etc/sudoers.d', '/etc/security', '/etc/pam.d',
   '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib64', '/usr/libexec', '/usr/include', '/usr/share', '/usr/src', '/usr/local', '/usr/local/bin', '/usr/local/sbin', '/usr/local/lib', '/usr/local/share', '/usr/local/etc', '/usr/local/include', '/usr/local/src',
   '/var/lib', '/var/log', '/var/cache', '/var/tmp', '/var/spool', '/var/mail', '/var/opt', '/var/backups', '/var/local', '/var/run', '/var/lock',
 ]);

@@ -1,7 +1,7 @@
 // The check flow: one `systemctl show`, the health URL, then the pure evaluation; never throws (UNKNOWN instead).
 import path from 'node:path';
 import { findBundle } from '../system/bundles/lookup.js';
-import { mainService } from '../core/plan.js';
+import { mainService } from '../core/desired.js';
 import {
   checkProperties,
   evaluateCheck,

@@ -4,11 +4,11 @@ import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { parseEnvFile } from '../core/render.js';
 import { formatRelative, formatTimestamp, nowUsec, parseSystemdTimestamp } from '../core/time.js';
-import { paths, type Receipt } from '../core/types.js';
+import type { Receipt } from '../core/receipt.js';
 import type { Bundle } from '../core/bundle/types.js';
 import { exec } from '../system/exec.js';
 import { inspectPath, listDirectory, readTextIfExists, type PathState } from '../system/fs.js';
-import { systemTarget } from '../core/target.js';
+import { layout, systemTarget } from '../core/target.js';
 import { inspectLock, lockPath, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
@@ -19,6 +19,7 @@ import { userTimeZone } from '../system/timezone.js';
 import { readAccounts, type Account } from '../system/accounts.js';
 
 const systemd = new SystemdClient(systemTarget());
+const paths = layout(systemTarget());
 
 export interface Finding {
   /** What was looked at: "timer", "last run", "daemon-reload", "environment file", "secrets file", ... */
@@ -221,7 +222,7 @@ async function artifactFindings(receipt: Receipt, reinstall: string): Promise<Fi
     const state = await inspectPath(artifact.path);
     if (!state) changed.push(`${artifact.path} is missing`);
     else if (state.kind !== 'file') changed.push(`${artifact.path} is a ${state.kind}, not a file`);
-    else if (state.sha256 !== artifact.sha256) changed.push(`${artifact.path} changed since install`);
+    else if (artifact.checksum !== '' && state.checksum !== artifact.checksum) changed.push(`${artifact.path} changed since install`);
     else if (state.mode !== artifact.mode) {
       const lostExec = (artifact.mode & 0o111) !== 0 && (state.mode & 0o111) === 0;
       modes.push({ check: artifact.role, ok: false, message: `${artifact.path} has mode ${octal(state.mode)}, installed as ${octal(artifact.mode)}${lostExec ? ' (not executable)' : ''}`, fix: `chmod ${octal(artifact.mode)} ${artifact.path}` });
@@ -243,8 +244,8 @@ async function secretsFileFindings(receipt: Receipt, bundle: Bundle | undefined,
   const ours = receipt.artifacts.some((a) => a.path === file);
   if (declared.length === 0 && !ours) return [];
   const findings: Finding[] = [];
-  const dirState = await inspectPath(dir, false);
-  const fileState = await inspectPath(file, false);
+  const dirState = await inspectPath(dir, { content: false });
+  const fileState = await inspectPath(file, { content: false });
   const modeProblem = (what: string, state: PathState | undefined, mode: number, target: string): Finding | undefined => {
     if (!state) return undefined;
     if (state.kind === 'symlink') return { check: 'secrets file', ok: false, message: `${target} is a symlink: svcctl never writes secrets through one`, fix: `rm ${target} && ${reinstall}` };
@@ -294,7 +295,7 @@ async function environmentFileFindings(service: string, props: Properties, recei
   }
   for (const entry of entries) {
     if (entry.file === ours) continue; // checked with the secrets file
-    const state = await inspectPath(entry.file, false);
+    const state = await inspectPath(entry.file, { content: false });
     if (!state && !entry.optional) findings.push({ check: 'environment file', ok: false, message: `${service} needs ${entry.file}, which is missing: it fails to start`, fix: `touch ${entry.file} && chmod 0600 ${entry.file}   # then put its KEY=value lines in it` });
     else if (state && state.kind !== 'file' && state.kind !== 'symlink') findings.push({ check: 'environment file', ok: false, message: `${entry.file} is a ${state.kind}`, fix: `rm -r ${entry.file}` });
   }

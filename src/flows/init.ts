@@ -16,7 +16,8 @@ export async function init(name: string, options: ScaffoldOptions & { directory?
   const directory = path.resolve(options.directory ?? name);
   const present = await listDirectory(directory);
   if (present.length > 0) throw new UserError(`${directory} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''})`, 'choose a new directory with --directory DIR');
-  await ensureDirectory(directory);
-  for (const file of files) await atomicWrite(path.join(directory, file.name), file.content, { mode: file.mode });
+  // A scaffold goes wherever its author asks, as that author (usually not root): the directories on the way are theirs.
+  await ensureDirectory(directory, { mode: 0o755, looseParents: true });
+  for (const file of files) await atomicWrite(path.join(directory, file.name), file.content, { mode: file.mode, looseParents: true });
   return { bundle: name, directory, files: files.map((f) => f.name) };
 }

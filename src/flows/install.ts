@@ -1,129 +1,148 @@
-// The install flow: load → observe → resolve inputs → preflight → plan → confirm → apply → report.
-import { actionAsData, mergePlans, planInstall } from '../core/plan.js';
-import type { Plan, Receipt, SecretInput } from '../core/types.js';
-import { intentReceipt } from '../apply/transaction.js';
-import { systemTarget, type Target } from '../core/target.js';
+// The install flow: load → resolve inputs → desire → observe and preflight → plan → show, confirm, apply.
+import type { Bundle } from '../core/bundle/types.js';
+import { desire, type DesiredState, type Inputs, type SecretInput } from '../core/desired.js';
+import { planInstall, type Plan } from '../core/plan.js';
+import { actionAsData, mergeActions } from '../core/steps/index.js';
+import { intentReceipt, type Receipt } from '../core/receipt.js';
+import { layout, onHost, type Target } from '../core/target.js';
+import { usecToIso, type Usec } from '../core/time.js';
+import { parseEnvFile } from '../core/render.js';
 import { acquireLock } from '../system/lock.js';
-import { observeInstall, observeUnitStates } from '../system/observe.js';
-import { resolveSecrets, resolveSettings, type InputFlags } from '../system/inputs.js';
+import { asRoot, observeInstall } from '../system/observe.js';
+import { resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
+import { readHostKey, readReceipt } from '../system/receipts.js';
+import { readTextIfExists } from '../system/fs.js';
 import { SystemdClient } from '../system/systemd.js';
-import { say, style } from '../views/output.js';
-import { requireConfirmationSource, showConfirmApply } from './confirm.js';
-import { loadBundles } from './bundles.js';
-import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
 import { svcctlVersion } from '../version.js';
-import { formatWhen, nowUsec, usecToIso, type Usec } from '../core/time.js';
-import { userTimeZone } from '../system/timezone.js';
+import { loadBundles } from './bundles.js';
+import { requireConfirmationSource, showConfirmApply } from './change.js';
+import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { targetFor } from './target.js';
+import type { FlowUi } from './ui.js';
 
 export interface InstallOptions extends InputFlags {
   dryRun: boolean;
   yes: boolean;
   force: boolean;
   start: boolean;
+  /** --enable / --no-enable; left out: as the last install chose (enabled, unless it was installed with --no-enable). */
+  enable?: boolean;
   root?: string;
+}
+
+export interface InstalledBundle {
+  name: string;
+  upToDate: boolean;
+  actions: Record<string, unknown>[];
+  notes: string[];
+  /** Where each secret came from (names and sources, never values). */
+  secrets: { key: string; source: SecretInput['source'] | 'not set' }[];
+  /** Each enabled timer's next elapse after the install (ISO 8601; "" when not scheduled). */
+  nextElapse?: Record<string, string>;
 }
 
 export interface InstallResult {
   dryRun: boolean;
   applied: boolean;
-  bundles: { name: string; upToDate: boolean; actions: Record<string, unknown>[]; nextElapse?: Record<string, string> }[];
+  /** The tree was rendered under this directory (--root), with no running systemd. */
+  root?: string;
+  bundles: InstalledBundle[];
 }
 
-export async function install(references: string[], options: InstallOptions): Promise<InstallResult> {
-  const host: Target = options.root ? systemTarget(options.root) : systemTarget();
-  // --root too: the tree must carry root's ownership (image builds without root: unshare -r or fakeroot).
+export async function install(references: string[], options: InstallOptions, ui: FlowUi): Promise<InstallResult> {
+  // --root too: the tree must carry root's ownership (image builds without root: unshare -r).
   if (!options.dryRun) requireRoot('svcctl install');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const bundles = await loadBundles(references);
-  const systemd = new SystemdClient(host);
-  if (!options.root && !options.dryRun) await systemd.requireRunning();
-  const lock = options.dryRun ? undefined : await acquireLock(host);
+  const target = await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), create: !options.dryRun });
+  const systemd = new SystemdClient(target);
+  if (!target.offline && !options.dryRun) await systemd.requireRunning();
+  const lock = options.dryRun ? undefined : await acquireLock(target);
   try {
-    const plans: Plan[] = [];
-    const before = new Map<string, Receipt | undefined>();
-    const secretSources: string[] = [];
+    const hostKey = await readHostKey(target);
+    const planned: { bundle: Bundle; before?: Receipt; desired: DesiredState; plan: Plan; secrets: InstalledBundle['secrets'] }[] = [];
     const stdin = { used: false };
     for (const bundle of bundles) {
-      // The units' states (one systemctl call) are asked for while the files are looked at and the
-      // rendered units verified: the plan needs them only for what to enable or restart.
-      const unitStates = observeUnitStates(host, bundle.units.map((u) => u.name));
-      unitStates.catch(() => undefined); // awaited below; an earlier error must not leave it unhandled
-      const observed = await observeInstall(host, bundle);
-      const settings = await resolveSettings(bundle, observed, options);
-      const secrets = await resolveSecrets(bundle, observed, options, stdin);
-      for (const spec of bundle.secrets) secretSources.push(`${spec.key} ${secrets[spec.key] ? `(${sourceWords[secrets[spec.key]!.source]})` : '(not set)'}`);
-      const schedule = options.schedule ?? (observed.receipt?.scheduleOverridden ? observed.receipt.schedule : undefined);
+      const previous = await readPrevious(target, bundle);
+      const settings = await resolveSettings(bundle, previous, options);
+      const secrets = await resolveSecrets(bundle, previous, options, stdin);
+      const schedule = options.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
-      const inputs = {
+      const inputs: Inputs = {
         settings,
         secrets,
         ...(schedule !== undefined ? { schedule } : {}),
         force: options.force,
         start: options.start,
-        offline: host.offline,
+        enable: options.enable ?? !previous.receipt?.enableDeferred,
         now: new Date().toISOString(),
         svcctlVersion,
       };
-      // The files to write do not depend on the units' states: verify them from a plan without those.
-      const [units] = await Promise.all([unitStates, preflight(systemd, bundle, planInstall(bundle, observed, inputs), schedule)]);
-      const plan = planInstall(bundle, { ...observed, units }, inputs);
-      plans.push(plan);
-      before.set(bundle.name, observed.receipt);
+      const desired = desire(bundle, inputs, target);
+      // The host is looked at while systemd checks the rendered units: neither needs the other.
+      const [observed] = await Promise.all([observeInstall(target, desired, hostKey.key), preflight(systemd, desired, target, bundle.directory)]);
+      const plan = planInstall(desired, observed, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
+      planned.push({ bundle, ...(observed.receipt ? { before: observed.receipt } : {}), desired, plan, secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
     }
-    const actions = mergePlans(plans);
     const result: InstallResult = {
       dryRun: options.dryRun,
       applied: false,
-      bundles: plans.map((p) => ({ name: p.bundle, upToDate: p.upToDate, actions: p.actions.map(actionAsData) })),
+      ...(target.offline ? { root: target.root } : {}),
+      bundles: planned.map(({ plan, secrets }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets })),
     };
-    if (actions.length === 0) {
-      for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} is up to date`);
-      return result;
-    }
-    const names = plans.map((p) => p.bundle).join(', ');
-    const title = `${style.bold('Plan')} for ${names}${host.offline ? ` (rendered under ${host.root}, no running systemd)` : ''}:`;
-    const receipts = plans.map((p) => {
-      const previous = before.get(p.bundle);
-      return { bundle: p.bundle, ...(previous ? { before: previous } : {}), intent: intentReceipt(previous, p.receipt, 'installing'), ...(p.receipt ? { after: p.receipt } : {}) };
-    });
-    const notes = secretSources.length > 0 ? [`secrets: ${secretSources.join(', ')}`] : [];
-    const applied = await showConfirmApply(host, title, { actions, receipts }, options, notes);
+    if (planned.every((p) => p.plan.upToDate)) return result;
+    const actions = mergeActions(planned.map((p) => p.plan.actions));
+    const receipts = planned.map(({ plan, before }) => ({ bundle: plan.bundle, ...(before ? { before } : {}), intent: intentReceipt(before, plan.receipt, 'installing'), ...(plan.receipt ? { after: plan.receipt } : {}) }));
+    const names = planned.map((p) => p.plan.bundle).join(', ');
+    const sources = planned.flatMap((p) => p.secrets.map((s) => `${s.key} (${sourceWords[s.source]})`));
+    const applied = await showConfirmApply(
+      { target, actions, receipts, hostKey },
+      {
+        dryRun: options.dryRun,
+        yes: options.yes,
+        title: `Plan for ${names}${target.offline ? ` (rendered under ${target.root}, no running systemd)` : ''}:`,
+        notes: [...planned.flatMap((p) => p.plan.notes), ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : [])],
+      },
+      ui,
+    );
     if (!applied) return result;
     result.applied = true;
-    if (!host.offline) await reportNextRuns(systemd, plans, result, applied.nextElapse);
-    for (const plan of plans) say(`${style.green('✔')} ${plan.bundle} installed${host.offline ? ` under ${host.root}` : ''}`);
+    if (!target.offline) await addNextRuns(systemd, planned.map((p) => p.desired), result, applied.nextElapse);
     return result;
   } finally {
     await lock?.release();
   }
 }
 
-const sourceWords: Record<SecretInput['source'], string> = {
+/** The receipt and the secrets already set: what settings and secrets fall back to. */
+async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
+  const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
+  const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
+  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+}
+
+export const sourceWords: Record<SecretInput['source'] | 'not set', string> = {
   file: 'from file',
   stdin: 'from stdin',
   environment: 'from the environment',
   existing: 'kept',
   generated: 'generated',
   prompt: 'entered',
+  'not set': 'not set',
 };
 
-
 /**
- * The next run of every enabled timer: as the transaction's post-check saw it, and from one `list-timers`
- * call for the timers it did not look at (already running, and unchanged).
+ * The next run of every enabled timer: as the transaction's post-check saw it, and from one `list-timers` call for
+ * the timers it did not look at (already running, and unchanged).
  */
-async function reportNextRuns(systemd: SystemdClient, plans: Plan[], result: InstallResult, checked: ReadonlyMap<string, Usec | undefined>): Promise<void> {
-  const timers = plans.flatMap((p) => (p.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer')));
+async function addNextRuns(systemd: SystemdClient, desired: DesiredState[], result: InstallResult, checked: ReadonlyMap<string, Usec | undefined>): Promise<void> {
+  const timers = desired.flatMap((d) => d.enable.filter((u) => u.endsWith('.timer')));
   const unchecked = timers.filter((t) => !checked.has(t));
   const nextElapse = new Map(checked);
-  if (unchecked.length > 0 && (await systemd.running())) for (const t of await systemd.listTimers(unchecked)) nextElapse.set(t.unit, t.next > 0 ? t.next : undefined);
+  if (unchecked.length > 0) for (const t of await systemd.listTimers(unchecked)) nextElapse.set(t.unit, t.next > 0 ? t.next : undefined);
   for (const entry of result.bundles) {
-    const plan = plans.find((p) => p.bundle === entry.name);
-    for (const timer of (plan?.receipt?.enabled ?? []).filter((u) => u.endsWith('.timer'))) {
-      const next = nextElapse.get(timer);
-      entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: usecToIso(next) ?? '' };
-      say(`  ${timer}: next run ${formatWhen(next, nowUsec(), userTimeZone(), 'not scheduled')}`);
-    }
+    const d = desired.find((x) => x.bundle === entry.name);
+    for (const timer of (d?.enable ?? []).filter((u) => u.endsWith('.timer'))) entry.nextElapse = { ...(entry.nextElapse ?? {}), [timer]: usecToIso(nextElapse.get(timer)) ?? '' };
   }
 }

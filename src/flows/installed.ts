@@ -4,7 +4,7 @@ import { findBundle, isPathReference } from '../system/bundles/lookup.js';
 import { loadBundle } from '../system/bundles/load.js';
 import { BUNDLE_NAME_PATTERN } from '../core/bundle/manifest.js';
 import { UserError } from '../core/errors.js';
-import type { Receipt } from '../core/types.js';
+import type { Receipt } from '../core/receipt.js';
 import type { Target } from '../core/target.js';
 import { readReceipt } from '../system/receipts.js';
 
@@ -15,13 +15,16 @@ export async function bundleNameOf(reference: string): Promise<string> {
   throw new UserError(`invalid bundle name "${reference}"`, 'bundle names are lowercase letters, digits and "-" (see svcctl status for what is installed)');
 }
 
-/** The receipt of an installed bundle; a UserError (nothing changed) when it is not installed. */
-export async function requireInstalled(host: Target, name: string): Promise<Receipt> {
+/**
+ * The receipt of an installed bundle; a UserError (nothing changed) when it is not installed. `finishing`: the caller
+ * holds the transaction lock, so an "installing" receipt is a transaction that died, which the caller's completes.
+ */
+export async function requireInstalled(host: Target, name: string, options: { finishing?: boolean } = {}): Promise<Receipt> {
   const receipt = await readReceipt(host, name);
   if (!receipt || receipt.state === 'retained' || receipt.state === 'uninstalling') {
     throw new UserError(`bundle ${name} is not installed`, `install it first: svcctl install ${name}`);
   }
-  if (receipt.state === 'installing') {
+  if (receipt.state === 'installing' && !options.finishing) {
     throw new UserError(
       `bundle ${name} has an unfinished transaction (its receipt says "installing")`,
       `run \`svcctl install ${receipt.source} --yes\` to finish it, or \`svcctl doctor ${name}\` to see what is wrong`,

@@ -1,9 +1,11 @@
-// The checks install makes before its first change, shared with `svcctl verify`: the schedule with systemd's
-// own parser, and the rendered units and drop-ins with systemd-analyze verify.
+// The checks install makes before its first change, shared with `svcctl verify`: the schedule with systemd's own
+// parser, and the rendered units with the drop-ins svcctl would write through systemd-analyze verify.
+import path from 'node:path';
 import type { Bundle } from '../core/bundle/types.js';
+import type { DesiredState } from '../core/desired.js';
 import { UserError } from '../core/errors.js';
 import { parseScheduleExpression } from '../core/render.js';
-import { paths, type Plan } from '../core/types.js';
+import { layout, type Target } from '../core/target.js';
 import type { SystemdClient } from '../system/systemd.js';
 
 /** --schedule is for bundles with a timer. */
@@ -11,25 +13,35 @@ export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | un
   if (schedule !== undefined && !bundle.schedule) throw new UserError(`bundle ${bundle.name} has no timer to schedule`, 'drop --schedule');
 }
 
-/** Checks everything that can be checked before the first change: rendered units and the schedule. */
-export async function preflight(systemd: SystemdClient, bundle: Bundle, plan: Plan, schedule: string | undefined): Promise<void> {
-  if (schedule !== undefined) {
-    const parsed = parseScheduleExpression(schedule);
-    await systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+/** Every problem systemd finds in what an install would write; empty when there is none. */
+export async function preflightProblems(systemd: SystemdClient, desired: DesiredState, target: Target): Promise<string[]> {
+  const l = layout(target);
+  const problems: string[] = [];
+  if (desired.schedule) {
+    const parsed = parseScheduleExpression(desired.schedule.expression);
+    try {
+      await systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      problems.push(error.message);
+    }
   }
-  const dropIns: { unit: string; name: string; content: string }[] = [];
-  for (const action of plan.actions) {
-    if (action.kind !== 'write-file' || (action.role !== 'drop-in' && action.role !== 'schedule')) continue;
-    const [unitDir, name] = action.path.slice(paths.unitDir.length + 1).split('/');
-    dropIns.push({ unit: unitDir!.replace(/\.d$/, ''), name: name!, content: action.content.toString('utf8') });
-  }
-  const problems = await systemd.verifyUnits({
-    files: bundle.units.map((u) => ({ name: u.name, content: u.content })),
-    dropIns,
-    futureExecutables: bundle.payload.map((p) => p.destination),
-  });
-  if (problems.length > 0) {
-    throw new UserError(`systemd-analyze verify found problems in bundle ${bundle.name}:\n  ${problems.join('\n  ')}`, `fix the unit files in ${bundle.directory}; nothing was changed`);
-  }
+  const units = desired.files.filter((f) => f.role === 'unit');
+  const dropIns = desired.files
+    .filter((f) => f.role === 'drop-in' || f.role === 'schedule')
+    .map((f) => ({ unit: path.posix.basename(path.posix.dirname(f.path)).replace(/\.d$/, ''), name: path.posix.basename(f.path), content: f.content.toString('utf8') }));
+  problems.push(
+    ...(await systemd.verifyUnits({
+      files: units.map((f) => ({ name: f.path.slice(l.unitDir.length + 1), content: f.content.toString('utf8') })),
+      dropIns,
+      futureExecutables: desired.executables,
+    })),
+  );
+  return problems;
 }
 
+/** Install's preflight: every problem at once, exit 2, nothing changed. */
+export async function preflight(systemd: SystemdClient, desired: DesiredState, target: Target, bundleDirectory: string): Promise<void> {
+  const problems = await preflightProblems(systemd, desired, target);
+  if (problems.length > 0) throw UserError.many(`systemd found problems in bundle ${desired.bundle}:`, problems, [`fix the unit files in ${bundleDirectory}; nothing was changed`]);
+}

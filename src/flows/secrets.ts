@@ -1,22 +1,24 @@
-// The secret flows: list (names, never values), set, and rotate (write, restart or trigger, health check,
-// restore the old value on failure). Values live only in memory and in the 0600 secrets file.
+// The secret flows: list (names, never values), set, and rotate (write, restart or trigger, health check, restore the
+// old value on failure). Values live only in memory and in the 0600 secrets file; results are data for the views.
 import type { Bundle, SecretSpec } from '../core/bundle/types.js';
-import { OperationError, UserError } from '../core/errors.js';
-import { planSecretsWrite, type PlannedChange } from '../core/changes.js';
+import { OperationError, StepFailed, UserError } from '../core/errors.js';
+import { planSecretsWrite } from '../core/changes.js';
 import { subjectFromReceipt } from '../core/health.js';
-import { managedHeader } from '../core/plan.js';
+import type { Plan } from '../core/plan.js';
+import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { parseEnvFile } from '../core/render.js';
-import { paths, type Action, type Receipt } from '../core/types.js';
-import { applyTransaction, intentReceipt, type StepReporter, type Transaction } from '../apply/transaction.js';
+import type { Action } from '../core/steps/types.js';
+import { layout, onHost, systemTarget, type Target } from '../core/target.js';
+import { applyTransaction, type StepReporter, type Transaction } from '../apply/transaction.js';
 import { inspectPath, readFileIfExists } from '../system/fs.js';
-import { systemTarget } from '../core/target.js';
-import { generate, readSecretSource } from '../system/inputs.js';
+import { checkSecretValue, generate, readSecretSource } from '../system/inputs.js';
 import { acquireLock } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { canPrompt, cannotPrompt, promptSecret } from '../system/prompt.js';
+import { readHostKey } from '../system/receipts.js';
 import { SystemdClient } from '../system/systemd.js';
-import { reportStep, say, stepDone, stepFailed, style } from '../views/output.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
+import type { FlowUi } from './ui.js';
 
 export interface SecretRow {
   key: string;
@@ -33,10 +35,13 @@ export interface SecretListResult {
   bundle: string;
   file: string;
   secrets: SecretRow[];
+  /** The bundle's directory does not load: secrets it declares but never set are not listed. */
+  sourceMissing?: string;
 }
 
-/** Where a new value comes from; with none of them: stdin when it is not a terminal, else a masked prompt. */
+/** Where a new value comes from. `secret set`: --from-file, --generate, stdin when not a terminal, else a prompt. */
 export interface ValueOptions {
+  /** A file, or "-" for stdin. */
   fromFile?: string;
   generate: boolean;
 }
@@ -45,15 +50,22 @@ export interface SecretChangeResult {
   bundle: string;
   file: string;
   keys: string[];
+  /** set: whether the key had a value before. */
+  replaced?: boolean;
   changedAt: string;
+  /** When the new value takes effect, in words. */
+  effect?: string;
   /** rotate: what was restarted or run, and the health check that followed. */
   restarted?: string;
   triggered?: string;
   check?: { status: string; summary: string };
+  /** rotate: the service was not running, so nothing was restarted or checked. */
+  notRunning?: string;
 }
 
 /** What the secret commands work on, read under the lock: receipt, source bundle, the file's bytes and values. */
 interface SecretsState {
+  target: Target;
   receipt: Receipt;
   bundle?: Bundle;
   specs: SecretSpec[];
@@ -62,17 +74,18 @@ interface SecretsState {
   values: Map<string, string>;
 }
 
-async function readState(name: string): Promise<SecretsState> {
-  const receipt = await requireInstalled(systemTarget(), name);
+async function readState(name: string, finishing = false): Promise<SecretsState> {
+  const target = systemTarget();
+  const receipt = await requireInstalled(target, name, { finishing });
   const bundle = await sourceBundle(receipt);
-  const file = paths.secretsFile(name);
-  const info = await inspectPath(file, false);
+  const file = layout(target).secretsFile(name);
+  const info = await inspectPath(onHost(target, file), { content: false });
   if (info && info.kind !== 'file') throw new OperationError(`${file} is a ${info.kind}, not a regular file: refusing to read or replace it`, `inspect it; svcctl doctor ${name} says more`);
-  const content = info ? await readFileIfExists(file) : undefined;
+  const content = info ? await readFileIfExists(onHost(target, file)) : undefined;
   const values = parseEnvFile(content?.toString('utf8') ?? '');
   // Without the bundle (its directory moved), the receipt still names the secrets that were set.
   const specs = bundle?.secrets ?? receipt.secrets.map((s) => ({ key: s.key, prompt: s.key, required: false }));
-  return { receipt, ...(bundle ? { bundle } : {}), specs, file, ...(content ? { content } : {}), values };
+  return { target, receipt, ...(bundle ? { bundle } : {}), specs, file, ...(content ? { content } : {}), values };
 }
 
 export async function listSecrets(reference: string): Promise<SecretListResult> {
@@ -91,34 +104,30 @@ export async function listSecrets(reference: string): Promise<SecretListResult> 
   for (const key of state.values.keys()) {
     if (!rows.some((r) => r.key === key)) rows.push({ key, set: (state.values.get(key) ?? '') !== '', declared: false, required: false, generator: null, changedAt: changed.get(key) ?? null });
   }
-  if (!state.bundle) say(`${style.yellow('!')} the bundle's directory ${state.receipt.source} does not load: secrets it declares but that were never set are not listed`);
-  return { bundle: name, file: state.file, secrets: rows };
+  return { bundle: name, file: state.file, secrets: rows, ...(state.bundle ? {} : { sourceMissing: state.receipt.source }) };
 }
 
-export async function setSecret(reference: string, key: string, options: ValueOptions): Promise<SecretChangeResult> {
+export async function setSecret(reference: string, key: string, options: ValueOptions, ui: FlowUi): Promise<SecretChangeResult> {
   requireRoot('svcctl secret set');
   const name = await bundleNameOf(reference);
-  const known = await readState(name);
-  const spec = specFor(known, key);
-  const value = await newValue(name, spec, options); // asked before the lock is taken: a prompt may wait long
+  const spec = specFor(await readState(name), key);
+  const value = await newValue(name, spec, options, 'set'); // asked before the lock is taken: a prompt may wait long
   const lock = await acquireLock(systemTarget());
   try {
-    const state = await readState(name);
+    const state = await readState(name, true);
     const plan = await planWrite(state, new Map([[spec.key, value]]));
-    // The one line below says what was done; steps are shown when something goes wrong.
-    await applyTransaction(systemTarget(), transaction(state, plan), (description, status) => {
-      if (status !== 'done') reportStep(description, status);
+    // The result says what was done; steps are shown when something goes wrong.
+    await applyTransaction(await transaction(state, plan), (description, status, step) => {
+      if (status !== 'done') ui.step(description, status, step);
     });
-    say(`${style.green('✔')} ${spec.key} of ${name} ${state.values.has(spec.key) ? 'replaced' : 'set'} in ${state.file} (0600 root:root; the value is not shown)`);
-    say(`  ${style.dim('→')} ${effectHint(state.receipt)}`);
-    return { bundle: name, file: state.file, keys: [spec.key], changedAt: plan.changedAt };
+    return { bundle: name, file: state.file, keys: [spec.key], replaced: state.values.has(spec.key), changedAt: plan.receipt!.updatedAt, effect: effectOf(state.receipt) };
   } finally {
     await lock.release();
   }
 }
 
 /** When a new value takes effect: services read their EnvironmentFile= when they start. */
-function effectHint(receipt: Receipt): string {
+function effectOf(receipt: Receipt): string {
   if (receipt.timer && receipt.service) return `the next run of ${receipt.service} uses it (run it now: systemctl start ${receipt.service})`;
   if (receipt.service) return `${receipt.service} reads it when it restarts (\`svcctl secret rotate\` restarts it, checks its health and reverts on failure)`;
   return "the bundle's services read it when they start";
@@ -132,42 +141,51 @@ function specFor(state: SecretsState, key: string): SecretSpec {
   throw new UserError(`bundle ${state.receipt.bundle} has no secret ${key}`, `secrets it declares: ${known}`);
 }
 
-/** A new value from --from-file, --generate, stdin (not a terminal) or a masked prompt. Never from argv. */
-async function newValue(bundle: string, spec: SecretSpec, options: ValueOptions): Promise<string> {
+/**
+ * A new value, never from argv: --from-file FILE (or "-" for stdin), --generate, and then — for `set` — stdin when it
+ * is not a terminal or a masked prompt; for `rotate` the key's own generator first (so a rotation from cron needs
+ * nothing on stdin), then the same.
+ */
+async function newValue(bundle: string, spec: SecretSpec, options: ValueOptions, command: 'set' | 'rotate'): Promise<string> {
   if (options.fromFile !== undefined && options.generate) throw new UserError('give either --from-file or --generate, not both');
+  if (options.fromFile === '-') return (await readSecretSource(spec.key, '-', { used: false })).value;
   if (options.fromFile !== undefined) return (await readSecretSource(spec.key, `@${options.fromFile}`, { used: false })).value;
-  if (options.generate) return generate({ ...spec, generate: spec.generate ?? 'hex32' })!.value;
+  if (options.generate || (command === 'rotate' && spec.generate)) return generate({ ...spec, generate: spec.generate ?? 'hex32' })!.value;
   if (!process.stdin.isTTY) return (await readSecretSource(spec.key, '-', { used: false })).value;
-  if (!canPrompt()) cannotPrompt(`a value for ${spec.key} of ${bundle} is needed`, `pass --from-file FILE, --generate, or pipe the value on stdin`);
-  const value = await promptSecret(`${spec.prompt} (${spec.key})`);
-  if (value.includes('\0')) throw new UserError(`the value given for secret ${spec.key} contains a NUL byte`, 'systemd environment files cannot carry NUL');
-  return value;
+  if (!canPrompt()) cannotPrompt(`a value for ${spec.key} of ${bundle} is needed`, `pass --from-file FILE, --from-file - (stdin), or --generate`);
+  return checkSecretValue(spec.key, await promptSecret(`${spec.prompt} (${spec.key}):`));
 }
 
 /**
- * The secrets file with `changes` applied (see planSecretsWrite), refusing anything but a directory where
- * /etc/svcctl and its bundle directory go. The receipt keeps only names and times.
+ * The secrets file with `changes` applied (see planSecretsWrite), refusing anything but a directory where the config
+ * directory and the bundle's secrets directory go. The receipt keeps only names, times and a keyed checksum.
  */
-async function planWrite(state: SecretsState, changes: Map<string, string>): Promise<PlannedChange & { changedAt: string }> {
+async function planWrite(state: SecretsState, changes: Map<string, string>): Promise<Plan> {
   const name = state.receipt.bundle;
+  const l = layout(state.target);
   const missing: string[] = [];
-  for (const dir of [paths.configDir, paths.secretsDir(name)]) {
-    const info = await inspectPath(dir, false);
+  for (const dir of [l.configDir, l.secretsDir(name)]) {
+    const info = await inspectPath(onHost(state.target, dir), { content: false });
     if (!info) missing.push(dir);
     else if (info.kind !== 'directory') throw new OperationError(`${dir} is a ${info.kind}, not a directory: refusing to write secrets through it`, `inspect it; svcctl doctor ${name} says more`);
   }
-  const now = new Date().toISOString();
   const current = state.content !== undefined ? state.values : undefined;
-  return { ...planSecretsWrite(state.receipt, state.specs, current, changes, missing, now, managedHeader(name)), changedAt: now };
+  const { key: hostKey } = await readHostKey(state.target);
+  return planSecretsWrite(state.receipt, state.specs, current, changes, missing, { now: new Date().toISOString(), hostKey, target: state.target });
 }
 
 /** The write, then `follow` (restart or run, health check), as one transaction with the receipt written ahead. */
-function transaction(state: SecretsState, plan: PlannedChange, follow: Action[] = []): Transaction {
+async function transaction(state: SecretsState, plan: Plan, follow: Action[] = []): Promise<Transaction> {
   const before = state.receipt;
-  return { actions: [...plan.actions, ...follow], receipts: [{ bundle: before.bundle, before, intent: intentReceipt(before, plan.receipt, 'installing'), after: plan.receipt }] };
+  return {
+    target: state.target,
+    actions: [...plan.actions, ...follow],
+    receipts: [{ bundle: before.bundle, before, intent: intentReceipt(before, plan.receipt, 'installing'), after: plan.receipt! }],
+    hostKey: await readHostKey(state.target),
+  };
 }
 
-export async function rotateSecrets(reference: string, key: string | undefined, options: ValueOptions & { timeoutMs?: number }): Promise<SecretChangeResult> {
+export async function rotateSecrets(reference: string, key: string | undefined, options: ValueOptions & { timeoutMs?: number }, ui: FlowUi): Promise<SecretChangeResult> {
   requireRoot('svcctl secret rotate');
   const name = await bundleNameOf(reference);
   const systemd = new SystemdClient(systemTarget());
@@ -175,57 +193,54 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
   const known = await readState(name);
   const specs = key !== undefined ? [specFor(known, key)] : known.specs.filter((s) => s.generate);
   if (specs.length === 0) {
-    throw new UserError(`bundle ${name} declares no secret with a generator`, `name the secret and give its new value: svcctl secret rotate ${name} KEY --from-file FILE (or on stdin)`);
+    throw new UserError(`bundle ${name} declares no secret with a generator`, `name the secret and give its new value: svcctl secret rotate ${name} KEY --from-file FILE (or - for stdin)`);
   }
-  if (key === undefined && (options.fromFile !== undefined)) throw new UserError('--from-file needs the KEY it is for', `svcctl secret rotate ${name} KEY --from-file FILE`);
+  if (key === undefined && options.fromFile !== undefined) throw new UserError('--from-file needs the KEY it is for', `svcctl secret rotate ${name} KEY --from-file FILE`);
   const changes = new Map<string, string>();
-  for (const spec of specs) changes.set(spec.key, key === undefined ? generate(spec)!.value : await newValue(name, spec, options));
+  for (const spec of specs) changes.set(spec.key, await newValue(name, spec, options, 'rotate'));
 
   const lock = await acquireLock(systemTarget());
   try {
-    const state = await readState(name);
+    const state = await readState(name, true);
     const receipt = state.receipt;
     const service = receipt.service;
     const timerJob = Boolean(receipt.timer);
     const names = [...changes.keys()].join(', ');
     const before = service ? (await systemd.show([service], ['ActiveState'] as const))[service]?.ActiveState : undefined;
     const plan = await planWrite(state, changes);
-    const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: plan.changedAt };
+    const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: plan.receipt!.updatedAt };
     const written = `write the new ${names} to ${state.file} (0600 root:root; values not shown)`;
     if (!service || (!timerJob && before !== 'active')) {
-      await applyTransaction(systemTarget(), transaction(state, plan), (description, status, step) => {
-        reportStep(step.action.kind === 'write-file' && step.phase === 'apply' ? written : description, status);
-      });
-      say(`  ${style.yellow('!')} ${service ?? 'no service'} is not running: no restart and no health check; it reads the new value when it starts`);
-      return result;
+      await applyTransaction(await transaction(state, plan), (description, status, step) => ui.step(step.action.kind === 'write-file' && step.phase === 'apply' ? written : description, status, step));
+      return { ...result, notRunning: service ?? 'no service' };
     }
-    // A failure restores the previous file and receipt, then restarts or runs the service again with it
-    // and checks its health once more (applyTransaction's recovery); these lines say so in rotate's words.
+    // A failure restores the previous file and receipt, then restarts or runs the service again with it and checks
+    // its health once more (the transaction's recovery); these lines say so in rotate's words.
     const again = timerJob ? `run ${service} again with the previous value` : `restart ${service} with the previous value`;
     let failure: { action: Action; message: string } | undefined;
     let recovery: string | undefined;
     const problems: string[] = [];
-    const report: StepReporter = (description, status, { action, phase, outcome, error }) => {
+    const report: StepReporter = (description, status, step) => {
+      const { action, phase, outcome, error } = step;
       const ok = status === 'done' || status === 'undone';
-      const mark = ok ? stepDone : stepFailed;
       if (phase === 'apply') {
         if (!ok) failure = { action, message: error ?? 'failed' };
-        if (action.kind === 'write-file') mark(written);
+        if (action.kind === 'write-file') ui.step(written, status, step);
         else if (action.kind === 'check-health') {
           const found = /^(\S+) - ([\s\S]*)$/.exec(outcome ?? '');
           if (found) result.check = { status: found[1]!, summary: found[2]! };
-          mark(`health check: ${outcome ?? error}`);
-        } else mark(ok ? description : `${description}: ${error}`);
+          ui.step(`health check: ${outcome ?? error}`, status, step);
+        } else ui.step(ok ? description : `${description}: ${error}`, status, step);
       } else if (phase === 'undo') {
         const what = action.kind === 'write-file' ? `restore the previous ${names} in ${state.file}` : description;
         if (!ok) problems.push(`${what} (${error})`);
-        if (!ok || action.kind === 'write-file') mark(what);
+        if (!ok || action.kind === 'write-file') ui.step(what, status, step);
       } else if (action.kind === 'check-health') {
         recovery = `${again}: ${outcome ?? error}`;
-        mark(recovery);
+        ui.step(recovery, status, step);
       } else if (!ok) {
         recovery = `${again}: failed (${(error ?? '').split('\n')[0]})`;
-        mark(recovery);
+        ui.step(recovery, status, step);
       }
     };
     const follow: Action[] = [
@@ -235,17 +250,19 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
     if (timerJob) result.triggered = service;
     else result.restarted = service;
     try {
-      await applyTransaction(systemTarget(), transaction(state, plan, follow), report);
+      await applyTransaction(await transaction(state, plan, follow), report);
     } catch (error) {
       // The write itself failed: nothing was restarted or run, and the error says what was rolled back.
-      if (!(error instanceof OperationError) || !failure || failure.action.kind === 'write-file' || failure.action.kind === 'make-directory') throw error;
-      throw new OperationError(
+      if (!(error instanceof StepFailed) || !failure || failure.action.kind === 'write-file' || failure.action.kind === 'make-directory') throw error;
+      const restored = problems.length === 0 && error.clean;
+      throw new StepFailed(
+        error.step,
+        error.reason,
+        { ...error.fields, rolledBack: [restored ? `restored the previous ${names} in ${state.file}` : `could not: ${problems.join('; ')}`, ...(recovery ? [recovery] : [])] },
+        restored ? `see journalctl -u ${service}; svcctl check ${name}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
         `rotating ${names} of ${name} failed: ${failure.message}; the previous value was restored`,
-        problems.length === 0 ? `see journalctl -u ${service}; svcctl check ${name}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
-        [problems.length === 0 ? `restored the previous ${names} in ${state.file}` : `could not: ${problems.join('; ')}`, ...(recovery ? [recovery] : [])],
       );
     }
-    say(`${style.green('✔')} ${names} of ${name} rotated`);
     return result;
   } finally {
     await lock.release();
@@ -254,7 +271,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
 
 /** `secret set B KEY value` and `secret set B KEY=value` put the value where every local user can read it. */
 export function refuseValueOnArgv(argv: string[], key: string | undefined): void {
-  const hint = 'pass it with --from-file FILE, pipe it on stdin, use --generate, or leave them out to be asked with a masked prompt';
+  const hint = 'pass it with --from-file FILE, --from-file - (stdin), --generate, or leave them out to be asked with a masked prompt';
   if (key?.includes('=')) {
     throw new UserError(`refusing ${key.slice(0, key.indexOf('='))}=<value>: a value on the command line is readable by every local user (ps, /proc/PID/cmdline) and lands in shell history`, hint);
   }

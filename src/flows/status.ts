@@ -2,7 +2,8 @@
 import { NeedsRootError, UserError } from '../core/errors.js';
 import { formatTable, style } from '../views/output.js';
 import { formatRelative, formatSpan, formatWhen, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
-import type { Receipt, ReceiptArtifact } from '../core/types.js';
+import type { Receipt, ReceiptArtifact } from '../core/receipt.js';
+import { readHostKey } from '../system/receipts.js';
 import { inspectPath } from '../system/fs.js';
 import { systemTarget, onHost } from '../core/target.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
@@ -317,9 +318,11 @@ const healthColour: Record<Health, 'red' | 'green' | 'yellow' | 'dim'> = {
 /** Compares every file the receipt lists with its checksum and mode. */
 export async function driftOf(artifacts: ReceiptArtifact[]): Promise<Drift> {
   const drift: Drift = { checked: 0, changed: [], unknown: [] };
+  const hostKey = readHostKey(systemTarget()).then((k) => (k.stored ? k.key : undefined), () => undefined);
   await Promise.all(
     artifacts.map(async (artifact) => {
-      const state = await inspectPath(onHost(systemTarget(), artifact.path)).catch((error: NodeJS.ErrnoException) => {
+      const key = artifact.role === 'secrets' ? await hostKey : undefined;
+      const state = await inspectPath(onHost(systemTarget(), artifact.path), { content: true, ...(key ? { key } : {}) }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EACCES' || error.code === 'EPERM') return 'unreadable' as const;
         throw error;
       });
@@ -331,7 +334,7 @@ export async function driftOf(artifacts: ReceiptArtifact[]): Promise<Drift> {
       const changed = (problem: DriftedFile['problem'], detail?: string) => drift.changed.push({ path: artifact.path, role: artifact.role, problem, ...(detail ? { detail } : {}) });
       if (!state) changed('missing');
       else if (state.kind !== 'file') changed('not-a-file', `a ${state.kind} is there now`);
-      else if (state.sha256 !== artifact.sha256) changed('modified', 'content differs from what was installed');
+      else if (artifact.checksum !== '' && state.checksum !== artifact.checksum) changed('modified', 'content differs from what was installed');
       else if (state.mode !== artifact.mode) changed('mode', `mode ${octal(state.mode)}, installed ${octal(artifact.mode)}`);
     }),
   );

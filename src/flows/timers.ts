@@ -1,7 +1,7 @@
 // The list-timers flow: `systemctl list-timers` for the timers of installed bundles (or all), plus each activated service's last result.
 import { formatTable } from '../views/output.js';
 import { formatRelative, formatSpan, formatTimestamp, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
-import type { Receipt } from '../core/types.js';
+import type { Receipt } from '../core/receipt.js';
 import { isRoot } from '../system/privileges.js';
 import { SystemdClient, type TimerListing, type UnitListing } from '../system/systemd.js';
 import { systemTarget } from '../core/target.js';

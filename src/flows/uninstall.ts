@@ -1,17 +1,17 @@
-// The uninstall flow: read the receipt → observe → plan → confirm → apply; removes exactly what the receipt lists.
+// The uninstall flow: read the receipt → observe → plan → show, confirm, apply; removes exactly what the receipt lists.
 import { UserError } from '../core/errors.js';
-import { actionAsData, mergePlans, planUninstall, type UninstallPlan } from '../core/plan.js';
-import { intentReceipt } from '../apply/transaction.js';
-import { systemTarget, type Target } from '../core/target.js';
+import { planUninstall, type UninstallPlan } from '../core/plan.js';
+import { intentReceipt, type Receipt } from '../core/receipt.js';
+import { actionAsData, mergeActions } from '../core/steps/index.js';
 import { acquireLock } from '../system/lock.js';
-import { observeUninstall } from '../system/observe.js';
-import { readReceipt } from '../system/receipts.js';
+import { asRoot, observeUninstall } from '../system/observe.js';
+import { readHostKey, readReceipt } from '../system/receipts.js';
 import { requireRoot } from '../system/privileges.js';
 import { SystemdClient } from '../system/systemd.js';
-import { say, style } from '../views/output.js';
-import { requireConfirmationSource, showConfirmApply } from './confirm.js';
+import { requireConfirmationSource, showConfirmApply } from './change.js';
 import { bundleNameOf } from './installed.js';
-import type { Receipt } from '../core/types.js';
+import { targetFor } from './target.js';
+import type { FlowUi } from './ui.js';
 
 export interface UninstallOptions {
   purge: boolean;
@@ -21,50 +21,59 @@ export interface UninstallOptions {
   root?: string;
 }
 
+export interface UninstalledBundle {
+  name: string;
+  installed: boolean;
+  actions: Record<string, unknown>[];
+  drifted: string[];
+  retained: string[];
+  notes: string[];
+  /** What each step found (a directory kept because it is not empty), by step description. */
+  outcomes?: Record<string, string>;
+}
+
 export interface UninstallResult {
   dryRun: boolean;
   applied: boolean;
-  bundles: { name: string; installed: boolean; actions: Record<string, unknown>[]; drifted: string[]; retained: string[] }[];
+  purge: boolean;
+  bundles: UninstalledBundle[];
 }
 
-export async function uninstall(references: string[], options: UninstallOptions): Promise<UninstallResult> {
+export async function uninstall(references: string[], options: UninstallOptions, ui: FlowUi): Promise<UninstallResult> {
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
-  const host: Target = options.root ? systemTarget(options.root) : systemTarget();
   if (!options.dryRun) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const names = await Promise.all(references.map(bundleNameOf));
-  if (!options.root && !options.dryRun) await new SystemdClient(host).requireRunning();
-  const lock = options.dryRun ? undefined : await acquireLock(host);
+  const target = await targetFor(options.root !== undefined ? { root: options.root } : {});
+  if (!target.offline && !options.dryRun) await new SystemdClient(target).requireRunning();
+  const lock = options.dryRun ? undefined : await acquireLock(target);
   try {
-    const result: UninstallResult = { dryRun: options.dryRun, applied: false, bundles: [] };
+    const hostKey = await readHostKey(target);
+    const result: UninstallResult = { dryRun: options.dryRun, applied: false, purge: options.purge, bundles: [] };
     const plans: { plan: UninstallPlan; receipt: Receipt }[] = [];
     for (const name of names) {
-      const receipt = await readReceipt(host, name);
+      const receipt = await asRoot('svcctl uninstall --dry-run', () => readReceipt(target, name));
       if (!receipt) {
-        say(`${style.green('✔')} ${name} is not installed: nothing to do`);
-        result.bundles.push({ name, installed: false, actions: [], drifted: [], retained: [] });
+        result.bundles.push({ name, installed: false, actions: [], drifted: [], retained: [], notes: [] });
         continue;
       }
-      const observed = await observeUninstall(host, receipt);
-      const plan = planUninstall(receipt, observed, { purge: options.purge, force: options.force, offline: host.offline });
+      const observed = await asRoot('svcctl uninstall --dry-run', () => observeUninstall(target, receipt, hostKey.key));
+      const plan = planUninstall(receipt, observed, { purge: options.purge, force: options.force }, target);
       plans.push({ plan, receipt });
-      result.bundles.push({ name, installed: true, actions: plan.actions.map(actionAsData), drifted: plan.drifted, retained: plan.retained });
+      result.bundles.push({ name, installed: true, actions: plan.actions.map(actionAsData), drifted: plan.drifted, retained: plan.retained, notes: plan.notes });
     }
-    if (plans.length === 0) return result;
-    const actions = mergePlans(plans.map((p) => p.plan));
-    if (actions.length === 0) {
-      for (const { plan } of plans) say(`${style.green('✔')} ${plan.bundle} is already uninstalled${plan.retained.length > 0 ? `; kept ${plan.retained.join(', ')} (remove with --purge)` : ''}`);
-      return result;
-    }
-    const title = `${style.bold('Plan')} to uninstall ${plans.map((p) => p.plan.bundle).join(', ')}${options.purge ? ' (purge)' : ''}:`;
-    const notes = plans.flatMap(({ plan }) => plan.drifted.map((file) => `${style.yellow('!')} ${file} changed since install: left in place (pass --force to remove it)`));
+    const actions = mergeActions(plans.map((p) => p.plan.actions));
+    if (actions.length === 0) return result;
     const receipts = plans.map(({ plan, receipt }) => ({ bundle: plan.bundle, before: receipt, intent: intentReceipt(receipt, undefined, 'uninstalling'), ...(plan.receipt ? { after: plan.receipt } : {}) }));
-    if (!(await showConfirmApply(host, title, { actions, receipts }, options, notes))) return result;
+    const applied = await showConfirmApply(
+      { target, actions, receipts, hostKey },
+      { dryRun: options.dryRun, yes: options.yes, title: `Plan to uninstall ${plans.map((p) => p.plan.bundle).join(', ')}${options.purge ? ' (purge)' : ''}:`, notes: plans.flatMap((p) => p.plan.notes) },
+      ui,
+    );
+    if (!applied) return result;
     result.applied = true;
-    for (const { plan } of plans) {
-      const kept = plan.retained.length > 0 ? `; kept ${plan.retained.join(', ')} (remove with --purge)` : '';
-      say(`${style.green('✔')} ${plan.bundle} uninstalled${kept}`);
-    }
+    const outcomes = Object.fromEntries([...applied.outcomes].map(([index, outcome]) => [String(actionAsData(actions[index]!).description), outcome]));
+    for (const entry of result.bundles) if (entry.installed) entry.outcomes = outcomes;
     return result;
   } finally {
     await lock?.release();

@@ -52,7 +52,7 @@ export function parseGroup(text: string): Map<string, Group> {
 /** Removes a user (and, with `group`, the group of the same name) if they are there; under --root with --root. */
 export async function removeAccount(target: Pick<Target, 'root'>, user: string, options: { user: boolean; group: boolean }): Promise<void> {
   const rootArgs = target.root === '/' ? [] : ['--root', target.root];
-  const accounts = await readAccounts(target);
-  if (options.user && accounts.users.has(user)) await exec([tool('userdel'), ...rootArgs, user]);
-  if (options.group && accounts.groups.has(user)) await exec([tool('groupdel'), ...rootArgs, user]);
+  if (options.user && (await readAccounts(target)).users.has(user)) await exec([tool('userdel'), ...rootArgs, user]);
+  // userdel removes the user's own group too where USERGROUPS_ENAB is on (Debian): look again.
+  if (options.group && (await readAccounts(target)).groups.has(user)) await exec([tool('groupdel'), ...rootArgs, user]);
 }

@@ -1,19 +1,30 @@
-// The one seam for file writes: atomic, created with their final mode and owner, never following symlinks.
+// The one seam for file writes and removals. Every change goes through a directory opened component by component
+// from "/" without following a symlink (O_DIRECTORY|O_NOFOLLOW, then /proc/self/fd/N/NAME for the *at() calls Node
+// lacks), each component checked to be owned by a trusted user and not writable by group or others — so a swap
+// between a check and a write cannot redirect it. Writes are atomic with the final mode and owner from the first
+// byte; removals never follow a symlink at any depth.
 import { constants } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from '../core/errors.js';
+import type { PathState } from '../core/observed.js';
 import { debug } from '../debug.js';
 import { testBuild } from './test-build.js';
+
+export type { PathState };
 
 export interface WriteOptions {
   mode: number;
   uid?: number;
   gid?: number;
+  /** Who may own the directories on the way (default root only). */
+  owners?: ReadonlySet<number>;
+  /** Allow group- or world-writable directories on the way (a user-given directory such as a textfile collector's). */
+  looseParents?: boolean;
 }
 
-/** Called before every write or removal; may throw to simulate a failure (fault injection in tests). */
+/** Called before every write or removal; may throw to simulate a failure (in-process tests; test build only). */
 export type FsHook = (operation: string, target: string) => void;
 let hook: FsHook | undefined;
 export function setFsHook(next: FsHook | undefined): void {
@@ -24,120 +35,154 @@ function seeWrite(operation: string, target: string): void {
   if (testBuild) hook?.(operation, target);
 }
 
+const rootOnly: ReadonlySet<number> = new Set([0]);
+const dirFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/** A path that refers to `name` inside the directory open as `handle`, resolved by the kernel through the fd. */
+function at(handle: fsp.FileHandle, name: string): string {
+  return `/proc/self/fd/${handle.fd}/${name}`;
+}
+
+/** Why a path cannot be trusted, as one message naming the directory (exit 1, nothing was written). */
+class UnsafePath extends OperationError {}
+
 /**
- * Writes `content` to `target` atomically: a temp file in the same directory is opened with the
- * final mode (O_EXCL|O_NOFOLLOW, so nothing else can hold it), chowned, fsynced, then renamed over
- * the target. A secret is therefore never readable by others, not even for an instant.
+ * Opens directory `dir` walking from "/", refusing a symlink or non-directory at any component and, unless
+ * `looseParents`, a directory owned by anyone but `owners` or writable by group or others.
+ */
+export async function openDirectory(dir: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<fsp.FileHandle> {
+  const owners = options.owners ?? rootOnly;
+  const parts = path.resolve(dir).split('/').filter(Boolean);
+  let handle = await fsp.open('/', dirFlags);
+  let walked = '';
+  try {
+    await checkDirectory(handle, '/', owners, options.looseParents ?? false);
+    for (const part of parts) {
+      walked += `/${part}`;
+      let next: fsp.FileHandle;
+      try {
+        next = await fsp.open(at(handle, part), dirFlags);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP' || code === 'ENOTDIR') {
+          const kind = (await fsp.lstat(at(handle, part)).catch(() => undefined))?.isSymbolicLink() ? 'a symlink' : 'not a directory';
+          throw new UnsafePath(`refusing to go through ${walked}: it is ${kind}`, 'svcctl never follows a symlink on the way to what it writes; make it a real directory');
+        }
+        throw error;
+      }
+      await handle.close();
+      handle = next;
+      await checkDirectory(handle, walked, owners, options.looseParents ?? false);
+    }
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: ReadonlySet<number>, loose: boolean): Promise<void> {
+  if (loose) return;
+  const info = await handle.stat();
+  if (!owners.has(info.uid)) throw new UnsafePath(`refusing to write under ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes there`, `make it owned by root (chown root:root ${shown})`);
+  if (info.mode & 0o022) throw new UnsafePath(`refusing to write under ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
+}
+
+async function inDirectory<T>(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'>, work: (dir: fsp.FileHandle, name: string) => Promise<T>): Promise<T> {
+  const dir = await openDirectory(path.dirname(target), options);
+  try {
+    return await work(dir, path.basename(target));
+  } finally {
+    await dir.close();
+  }
+}
+
+/** The prefix of svcctl's temporary files for `name`: a killed write leaves one, and the next transaction removes it. */
+export function tempPrefix(name: string): string {
+  return `.${name}.svcctl-`;
+}
+
+/**
+ * Writes `content` to `target` atomically: a temp file in the same directory is opened with the final mode
+ * (O_EXCL|O_NOFOLLOW, so nothing else can hold it), chowned, fsynced, then renamed over the target. A secret is
+ * therefore never readable by others, not even for an instant. A symlink at the target is refused.
  */
 export async function atomicWrite(target: string, content: string | Buffer, options: WriteOptions): Promise<void> {
   seeWrite('write', target);
   debug('write %s mode %s', target, options.mode.toString(8));
-  await refuseSymlink(target);
-  const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.svcctl-${randomBytes(6).toString('hex')}`);
-  const previousUmask = process.umask(0o077);
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
-    seeWrite('created-temp', temp);
-    if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
-    await handle.writeFile(content);
-    await handle.chmod(options.mode);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(temp, target);
-    await syncDirectory(dir);
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await fsp.rm(temp, { force: true }).catch(() => undefined);
-    throw error;
-  } finally {
-    process.umask(previousUmask);
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function refuseSymlink(target: string): Promise<void> {
-  const info = await fsp.lstat(target).catch(() => undefined);
-  if (info?.isSymbolicLink()) {
-    throw new OperationError(`refusing to write through a symlink at ${target}`, 'remove the symlink or point the bundle elsewhere');
-  }
-}
-
-export interface PathState {
-  kind: 'file' | 'directory' | 'symlink' | 'other';
-  mode: number;
-  uid: number;
-  gid: number;
-  /** sha256 of a regular file's content */
-  sha256?: string;
-}
-
-/** What is at `target` now, without following a symlink; undefined when nothing is there. */
-export async function inspectPath(target: string, withChecksum = true): Promise<PathState | undefined> {
-  const info = await fsp.lstat(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw error;
-  });
-  if (!info) return undefined;
-  const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other';
-  const state: PathState = { kind, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
-  if (kind === 'file' && withChecksum) state.sha256 = sha256(await fsp.readFile(target));
-  return state;
-}
-
-export function sha256(content: string | Buffer): string {
-  return createHash('sha256').update(content).digest('hex');
-}
-
-export async function readFileIfExists(target: string): Promise<Buffer | undefined> {
-  return fsp.readFile(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw error;
+  await inDirectory(target, options, async (dir, name) => {
+    const existing = await fsp.lstat(at(dir, name)).catch(() => undefined);
+    if (existing?.isSymbolicLink()) throw new OperationError(`refusing to write through a symlink at ${target}`, 'remove the symlink or point the bundle elsewhere');
+    if (existing?.isDirectory()) throw new OperationError(`${target} is a directory, not a file`);
+    const temp = `${tempPrefix(name)}${randomBytes(6).toString('hex')}`;
+    let handle: fsp.FileHandle | undefined;
+    try {
+      handle = await fsp.open(at(dir, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
+      seeWrite('created-temp', path.join(path.dirname(target), temp));
+      if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
+      await handle.writeFile(content);
+      await handle.chmod(options.mode);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await fsp.rename(at(dir, temp), at(dir, name));
+      await dir.sync();
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await fsp.unlink(at(dir, temp)).catch(() => undefined);
+      throw error;
+    }
   });
 }
 
-export async function readTextIfExists(target: string): Promise<string | undefined> {
-  return (await readFileIfExists(target))?.toString('utf8');
-}
-
-/** Creates one directory (not its parents) with an exact mode and owner. */
+/** Creates one directory (its parent must exist) with an exact mode and owner. */
 export async function makeDirectory(target: string, options: WriteOptions): Promise<void> {
   seeWrite('mkdir', target);
   debug('mkdir %s mode %s', target, options.mode.toString(8));
-  await fsp.mkdir(target, { mode: 0o700 });
-  if (options.uid !== undefined || options.gid !== undefined) await fsp.lchown(target, options.uid ?? -1, options.gid ?? -1);
-  await fsp.chmod(target, options.mode);
+  await inDirectory(target, options, async (dir, name) => {
+    await fsp.mkdir(at(dir, name), { mode: 0o700 });
+    const made = await fsp.open(at(dir, name), dirFlags);
+    try {
+      if (options.uid !== undefined || options.gid !== undefined) await made.chown(options.uid ?? -1, options.gid ?? -1);
+      await made.chmod(options.mode);
+    } finally {
+      await made.close();
+    }
+  });
 }
 
-/** Sets mode and owner of an existing path, never following a symlink. */
-export async function setOwnerAndMode(target: string, options: WriteOptions): Promise<void> {
+/** Sets mode and owner of an existing directory, never following a symlink. */
+export async function setDirectoryOwnerAndMode(target: string, options: WriteOptions): Promise<void> {
   seeWrite('chmod', target);
-  await refuseSymlink(target);
-  if (options.uid !== undefined || options.gid !== undefined) await fsp.lchown(target, options.uid ?? -1, options.gid ?? -1);
-  await fsp.chmod(target, options.mode);
+  await inDirectory(target, options, async (dir, name) => {
+    const handle = await fsp.open(at(dir, name), dirFlags);
+    try {
+      await handle.chown(options.uid ?? -1, options.gid ?? -1);
+      await handle.chmod(options.mode);
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
-export async function removeFile(target: string): Promise<void> {
+/** Removes a file (or a symlink, never what it points to); nothing there is fine. */
+export async function removeFile(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<void> {
   seeWrite('remove', target);
   debug('remove %s', target);
-  await fsp.rm(target, { force: true });
+  await inDirectory(target, options, async (dir, name) => {
+    await fsp.unlink(at(dir, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
 }
 
-/** Removes an empty directory; a directory that is not empty is left alone (returns false). */
-export async function removeEmptyDirectory(target: string): Promise<boolean> {
+/** Removes an empty directory; one that is not empty is left alone (false). Nothing there counts as removed. */
+export async function removeEmptyDirectory(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<boolean> {
   seeWrite('rmdir', target);
   try {
-    await fsp.rmdir(target);
+    await inDirectory(target, options, (dir, name) => fsp.rmdir(at(dir, name)));
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -153,24 +198,139 @@ export async function removeEmptyParents(start: string, stopAt: string): Promise
   while (dir.startsWith(`${stopAt}/`) && (await removeEmptyDirectory(dir))) dir = path.dirname(dir);
 }
 
-export async function removeTree(target: string): Promise<void> {
+export interface TreeRemoval {
+  files: number;
+  directories: number;
+  /** Entries that reappeared while they were being removed (someone is still writing there). */
+  left: string[];
+}
+
+/**
+ * Removes `target` and everything in it through directory file descriptors: every directory is opened with
+ * O_NOFOLLOW, its entries removed relative to that descriptor, so a directory swapped for a symlink mid-way is
+ * unlinked as a symlink — never followed — and nothing outside the tree can be reached. The directory's parent is
+ * walked as for any write (owned by root, not writable by others).
+ */
+export async function removeTree(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<TreeRemoval> {
   seeWrite('remove-tree', target);
   debug('remove tree %s', target);
-  await fsp.rm(target, { recursive: true, force: true });
+  const result: TreeRemoval = { files: 0, directories: 0, left: [] };
+  await inDirectory(target, options, (dir, name) => removeEntry(dir, name, target, result)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  return result;
 }
 
-export async function renamePath(from: string, to: string): Promise<void> {
+async function removeEntry(parent: fsp.FileHandle, name: string, shown: string, result: TreeRemoval): Promise<void> {
+  let child: fsp.FileHandle | undefined;
+  try {
+    child = await fsp.open(at(parent, name), dirFlags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTDIR' && code !== 'ELOOP') throw error;
+  }
+  if (!child) {
+    // Not a directory (a file, a symlink, a socket…): unlinked, whatever it points to.
+    await fsp.unlink(at(parent, name)).then(
+      () => void result.files++,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EISDIR') return removeEntry(parent, name, shown, result); // swapped for a directory just now
+        if (error.code !== 'ENOENT') throw error;
+      },
+    );
+    return;
+  }
+  try {
+    for (let round = 0; round < 5; round++) {
+      const entries = await fsp.readdir(`/proc/self/fd/${child.fd}`);
+      for (const entry of entries) await removeEntry(child, entry, `${shown}/${entry}`, result);
+      try {
+        await fsp.rmdir(at(parent, name));
+        result.directories++;
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return; // moved away while we emptied it: what remains is no longer in the tree
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      }
+    }
+    result.left.push(shown);
+  } finally {
+    await child.close();
+  }
+}
+
+/** Renames within the target tree (backups): both parents walked as for a write. */
+export async function renamePath(from: string, to: string, options: Pick<WriteOptions, 'owners'> = {}): Promise<void> {
   seeWrite('rename', from);
-  await fsp.rename(from, to);
+  const source = await openDirectory(path.dirname(from), options);
+  try {
+    const destination = await openDirectory(path.dirname(to), options);
+    try {
+      await fsp.rename(at(source, path.basename(from)), at(destination, path.basename(to)));
+    } finally {
+      await destination.close();
+    }
+  } finally {
+    await source.close();
+  }
 }
 
-export async function ensureDirectory(target: string, mode = 0o755): Promise<void> {
-  await fsp.mkdir(target, { recursive: true, mode });
+/** Makes `target` and its missing parents (each with `mode` and owner), walking as for a write. */
+export async function ensureDirectory(target: string, options: WriteOptions): Promise<void> {
+  const missing: string[] = [];
+  let dir = path.resolve(target);
+  while (dir !== '/' && !(await fsp.lstat(dir).catch(() => undefined))) {
+    missing.unshift(dir);
+    dir = path.dirname(dir);
+  }
+  for (const each of missing) {
+    await makeDirectory(each, options).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+}
+
+/** What is at `target` now, without following a symlink there; undefined when nothing is there. */
+export async function inspectPath(target: string, checksum: { content: boolean; key?: Buffer } = { content: true }): Promise<PathState | undefined> {
+  const info = await fsp.lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  if (!info) return undefined;
+  const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other';
+  const state: PathState = { kind, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
+  if (kind === 'file' && checksum.content) {
+    const content = await fsp.readFile(target);
+    state.checksum = checksum.key ? `hmac-sha256:${createHmac('sha256', checksum.key).update(content).digest('hex')}` : `sha256:${sha256(content)}`;
+  }
+  if (kind === 'symlink') state.linkTarget = await fsp.readlink(target).catch(() => '');
+  return state;
+}
+
+export function sha256(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+export async function readFileIfExists(target: string, maxBytes?: number): Promise<Buffer | undefined> {
+  if (maxBytes !== undefined) {
+    const info = await fsp.stat(target).catch(() => undefined);
+    if (info && info.size > maxBytes) throw new OperationError(`${target} is larger than ${maxBytes} bytes`);
+  }
+  return fsp.readFile(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw error;
+  });
+}
+
+export async function readTextIfExists(target: string): Promise<string | undefined> {
+  return (await readFileIfExists(target))?.toString('utf8');
 }
 
 export async function listDirectory(target: string): Promise<string[]> {
   return fsp.readdir(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
     throw error;
   });
 }

@@ -3,8 +3,41 @@ import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import type { Bundle, SecretSpec } from '../core/bundle/types.js';
 import { UserError } from '../core/errors.js';
-import type { Inputs, Observed, SecretInput } from '../core/types.js';
-import { canPrompt, cannotPrompt, promptConfirm, promptSecret, promptText, readStdin } from './prompt.js';
+import type { Receipt } from '../core/receipt.js';
+import type { SecretInput } from '../core/desired.js';
+import { canPrompt, cannotPrompt, promptSecret, promptText, readStdin } from './prompt.js';
+
+/** What inputs are resolved from besides flags: the receipt's settings and the secrets already set. */
+export interface Previous {
+  receipt?: Receipt;
+  existingSecrets: Record<string, string>;
+}
+
+/**
+ * The largest value a secret may have: a service gets it as one environment string KEY=value, and Linux refuses to
+ * exec with a string longer than MAX_ARG_STRLEN (128 KiB), which systemd reports as 203/EXEC.
+ */
+const MAX_ARG_STRLEN = 128 * 1024;
+/** A secret file or stdin longer than this is not read at all. */
+const MAX_SECRET_SOURCE_BYTES = MAX_ARG_STRLEN;
+
+/** Refuses a value that would not reach the service as given (exit 2, nothing changed). */
+export function checkSecretValue(key: string, value: string): string {
+  if (value.includes('\0')) throw new UserError(`the value given for secret ${key} contains a NUL byte`, 'systemd environment files cannot carry NUL');
+  const bytes = Buffer.byteLength(`${key}=${value}`, 'utf8') + 1;
+  if (bytes > MAX_ARG_STRLEN) throw new UserError(`the value given for secret ${key} is ${bytes} bytes as an environment string; Linux passes at most ${MAX_ARG_STRLEN} (MAX_ARG_STRLEN) to a service`, 'store large data in a file the service reads, and give its path as a setting');
+  return value;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeSecret(key: string, bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new UserError(`the value given for secret ${key} is not valid UTF-8 text`, 'systemd reads environment files as UTF-8; encode binary secrets (e.g. base64 or hex)');
+  }
+}
 
 export interface InputFlags {
   set: string[];
@@ -21,7 +54,7 @@ export function parseAssignment(flag: string, text: string): [string, string] {
 
 export const secretEnvName = (key: string) => `SVCCTL_SECRET_${key}`;
 
-export async function resolveSettings(bundle: Bundle, observed: Observed, flags: InputFlags): Promise<Record<string, string>> {
+export async function resolveSettings(bundle: Bundle, observed: Previous, flags: InputFlags): Promise<Record<string, string>> {
   const given = new Map<string, string>();
   for (const text of flags.set) {
     const [key, value] = parseAssignment('--set', text);
@@ -48,7 +81,7 @@ export async function resolveSettings(bundle: Bundle, observed: Observed, flags:
   return settings;
 }
 
-export async function resolveSecrets(bundle: Bundle, observed: Observed, flags: InputFlags, stdin: { used: boolean }): Promise<Record<string, SecretInput>> {
+export async function resolveSecrets(bundle: Bundle, observed: Previous, flags: InputFlags, stdin: { used: boolean }): Promise<Record<string, SecretInput>> {
   const fromFlags = new Map<string, SecretInput>();
   for (const text of flags.secret) {
     const [key, source] = parseAssignment('--secret', text);
@@ -72,33 +105,44 @@ export async function resolveSecrets(bundle: Bundle, observed: Observed, flags: 
 
 /** Reads the value of `--secret KEY=@FILE` or `KEY=-`; one trailing newline (from echo or an editor) is dropped. */
 export async function readSecretSource(key: string, source: string, stdin: { used: boolean }): Promise<SecretInput> {
-  let raw: string;
+  let raw: Buffer;
   let from: SecretInput['source'];
   if (source === '-') {
     if (stdin.used) throw new UserError(`only one secret can be read from stdin (--secret ${key}=-)`, 'give the others as @FILE or in the environment');
     if (process.stdin.isTTY) throw new UserError(`--secret ${key}=- reads stdin, which is a terminal`, `pipe the value in, or omit the flag to be asked with a masked prompt`);
     stdin.used = true;
-    raw = await readStdin();
+    raw = await readStdin(MAX_SECRET_SOURCE_BYTES + 2);
     from = 'stdin';
   } else {
     const file = source.slice(1);
-    raw = await fsp.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new UserError(`cannot read the secret file for ${key}: ${file} (${error.code ?? error.message})`, 'check the path after @');
-    });
+    raw = await readCapped(file, key);
     from = 'file';
   }
-  const value = raw.replace(/\r?\n$/, '');
+  if (raw.length > MAX_SECRET_SOURCE_BYTES + 2) throw new UserError(`the value given for secret ${key} is longer than ${MAX_SECRET_SOURCE_BYTES} bytes`, 'store large data in a file the service reads, and give its path as a setting');
+  const value = decodeSecret(key, raw).replace(/\r?\n$/, '');
   if (value.length === 0) throw new UserError(`the value given for secret ${key} is empty`, 'put the secret in the file or on stdin');
-  if (value.includes('\0')) throw new UserError(`the value given for secret ${key} contains a NUL byte`, 'systemd environment files cannot carry NUL');
-  return { value, source: from };
+  return { value: checkSecretValue(key, value), source: from };
+}
+
+/** Reads a regular file of at most the cap (a FIFO or a huge file is refused, not read for ever). */
+async function readCapped(file: string, key: string): Promise<Buffer> {
+  const fail = (why: string) => new UserError(`cannot read the secret file for ${key}: ${file} (${why})`, 'check the path after @');
+  const info = await fsp.stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw fail(error.code ?? error.message);
+  });
+  if (!info.isFile()) throw fail('not a regular file');
+  if (info.size > MAX_SECRET_SOURCE_BYTES + 2) throw new UserError(`the secret file for ${key} (${file}) is ${info.size} bytes, more than the ${MAX_SECRET_SOURCE_BYTES} a secret may have`, 'store large data in a file the service reads, and give its path as a setting');
+  return fsp.readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw fail(error.code ?? error.message);
+  });
 }
 
 function fromEnvironment(spec: SecretSpec): SecretInput | undefined {
   const value = process.env[secretEnvName(spec.key)];
-  return value ? { value, source: 'environment' } : undefined;
+  return value ? { value: checkSecretValue(spec.key, value), source: 'environment' } : undefined;
 }
 
-function fromExisting(spec: SecretSpec, observed: Observed): SecretInput | undefined {
+function fromExisting(spec: SecretSpec, observed: Previous): SecretInput | undefined {
   const value = observed.existingSecrets[spec.key];
   return value !== undefined && value !== '' ? { value, source: 'existing' } : undefined;
 }
@@ -112,11 +156,8 @@ async function ask(bundle: Bundle, spec: SecretSpec): Promise<SecretInput | unde
     if (!spec.required) return undefined;
     cannotPrompt(`secret ${spec.key} of ${bundle.name} is required`, `pass --secret ${spec.key}=@FILE, --secret ${spec.key}=- (stdin) or set ${secretEnvName(spec.key)}`);
   }
-  if (!spec.required) {
-    const wanted = await promptConfirm(`Set the optional secret ${spec.key}? ${spec.prompt}`);
-    if (!wanted) return undefined;
-  }
-  return { value: await promptSecret(`${spec.key}:`), source: 'prompt' };
+  // One masked question each; an optional secret is left unset by an empty answer.
+  const value = await promptSecret(spec.required ? `${spec.prompt} (${spec.key}):` : `${spec.prompt} (${spec.key}; optional, Enter for none):`, { required: spec.required });
+  if (value === '') return undefined;
+  return { value: checkSecretValue(spec.key, value), source: 'prompt' };
 }
-
-export type { Inputs };

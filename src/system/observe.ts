@@ -1,49 +1,115 @@
-// observe(): read-only probes of the host that plan() needs (paths, users, existing secrets, unit states).
-import type { Bundle } from '../core/bundle/types.js';
-import { installTargets } from '../core/plan.js';
+// observe(): read-only probes of the host a plan needs — every path it may touch and their ancestors, users and
+// groups, the secrets already set, unit states, the distribution's units, other bundles' receipts, temp files left
+// by an interrupted write. Also the re-observation a verified rollback compares with.
+import path from 'node:path';
+import { NeedsRootError } from '../core/errors.js';
+import { ancestors, observationTargets } from '../core/plan.js';
+import type { DesiredState } from '../core/desired.js';
+import type { Observed, PathState } from '../core/observed.js';
+import type { Receipt } from '../core/receipt.js';
 import { parseEnvFile } from '../core/render.js';
-import { paths, type Observed, type Receipt, type UnitState } from '../core/types.js';
-import { inspectPath, readTextIfExists } from './fs.js';
-import { onHost, type Target } from '../core/target.js';
-import { readReceipt } from './receipts.js';
+import { layout, onHost, type Target } from '../core/target.js';
+import type { UnitBefore } from '../core/steps/types.js';
 import { readAccounts } from './accounts.js';
+import { inspectPath, listDirectory, readTextIfExists, tempPrefix } from './fs.js';
+import { listReceipts, readReceipt } from './receipts.js';
 import { SystemdClient } from './systemd.js';
 
-/** The files, users and secrets an install plans from; unit states come from observeUnitStates(). */
-export async function observeInstall(host: Target, bundle: Bundle): Promise<Observed> {
-  const receipt = await readReceipt(host, bundle.name);
-  const targets = new Set(installTargets(bundle));
-  for (const artifact of receipt?.artifacts ?? []) targets.add(artifact.path);
-  for (const dir of receipt?.directories ?? []) targets.add(dir.path);
-  return observe(host, [...targets], [], bundle.secrets.length > 0 ? bundle.name : undefined, receipt);
+/** True for an error from reading a root-only file as another user. */
+export function isPermissionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+/** A read that needs root: without it, exit 77 naming what could not be read. */
+export async function asRoot<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isPermissionError(error)) throw new NeedsRootError(`${what} needs root: it reads ${(error as NodeJS.ErrnoException).path ?? 'files'} that only root may read`);
+    throw error;
+  }
+}
+
+/** Everything planInstall() looks at for `desired`. */
+export async function observeInstall(target: Target, desired: DesiredState, hostKey: Buffer, command = 'svcctl install --dry-run'): Promise<Observed> {
+  return asRoot(command, async () => {
+    const l = layout(target);
+    const receipt = await readReceipt(target, desired.bundle);
+    const secretPaths = new Set([...desired.files.filter((f) => f.secret).map((f) => f.path), ...(receipt?.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path) ?? [])]);
+    const targets = observationTargets(desired, receipt, target);
+    const [paths, base, units, vendorUnits, existingSecrets] = await Promise.all([
+      observePaths(target, targets, secretPaths, hostKey),
+      observeBase(target, desired.bundle),
+      observeUnits(target, desired.units),
+      findVendorUnits(target, desired.units),
+      readTextIfExists(onHost(target, l.secretsFile(desired.bundle))).then((text) => (text ? Object.fromEntries(parseEnvFile(text)) : {})),
+    ]);
+    const tempFiles = await findTempFiles(target, [...desired.files.map((f) => f.path), ...(receipt?.artifacts.map((a) => a.path) ?? []), l.receipt(desired.bundle)]);
+    return { ...(receipt ? { receipt } : {}), ...base, paths, existingSecrets, units, vendorUnits, tempFiles };
+  });
+}
+
+/** Everything planUninstall() looks at for an installed bundle. */
+export async function observeUninstall(target: Target, receipt: Receipt, hostKey: Buffer): Promise<Observed> {
+  const targets = new Set<string>();
+  for (const p of [...receipt.artifacts.flatMap((a) => [a.path, ...(a.backup ? [a.backup] : [])]), ...receipt.directories.map((d) => d.path)]) {
+    targets.add(p);
+    for (const a of ancestors(p)) targets.add(a);
+  }
+  const secretPaths = new Set(receipt.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path));
+  const [paths, base, units] = await Promise.all([observePaths(target, [...targets], secretPaths, hostKey), observeBase(target, receipt.bundle), observeUnits(target, receipt.units)]);
+  const tempFiles = await findTempFiles(target, [...receipt.artifacts.map((a) => a.path), layout(target).receipt(receipt.bundle)]);
+  return { receipt, ...base, paths, existingSecrets: {}, units, vendorUnits: [], tempFiles };
+}
+
+/** Users, groups and the other bundles' receipts. */
+async function observeBase(target: Target, bundle: string): Promise<Pick<Observed, 'users' | 'groups' | 'otherReceipts'>> {
+  const [accounts, receipts] = await Promise.all([readAccounts(target), listReceipts(target)]);
+  return {
+    users: Object.fromEntries([...accounts.users].map(([name, u]) => [name, { uid: u.uid, gid: u.gid }])),
+    groups: Object.fromEntries([...accounts.groups].map(([name, g]) => [name, { gid: g.gid }])),
+    otherReceipts: receipts.filter((r) => r.bundle !== bundle),
+  };
+}
+
+/** The state of each path (checksums of secret-holding files keyed with the host key); null when absent. */
+export async function observePaths(target: Target, targets: string[], secretPaths: ReadonlySet<string> = new Set(), hostKey?: Buffer): Promise<Record<string, PathState | null>> {
+  const entries = await Promise.all(
+    targets.map(async (p) => [p, (await inspectPath(onHost(target, p), { content: true, ...(secretPaths.has(p) && hostKey ? { key: hostKey } : {}) })) ?? null] as const),
+  );
+  return Object.fromEntries(entries);
 }
 
 /** Whether each unit is enabled and active, in one `systemctl show` call (none with --root). */
-export async function observeUnitStates(host: Target, units: string[]): Promise<Record<string, UnitState>> {
-  if (host.offline || units.length === 0) return {};
-  const states = await new SystemdClient(host).show(units, ['ActiveState', 'UnitFileState'] as const);
-  return Object.fromEntries(Object.entries(states).map(([unit, props]) => [unit, { activeState: props.ActiveState ?? '', unitFileState: props.UnitFileState ?? '' }]));
+export async function observeUnits(target: Target, units: string[]): Promise<Record<string, UnitBefore>> {
+  if (target.offline || units.length === 0) return {};
+  const systemd = new SystemdClient(target);
+  if (!(await systemd.running())) return {};
+  const states = await systemd.show(units, ['ActiveState', 'UnitFileState'] as const);
+  return Object.fromEntries(Object.entries(states).map(([unit, props]) => [unit, { active: props.ActiveState ?? '', enabled: props.UnitFileState ?? '' }]));
 }
 
-export async function observeUninstall(host: Target, receipt: Receipt): Promise<Observed> {
-  const targets = [...receipt.artifacts.map((a) => a.path), ...receipt.directories.map((d) => d.path)];
-  // planUninstall stops and disables whatever the state: unit states are not asked for (one process less).
-  return observe(host, targets, [], undefined, receipt);
+/** The bundle's unit names that the distribution (or a package) also ships. */
+async function findVendorUnits(target: Target, units: string[]): Promise<string[]> {
+  const dirs = layout(target).vendorUnitDirs;
+  const found = await Promise.all(units.map(async (u) => ((await Promise.all(dirs.map((d) => inspectPath(onHost(target, `${d}/${u}`), { content: false })))).some(Boolean) ? u : undefined)));
+  return found.filter((u): u is string => u !== undefined);
 }
 
-async function observe(host: Target, targets: string[], units: string[], secretsOf: string | undefined, receipt: Receipt | undefined): Promise<Observed> {
-  const entries = await Promise.all(targets.map(async (t) => [t, (await inspectPath(onHost(host, t))) ?? null] as const));
-  const [accounts, secretsText, unitsOut] = await Promise.all([
-    readAccounts(host),
-    secretsOf ? readTextIfExists(onHost(host, paths.secretsFile(secretsOf))) : Promise.resolve(undefined),
-    observeUnitStates(host, units),
-  ]);
-  return {
-    ...(receipt ? { receipt } : {}),
-    paths: Object.fromEntries(entries),
-    users: [...accounts.users.keys()],
-    groups: [...accounts.groups.keys()],
-    existingSecrets: secretsText ? Object.fromEntries(parseEnvFile(secretsText)) : {},
-    units: unitsOut,
-  };
+/** Temporary files an interrupted atomic write left next to any of these paths. */
+async function findTempFiles(target: Target, paths: string[]): Promise<string[]> {
+  const byDir = new Map<string, Set<string>>();
+  for (const p of paths) {
+    const dir = path.posix.dirname(p);
+    if (!byDir.has(dir)) byDir.set(dir, new Set());
+    byDir.get(dir)!.add(path.posix.basename(p));
+  }
+  const found: string[] = [];
+  for (const [dir, names] of byDir) {
+    for (const entry of await listDirectory(onHost(target, dir))) {
+      if ([...names].some((n) => entry.startsWith(tempPrefix(n)) && /^[0-9a-f]{12}$/.test(entry.slice(tempPrefix(n).length)))) found.push(`${dir}/${entry}`);
+    }
+  }
+  return found.sort();
 }

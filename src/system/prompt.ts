@@ -13,9 +13,10 @@ export function cannotPrompt(what: string, hint: string): never {
   throw new UserError(`${what}, and stdin is not a terminal to ask on`, hint);
 }
 
-export async function promptSecret(message: string): Promise<string> {
+/** A masked question: what is typed shows as `*`, never as itself. */
+export async function promptSecret(message: string, options: { required: boolean } = { required: true }): Promise<string> {
   const { password } = await importModule<Prompts>('@inquirer/prompts');
-  return password({ message, mask: '*', validate: (v) => (v.length > 0 ? true : 'a value is required') }, { output: process.stderr });
+  return password({ message, mask: '*', validate: (v) => (v.length > 0 || !options.required ? true : 'a value is required') }, { output: process.stderr });
 }
 
 export async function promptText(message: string, validate: (value: string) => true | string): Promise<string> {
@@ -28,9 +29,14 @@ export async function promptConfirm(message: string): Promise<boolean> {
   return confirm({ message, default: false }, { output: process.stderr });
 }
 
-/** Reads all of stdin (for `--secret KEY=-`). */
-export async function readStdin(): Promise<string> {
+/** Reads stdin (for `--secret KEY=-`), at most `maxBytes` (a value that long is refused by the caller). */
+export async function readStdin(maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) break;
+  }
+  return Buffer.concat(chunks);
 }

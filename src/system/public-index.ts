@@ -1,4 +1,4 @@
-// The public index of installed bundles (installed.json beside the receipts, mode 0644): what every local user may
+// The public index of installed bundles (.installed.json beside the receipts, mode 0644): what every local user may
 // know anyway — bundle names, their units, schedule and health URL — so read-only commands work without root.
 // Receipts (paths, checksums, settings) stay 0600.
 import { atomicWrite, readTextIfExists } from './fs.js';
@@ -23,7 +23,7 @@ export interface PublicIndex {
 }
 
 export function publicIndexPath(target: Target): string {
-  return `${layout(target).stateDir}/installed.json`;
+  return `${layout(target).stateDir}/.installed.json`;
 }
 
 /** The index, or undefined when there is none (nothing installed, or an svcctl before it existed). */

@@ -1,38 +1,112 @@
-// Reading and writing receipts (/var/lib/svcctl/<bundle>.json, 0600 root) under a host root.
-import path from 'node:path';
-import { paths, type Receipt } from '../core/types.js';
-import { atomicWrite, ensureDirectory, listDirectory, readTextIfExists, removeEmptyDirectory, removeFile } from './fs.js';
-import { onHost, type Target } from '../core/target.js';
+// Reading and writing receipts (<state dir>/<bundle>.json, 0600) under a target: every read is validated
+// (core/receipt.ts parseReceipt), so a receipt of the wrong shape is a clear error naming the file and field.
+// Also the host key that keys the checksums of secret-holding files, and the public index.
+import { randomBytes } from 'node:crypto';
 import { OperationError } from '../core/errors.js';
+import { parseReceipt, ReceiptProblem, type Receipt } from '../core/receipt.js';
+import { layout, onHost, type Target } from '../core/target.js';
+import { BUNDLE_NAME_PATTERN } from '../core/bundle/names.js';
+import { atomicWrite, ensureDirectory, listDirectory, readFileIfExists, readTextIfExists, removeEmptyDirectory, removeFile } from './fs.js';
+import { publicIndexPath, writePublicIndex, type PublicEntry } from './public-index.js';
 
-export async function readReceipt(host: Target, bundle: string): Promise<Receipt | undefined> {
-  const file = onHost(host, paths.receipt(bundle));
-  const text = await readTextIfExists(file);
-  if (text === undefined) return undefined;
+/** The owners trusted on the way to svcctl's own files: root, and the user in user scope. */
+export function trustedOwners(target: Target): ReadonlySet<number> {
+  return new Set([0, target.uid]);
+}
+
+/** A receipt too large to be one is refused before it is parsed. */
+const MAX_RECEIPT_BYTES = 4 * 1024 * 1024;
+
+export async function readReceipt(target: Target, bundle: string): Promise<Receipt | undefined> {
+  if (!BUNDLE_NAME_PATTERN.test(bundle)) throw new OperationError(`"${bundle}" is not a bundle name: no receipt is read for it`);
+  const file = onHost(target, layout(target).receipt(bundle));
+  const bytes = await readFileIfExists(file, MAX_RECEIPT_BYTES);
+  if (bytes === undefined) return undefined;
+  let data: unknown;
   try {
-    return JSON.parse(text) as Receipt;
+    data = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new OperationError(`the receipt ${file} is not valid JSON`, `inspect it; if the bundle is gone, remove the file`);
+    throw new OperationError(`the receipt ${file} is not valid JSON`, `inspect it; if the bundle is gone, move the file away`);
+  }
+  try {
+    return parseReceipt(data, bundle, layout(target));
+  } catch (error) {
+    if (!(error instanceof ReceiptProblem)) throw error;
+    throw new OperationError(`the receipt ${file} is not valid: ${error.field}: ${error.problem}`, 'svcctl does not act on a receipt it cannot trust; inspect it (svcctl doctor), restore it, or move it away and clean up by hand');
   }
 }
 
-export async function writeReceipt(host: Target, receipt: Receipt): Promise<void> {
-  const dir = onHost(host, paths.stateDir);
-  await ensureDirectory(dir, 0o700);
-  await atomicWrite(onHost(host, paths.receipt(receipt.bundle)), `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600, uid: 0, gid: 0 });
+export async function writeReceipt(target: Target, receipt: Receipt): Promise<void> {
+  const l = layout(target);
+  // 0755: the public index beside the receipts is for every user; the receipts themselves are 0600.
+  await ensureDirectory(onHost(target, l.stateDir), { mode: 0o755, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+  await atomicWrite(onHost(target, l.receipt(receipt.bundle)), `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
 }
 
 /** Removes a receipt, and svcctl's state directories once they are empty. */
-export async function removeReceipt(host: Target, bundle: string): Promise<void> {
-  await removeFile(onHost(host, paths.receipt(bundle)));
-  await removeEmptyDirectory(onHost(host, paths.backupDir(bundle)));
-  await removeEmptyDirectory(onHost(host, path.posix.dirname(paths.backupDir(bundle))));
-  await removeEmptyDirectory(onHost(host, paths.stateDir));
-  await removeEmptyDirectory(onHost(host, paths.configDir));
+export async function removeReceipt(target: Target, bundle: string): Promise<void> {
+  const l = layout(target);
+  const options = { owners: trustedOwners(target) };
+  await removeFile(onHost(target, l.receipt(bundle)), options);
+  await removeEmptyDirectory(onHost(target, l.backupDir(bundle)), options);
+  await removeEmptyDirectory(onHost(target, `${l.stateDir}/backups`), options);
 }
 
-export async function listReceipts(host: Target): Promise<Receipt[]> {
-  const names = (await listDirectory(onHost(host, paths.stateDir))).filter((n) => n.endsWith('.json')).sort();
-  const receipts = await Promise.all(names.map((n) => readReceipt(host, n.slice(0, -'.json'.length))));
+/** Names of the bundles with a receipt (valid or not). */
+export async function receiptNames(target: Target): Promise<string[]> {
+  const names = await listDirectory(onHost(target, layout(target).stateDir));
+  return names.filter((n) => n.endsWith('.json') && BUNDLE_NAME_PATTERN.test(n.slice(0, -5))).map((n) => n.slice(0, -5)).sort();
+}
+
+export async function listReceipts(target: Target): Promise<Receipt[]> {
+  const receipts = await Promise.all((await receiptNames(target)).map((n) => readReceipt(target, n)));
   return receipts.filter((r): r is Receipt => r !== undefined);
 }
+
+/** Rewrites the public index from every receipt (after a transaction), and removes the state directory when empty. */
+export async function refreshPublicIndex(target: Target): Promise<void> {
+  const receipts = await listReceipts(target);
+  const l = layout(target);
+  const index = onHost(target, publicIndexPath(target));
+  if (receipts.length === 0) {
+    await removeFile(index, { owners: trustedOwners(target) });
+    await removeFile(onHost(target, hostKeyPath(target)), { owners: trustedOwners(target) });
+    await removeEmptyDirectory(onHost(target, l.stateDir), { owners: trustedOwners(target) });
+    return;
+  }
+  const entries: PublicEntry[] = receipts.map((r) => ({
+    bundle: r.bundle,
+    description: r.description,
+    state: r.state,
+    units: r.units,
+    enabled: r.enableDeferred ? [] : r.enabled,
+    ...(r.service ? { service: r.service } : {}),
+    ...(r.timer ? { timer: r.timer } : {}),
+    ...(r.schedule ? { schedule: r.schedule } : {}),
+    ...(r.health ? { health: r.health } : {}),
+    updatedAt: r.updatedAt,
+  }));
+  await writePublicIndex(target, entries);
+}
+
+function hostKeyPath(target: Target): string {
+  return `${layout(target).stateDir}/.host-key`;
+}
+
+/**
+ * The host's own key for the checksums of secret-holding files in receipts (a keyed hash reveals nothing of a weak
+ * secret). Read when present; otherwise a new one that `saveHostKey` stores with the first receipt.
+ */
+export async function readHostKey(target: Target): Promise<{ key: Buffer; stored: boolean }> {
+  const key = await readFileIfExists(onHost(target, hostKeyPath(target))).catch(() => undefined);
+  if (key && key.length === 32) return { key, stored: true };
+  return { key: randomBytes(32), stored: false };
+}
+
+export async function saveHostKey(target: Target, key: Buffer): Promise<void> {
+  const l = layout(target);
+  await ensureDirectory(onHost(target, l.stateDir), { mode: 0o755, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+  await atomicWrite(onHost(target, hostKeyPath(target)), key, { mode: 0o600, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+}
+
+export { readTextIfExists };

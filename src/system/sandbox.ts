@@ -8,7 +8,7 @@ import { packageRoot, scriptsDir } from './paths.js';
 import { requireRoot } from './privileges.js';
 import { ensureDirectory, removeTree, sha256 } from './fs.js';
 import { debug } from '../debug.js';
-import { byPath } from '../core/types.js';
+import { byPath } from '../core/plan.js';
 import { isAlive, sleep } from './processes.js';
 
 export const defaultSandboxName = 'default';
@@ -117,9 +117,10 @@ export async function startSandbox(name: string, options: { timeoutMs?: number }
   await checkRequirements();
 
   const dir = stateDir(name);
-  await ensureDirectory(sandboxStateRoot(), 0o700);
-  await removeTree(dir);
-  await ensureDirectory(dir, 0o700);
+  // The state root lives in /dev/shm (world-writable, sticky): walked loosely there, and owned by root below it.
+  await ensureDirectory(sandboxStateRoot(), { mode: 0o700, looseParents: true });
+  await removeTree(dir, { looseParents: true });
+  await ensureDirectory(dir, { mode: 0o700, looseParents: true });
   const started = Date.now();
   const launcherPid = await spawnDetached(['/bin/bash', path.join(scriptsDir, 'sandbox-boot.sh'), 'launch', name, dir, packageRoot, process.execPath], {
     stdoutFile: path.join(dir, 'console.log'),
@@ -211,7 +212,7 @@ async function cleanUp(name: string): Promise<void> {
   for (const hierarchy of ['systemd', 'unified']) {
     await removeCgroupTree(`/sys/fs/cgroup/${hierarchy}/svcctl-sandbox-${name}`);
   }
-  await removeTree(stateDir(name));
+  await removeTree(stateDir(name), { looseParents: true });
 }
 
 async function removeCgroupTree(dir: string): Promise<void> {

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../../src/core/errors.js';
 import { loadBundle } from '../../src/system/bundles/load.js';
 import { bundleSearchPath, findBundle, isPathReference, listBundles, systemBundlesDir } from '../../src/system/bundles/lookup.js';
-import { BundleManifestError, bundleSchemaPath, closest, formatFieldPath, settingPatternRegExp } from '../../src/core/bundle/manifest.js';
+import { BundleManifestError, closest, formatFieldPath, settingPatternRegExp } from '../../src/core/bundle/manifest.js';
+import { bundleSchemaPath } from '../../src/system/bundles/parse.js';
 import { builtinBundlesDir } from '../../src/system/paths.js';
 import type { Bundle } from '../../src/core/bundle/types.js';
 
@@ -341,13 +342,13 @@ describe('loadBundle: invalid manifests name file:line:column and the field', ()
   test('several problems are reported at once, in line order', async () => {
     const dir = await bundleDir('several', ['name: demo', 'description: d', 'units: [cleanup-demo.service, gone.timer]', 'enable: [nope.timer]', 'colour: blue']);
     const error = await loadError(dir);
-    expect(error.problems.map((p) => [p.line, p.field])).toEqual([
+    expect(error.manifestProblems.map((p) => [p.line, p.field])).toEqual([
       [5, 'colour'],
     ]);
     // Schema problems stop the load before the cross-field and file checks; fix them and the rest show up together.
     await writeFile(path.join(dir, 'bundle.yaml'), 'name: demo\ndescription: d\nunits: [cleanup-demo.service, gone.timer]\nenable: [nope.timer]\n');
     const next = await loadError(dir);
-    expect(next.problems.map((p) => [p.line, p.field])).toEqual([
+    expect(next.manifestProblems.map((p) => [p.line, p.field])).toEqual([
       [3, 'units[1]'],
       [4, 'enable[0]'],
     ]);

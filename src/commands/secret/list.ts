@@ -1,7 +1,8 @@
 import { Args } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { listSecrets, type SecretListResult } from '../../flows/secrets.js';
-import { formatTable } from '../../views/output.js';
+import { say } from '../../views/output.js';
+import { secretListNotes, secretTable } from '../../views/secrets.js';
 
 export default class SecretList extends SvcctlCommand {
   static override summary = "List a bundle's secrets: name, set or unset, when it last changed. Never a value.";
@@ -12,17 +13,8 @@ export default class SecretList extends SvcctlCommand {
   async run(): Promise<SecretListResult> {
     const { args } = await this.parse(SecretList);
     const result = await listSecrets(args.bundle);
-    if (result.secrets.length === 0) this.print(`${result.bundle} has no secrets`);
-    else {
-      const rows = result.secrets.map((s) => [
-        s.key,
-        s.set ? 'set' : 'unset',
-        s.declared ? (s.required ? 'required' : 'optional') : 'not declared by the bundle',
-        s.generator ?? '-',
-        s.changedAt ?? '-',
-      ]);
-      this.print(formatTable(['KEY', 'VALUE', 'KIND', 'GENERATOR', 'CHANGED'], rows));
-    }
+    this.print(secretTable(result));
+    for (const line of secretListNotes(result)) say(line);
     return result;
   }
 }

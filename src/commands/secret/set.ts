@@ -1,6 +1,9 @@
 import { Args, Flags } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
 import { refuseValueOnArgv, setSecret, type SecretChangeResult } from '../../flows/secrets.js';
+import { secretSetLines } from '../../views/secrets.js';
+import { say } from '../../views/output.js';
+import { terminalUi } from '../../views/progress.js';
 
 export default class SecretSet extends SvcctlCommand {
   static override summary = "Set one of a bundle's secrets from a file, a generator, stdin or a masked prompt. Never from the command line.";
@@ -20,13 +23,15 @@ The secrets file (/etc/svcctl/<bundle>/secrets.env) is replaced atomically with 
     key: Args.string({ description: 'the secret, e.g. REDIS_PASSWORD', required: true }),
   };
   static override flags = {
-    'from-file': Flags.string({ description: 'read the value from this file', exclusive: ['generate'] }),
+    'from-file': Flags.string({ description: 'read the value from this file (- for stdin)', exclusive: ['generate'] }),
     generate: Flags.boolean({ description: 'generate a value: 32 random bytes as hex', default: false, exclusive: ['from-file'] }),
   };
 
   async run(): Promise<SecretChangeResult> {
     const { args, argv, flags } = await this.parse(SecretSet);
     refuseValueOnArgv(argv as string[], args.key);
-    return setSecret(args.bundle, args.key, { ...(flags['from-file'] !== undefined ? { fromFile: flags['from-file'] } : {}), generate: flags.generate });
+    const result = await setSecret(args.bundle, args.key, { ...(flags['from-file'] !== undefined ? { fromFile: flags['from-file'] } : {}), generate: flags.generate }, terminalUi);
+    for (const line of secretSetLines(result)) say(line);
+    return result;
   }
 }

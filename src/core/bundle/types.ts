@@ -36,6 +36,9 @@ export interface PayloadFile {
   destination: string;
   /** Numeric mode, e.g. 0o755 */
   mode: number;
+  /** Owner and group by name (default root:root in system scope, the user in user scope). */
+  owner?: string;
+  group?: string;
   /** The source file's content. */
   content: Buffer;
 }

@@ -12,9 +12,9 @@ import {
   displayPath,
   manifestRuleProblems,
   normalisePayloadSource,
-  parseManifest,
   toBundle,
 } from '../../core/bundle/manifest.js';
+import { parseManifest } from './parse.js';
 
 /** A manifest is a page of YAML; anything this large is a mistake (or an attack on the parser). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;

@@ -1,0 +1,19 @@
+// apply-tmpfiles: systemd-tmpfiles makes the declared directories; undone by removing every directory the plan saw
+// missing (with anything written into it since, never following a symlink) and restoring the ones it adjusted.
+import type { ApplyTmpfiles } from '../core/steps/types.js';
+import { inspectPath, removeTree, setDirectoryOwnerAndMode } from '../system/fs.js';
+import type { Executor } from './context.js';
+
+export const applyTmpfiles: Executor<ApplyTmpfiles> = {
+  async perform(a, ctx) {
+    await ctx.systemd.tmpfilesCreate(ctx.at(a.path));
+  },
+  async undo(a, ctx) {
+    for (const dir of a.adjusted) {
+      if ((await inspectPath(ctx.at(dir.path), { content: false }))?.kind === 'directory') await setDirectoryOwnerAndMode(ctx.at(dir.path), { mode: dir.mode, uid: dir.uid, gid: dir.gid, owners: ctx.owners });
+    }
+    // Only the outermost: removing it takes what the tool made inside.
+    const outermost = a.created.filter((d) => !a.created.some((o) => o !== d && d.startsWith(`${o}/`)));
+    for (const dir of outermost) await removeTree(ctx.at(dir), { owners: ctx.owners });
+  },
+};

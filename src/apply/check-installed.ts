@@ -1,0 +1,31 @@
+// check-installed: after the last step, every file, directory and user the desired state declares is there with its
+// declared kind, mode, owner and group — a tool that failed quietly fails the transaction (and rolls it back).
+import { OperationError } from '../core/errors.js';
+import type { CheckInstalled } from '../core/steps/types.js';
+import { readAccounts } from '../system/accounts.js';
+import { inspectPath } from '../system/fs.js';
+import type { Executor } from './context.js';
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+export const checkInstalled: Executor<CheckInstalled> = {
+  async perform(a, ctx) {
+    const accounts = await readAccounts(ctx.target);
+    const problems: string[] = [];
+    for (const user of a.users) if (!accounts.users.has(user)) problems.push(`user ${user} does not exist`);
+    const expect = async (entry: { path: string; mode: number; owner: string; group: string }, kind: 'file' | 'directory') => {
+      const state = await inspectPath(ctx.at(entry.path), { content: false });
+      if (!state) return problems.push(`${entry.path} is missing`);
+      if (state.kind !== kind) return problems.push(`${entry.path} is a ${state.kind}, not a ${kind}`);
+      const uid = accounts.users.get(entry.owner)?.uid;
+      const gid = accounts.groups.get(entry.group)?.gid;
+      if (state.mode !== entry.mode) problems.push(`${entry.path} has mode ${octal(state.mode)}, not ${octal(entry.mode)}`);
+      if (state.uid !== uid || state.gid !== gid) problems.push(`${entry.path} is owned by ${state.uid}:${state.gid}, not ${entry.owner}:${entry.group}`);
+      return undefined;
+    };
+    for (const file of a.files) await expect(file, 'file');
+    for (const dir of a.directories) await expect(dir, 'directory');
+    if (problems.length > 0) throw new OperationError(`${a.bundle} is not installed as declared: ${problems.join('; ')}`);
+    return undefined;
+  },
+};

@@ -1,0 +1,273 @@
+// desire(): what should exist on the target once a bundle is installed with these inputs — files with their role,
+// owner, group, mode and content; directories; the system user; units to enable — derived from the bundle, the
+// inputs and the target's layout. Pure: verify, preflight, install and export read it; nothing plans twice.
+import { createHash, createHmac } from 'node:crypto';
+import path from 'node:path';
+import { UserError } from './errors.js';
+import type { Bundle } from './bundle/types.js';
+import type { ArtifactRole, Authorization } from './receipt.js';
+import { layout as layoutOf, type Layout, type Target } from './target.js';
+import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
+import { commentLine } from './escape/systemd.js';
+
+export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
+
+export interface SecretInput {
+  value: string;
+  source: 'file' | 'stdin' | 'environment' | 'existing' | 'generated' | 'prompt';
+}
+
+/** What the user asked for, resolved (flags, environment, prompts, defaults). */
+export interface Inputs {
+  settings: Record<string, string>;
+  secrets: Record<string, SecretInput>;
+  /** A schedule expression that replaces the bundle's default (undefined: the default). */
+  schedule?: string;
+  /** --force: replace files svcctl did not create (backed up), change existing directories' modes. */
+  force: boolean;
+  /** Start what is enabled (--no-start: only enable). */
+  start: boolean;
+  /** --no-enable: install the units, enable and start nothing. */
+  enable: boolean;
+  authorization?: Authorization;
+  now: string;
+  svcctlVersion: string;
+}
+
+export interface DesiredFile {
+  path: string;
+  role: ArtifactRole;
+  content: Buffer;
+  mode: number;
+  /** Owner and group by name: resolved to ids when the step runs (the group may be created in the same transaction). */
+  owner: string;
+  group: string;
+  /** Holds secret values: never shown, never logged, checksummed with the host's key. */
+  secret: boolean;
+  /** The secrets that fill it (an export renders these as variables, never their values). */
+  secretKeys?: string[];
+}
+
+/** Where a directory comes from, which decides who removes it. */
+export type DirectoryKind =
+  /** svcctl's own per-bundle directory (a unit's drop-in directory, /etc/svcctl/<bundle>): removed by every uninstall. */
+  | 'own'
+  /** Declared by the bundle (data, logs): made by systemd-tmpfiles, removed only by --purge. */
+  | 'data';
+
+export interface DesiredDirectory {
+  path: string;
+  mode: number;
+  owner: string;
+  group: string;
+  kind: DirectoryKind;
+}
+
+export interface DesiredUser {
+  name: string;
+  home: string;
+  shell: string;
+  /** Supplementary groups (must exist already). */
+  groups: string[];
+}
+
+export interface DesiredState {
+  bundle: string;
+  description: string;
+  source: string;
+  digest: string;
+  scope: Target['scope'];
+  files: DesiredFile[];
+  directories: DesiredDirectory[];
+  user?: DesiredUser;
+  units: string[];
+  /** Units to enable (and, with start, to start), in one `systemctl enable --now`. */
+  enable: string[];
+  start: boolean;
+  /** --no-enable: nothing is enabled or started. */
+  enableDeferred: boolean;
+  service?: string;
+  timer?: string;
+  schedule?: { expression: string; overridden: boolean };
+  health?: { maxAge?: string; url?: string };
+  settings: Record<string, string>;
+  /** The secrets that are set, by name and source; values only ever in the secret files' contents. */
+  secrets: { key: string; source: SecretInput['source'] }[];
+  authorization?: Authorization;
+  /** Paths an install of this bundle could write whatever the inputs (every drop-in, the schedule drop-in, …). */
+  possiblePaths: string[];
+  /** Paths of payload files (installed by the same transaction: systemd-analyze may not find them yet). */
+  executables: string[];
+}
+
+/** The file policy per role: the mode and owner of what svcctl writes for itself (payload and config files declare theirs). */
+export function rolePolicy(role: Exclude<ArtifactRole, 'payload' | 'config'>): { mode: number } {
+  switch (role) {
+    case 'unit':
+    case 'schedule':
+    case 'sysusers':
+    case 'tmpfiles':
+      return { mode: 0o644 };
+    case 'drop-in':
+    case 'secrets':
+      return { mode: 0o600 };
+  }
+}
+
+/** The mode of a directory svcctl makes on the way to a file: 0700 for a secrets directory, else 0755. */
+export function directoryPolicy(dir: string, bundle: string, layout: Layout): number {
+  return dir === layout.secretsDir(bundle) ? 0o700 : 0o755;
+}
+
+export function sha256(content: Buffer | string): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** A file's checksum as the receipt keeps it: a keyed hash for secret-holding files (see ReceiptArtifact.checksum). */
+export function checksumOf(content: Buffer, secret: boolean, hostKey: Buffer): string {
+  return secret ? `hmac-sha256:${createHmac('sha256', hostKey).update(content).digest('hex')}` : `sha256:${sha256(content)}`;
+}
+
+/** The main service of a bundle: the one its schedule's timer activates, else its first .service. */
+export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string | undefined {
+  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
+  if (bundle.schedule) {
+    const timer = bundle.units.find((u) => u.name === bundle.schedule?.timer);
+    const explicit = timer?.content.match(/^\s*Unit\s*=\s*(\S+)\s*$/m)?.[1];
+    const target = explicit ?? bundle.schedule.timer.replace(/\.timer$/, '.service');
+    if (services.includes(target)) return target;
+  }
+  return services[0];
+}
+
+/** Checks the settings against the bundle (unknown keys, patterns, required ones). */
+export function validateSettings(bundle: Bundle, settings: Record<string, string>): void {
+  for (const key of Object.keys(settings)) {
+    if (!bundle.settings.some((s) => s.key === key)) {
+      throw new UserError(`bundle ${bundle.name} has no setting ${key}`, `settings it knows: ${bundle.settings.map((s) => s.key).join(', ') || 'none'}`);
+    }
+  }
+  for (const setting of bundle.settings) {
+    const value = settings[setting.key];
+    if (value === undefined) throw new UserError(`setting ${setting.key} of bundle ${bundle.name} needs a value`, `pass --set ${setting.key}=VALUE`);
+    if (setting.pattern && !new RegExp(`^(?:${setting.pattern})$`, 'u').test(value)) {
+      throw new UserError(`setting ${setting.key}=${JSON.stringify(value)} does not match ${setting.pattern}`, `${setting.description}; pass --set ${setting.key}=VALUE`);
+    }
+  }
+}
+
+/** What should exist once `bundle` is installed with `inputs` on `target`. Throws UserError for what cannot be rendered. */
+export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredState {
+  validateSettings(bundle, inputs.settings);
+  const layout = layoutOf(target);
+  const header = managedHeader(bundle.name);
+  const owner = target.user;
+  const group = target.group;
+  const files: DesiredFile[] = [];
+  for (const payload of bundle.payload) {
+    files.push({ path: payload.destination, role: 'payload', content: payload.content, mode: payload.mode, owner: payload.owner ?? owner, group: payload.group ?? payload.owner ?? group, secret: false });
+  }
+  const sysusersPath = layout.sysusers(bundle.name);
+  if (bundle.user) {
+    if (!sysusersPath) throw new UserError(`bundle ${bundle.name} declares the system user ${bundle.user.name}, which a user-scope install cannot create`, 'install it in system scope (as root, without --user)');
+    files.push({ path: sysusersPath, role: 'sysusers', content: Buffer.from(renderSysusers(bundle, header)), ...rolePolicy('sysusers'), owner, group, secret: false });
+  }
+  if (bundle.directories.length > 0) {
+    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(bundle, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
+  }
+  const secretKeys = bundle.secrets.filter((s) => inputs.secrets[s.key] !== undefined).map((s) => s.key);
+  if (bundle.secrets.length > 0) {
+    const entries = secretKeys.map((key) => ({ key, value: inputs.secrets[key]!.value }));
+    files.push({ path: layout.secretsFile(bundle.name), role: 'secrets', content: Buffer.from(renderEnvFile(entries, header)), ...rolePolicy('secrets'), owner, group, secret: true, secretKeys });
+  }
+  for (const unit of bundle.units) {
+    files.push({ path: layout.unitFile(unit.name), role: 'unit', content: Buffer.from(unit.content), ...rolePolicy('unit'), owner, group, secret: false });
+  }
+  for (const unit of bundle.units) {
+    const spec = overrideFor(bundle, unit.name, inputs.settings, layout);
+    if (spec) files.push({ path: layout.override(unit.name), role: 'drop-in', content: Buffer.from(renderOverride(spec, header)), ...rolePolicy('drop-in'), owner, group, secret: false });
+  }
+  const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
+  if (bundle.schedule && overridden) {
+    const content = renderScheduleDropIn(parseScheduleExpression(inputs.schedule!), header);
+    files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
+  }
+  const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
+  // svcctl's own directories: each unit's drop-in directory and the bundle's secrets directory, whenever they hold a file.
+  for (const dir of new Set(files.map((f) => path.posix.dirname(f.path)))) {
+    if (isOwnDirectory(dir, bundle.name, layout)) directories.push({ path: dir, mode: directoryPolicy(dir, bundle.name, layout), owner, group, kind: 'own' });
+  }
+  const service = mainService(bundle);
+  const possible = [
+    ...files.map((f) => f.path),
+    ...bundle.units.map((u) => layout.override(u.name)),
+    ...(bundle.schedule ? [layout.scheduleDropIn(bundle.schedule.timer)] : []),
+    ...(bundle.secrets.length > 0 ? [layout.secretsFile(bundle.name)] : []),
+  ];
+  return {
+    bundle: bundle.name,
+    description: bundle.description,
+    source: bundle.directory,
+    digest: bundle.digest,
+    scope: target.scope,
+    files,
+    directories,
+    ...(bundle.user ? { user: { ...bundle.user } } : {}),
+    units: bundle.units.map((u) => u.name),
+    enable: inputs.enable ? [...bundle.enable] : [],
+    start: inputs.start && inputs.enable && !target.offline,
+    enableDeferred: !inputs.enable,
+    ...(service ? { service } : {}),
+    ...(bundle.schedule ? { timer: bundle.schedule.timer, schedule: { expression: inputs.schedule ?? bundle.schedule.default, overridden } } : {}),
+    ...(bundle.health ? { health: { ...bundle.health } } : {}),
+    settings: Object.fromEntries(bundle.settings.map((s) => [s.key, inputs.settings[s.key]!])),
+    secrets: secretKeys.map((key) => ({ key, source: inputs.secrets[key]!.source })),
+    ...(inputs.authorization ? { authorization: inputs.authorization } : {}),
+    possiblePaths: [...new Set(possible)],
+    executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => p.destination),
+  };
+}
+
+export function isOwnDirectory(dir: string, bundle: string, layout: Layout): boolean {
+  return dir === layout.secretsDir(bundle) || (path.posix.dirname(dir) === layout.unitDir && dir.endsWith('.d'));
+}
+
+/** The drop-in svcctl writes for one unit: settings and the secrets EnvironmentFile=, or none. Values raw: the renderer escapes. */
+function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>, layout: Layout): OverrideSpec | undefined {
+  const spec: OverrideSpec = { environmentFiles: [], environment: [], directives: [] };
+  if (unit.endsWith('.service') && bundle.secrets.length > 0) spec.environmentFiles.push(layout.secretsFile(bundle.name));
+  for (const setting of bundle.settings) {
+    const appliesTo = setting.units ?? bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
+    if (!appliesTo.includes(unit)) continue;
+    const value = settings[setting.key];
+    if (value === undefined) continue;
+    if (setting.target.kind === 'environment') spec.environment.push({ name: setting.target.name, value });
+    else spec.directives.push({ section: setting.target.section, directive: setting.target.directive, value });
+  }
+  const empty = spec.environmentFiles.length + spec.environment.length + spec.directives.length === 0;
+  return empty ? undefined : spec;
+}
+
+// A field of a sysusers.d or tmpfiles.d line: these formats split on whitespace and expand `%` specifiers, so a
+// value with either (or a quote, a backslash, a control character) is refused rather than misread.
+function lineField(value: string, what: string): string {
+  if (value === '' || /[\s"'\\%\u0000-\u001f\u007f]/u.test(value)) {
+    throw new UserError(`${what} ${JSON.stringify(value)} cannot be written into a sysusers.d/tmpfiles.d line`, 'use a value without spaces, quotes, backslashes, % or control characters');
+  }
+  return value;
+}
+
+function renderSysusers(bundle: Bundle, header: string): string {
+  const u = bundle.user!;
+  const gecos = `"svcctl bundle ${bundle.name}"`;
+  const lines = [commentLine(header), `u ${lineField(u.name, 'user name')} - ${gecos} ${lineField(u.home, 'home directory')} ${lineField(u.shell, 'shell')}`, ...u.groups.map((g) => `m ${u.name} ${lineField(g, 'group')}`)];
+  return `${lines.join('\n')}\n`;
+}
+
+function renderTmpfiles(bundle: Bundle, header: string): string {
+  const lines = [
+    commentLine(header),
+    ...bundle.directories.map((d) => `d ${lineField(d.path, 'directory')} ${d.mode.toString(8).padStart(4, '0')} ${lineField(d.owner, 'owner')} ${lineField(d.group, 'group')} -`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

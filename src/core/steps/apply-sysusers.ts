@@ -1,0 +1,9 @@
+// apply-sysusers: systemd-sysusers creates the bundle's system user and group; undone by removing what did not exist
+// before — whether the tool succeeded, failed half-way or was killed.
+import type { ApplySysusers, StepKind } from './types.js';
+
+export const applySysusers: StepKind<ApplySysusers> = {
+  describe: (a) => (a.userExisted ? `check system user ${a.user} (systemd-sysusers)` : `create system user ${a.user}${a.groupExisted ? '' : ' and its group'} (systemd-sysusers)`),
+  data: (a) => ({ ...a, before: { user: a.userExisted, group: a.groupExisted }, after: { user: true, group: true } }),
+  touches: () => ({ paths: ['/etc/passwd', '/etc/group'], units: [] }),
+};
