@@ -17,8 +17,9 @@ export const checkInstalled: Executor<CheckInstalled> = {
       const state = await inspectPath(ctx.at(entry.path), { content: false });
       if (!state) return problems.push(`${entry.path} is missing`);
       if (state.kind !== kind) return problems.push(`${entry.path} is a ${state.kind}, not a ${kind}`);
-      const uid = accounts.users.get(entry.owner)?.uid;
-      const gid = accounts.groups.get(entry.group)?.gid;
+      // root is 0 everywhere, also in a --root tree whose /etc/passwd does not list it.
+      const uid = entry.owner === 'root' ? 0 : accounts.users.get(entry.owner)?.uid;
+      const gid = entry.group === 'root' ? 0 : accounts.groups.get(entry.group)?.gid;
       if (state.mode !== entry.mode) problems.push(`${entry.path} has mode ${octal(state.mode)}, not ${octal(entry.mode)}`);
       if (state.uid !== uid || state.gid !== gid) problems.push(`${entry.path} is owned by ${state.uid}:${state.gid}, not ${entry.owner}:${entry.group}`);
       return undefined;

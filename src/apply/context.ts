@@ -39,6 +39,8 @@ export class StepContext {
 
   /** uid and gid of owner and group names, as the target's files say now (a step may just have created them). */
   async ids(owner: string, group: string): Promise<{ uid: number; gid: number }> {
+    // root is uid and gid 0 everywhere, also in a --root tree that has no /etc/passwd yet.
+    if (owner === 'root' && group === 'root') return { uid: 0, gid: 0 };
     this.accounts ??= await readAccounts(this.target);
     let user = this.accounts.users.get(owner);
     let grp = this.accounts.groups.get(group);

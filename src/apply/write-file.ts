@@ -5,19 +5,16 @@ import type { WriteFile } from '../core/steps/types.js';
 import { atomicWrite, ensureDirectory, inspectPath, readFileIfExists, removeEmptyParents, removeFile, renamePath } from '../system/fs.js';
 import type { Executor } from './context.js';
 
-interface Previous {
-  content?: Buffer;
-  mode: number;
-  uid: number;
-  gid: number;
-}
+/** What was at the path before: nothing, a file (its bytes, mode and owner), or something svcctl never writes over. */
+type Previous = { kind: 'absent' } | { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number } | { kind: 'other' };
 
-export const writeFile: Executor<WriteFile, Previous | undefined> = {
+export const writeFile: Executor<WriteFile, Previous> = {
   async prepare(a, ctx) {
-    if (a.backupTo) return undefined;
     const before = await inspectPath(ctx.at(a.path), { content: false });
-    if (before?.kind !== 'file') return undefined;
-    return { content: await readFileIfExists(ctx.at(a.path)), mode: before.mode, uid: before.uid, gid: before.gid };
+    if (!before) return { kind: 'absent' };
+    if (before.kind !== 'file') return { kind: 'other' };
+    const content = await readFileIfExists(ctx.at(a.path));
+    return content === undefined ? { kind: 'absent' } : { kind: 'file', content, mode: before.mode, uid: before.uid, gid: before.gid };
   },
   async perform(a, ctx) {
     const target = ctx.at(a.path);
@@ -36,7 +33,8 @@ export const writeFile: Executor<WriteFile, Previous | undefined> = {
         await renamePath(ctx.at(a.backupTo), target, { owners: ctx.owners });
       }
       await removeEmptyParents(path.dirname(ctx.at(a.backupTo)), ctx.at(ctx.layout.stateDir));
-    } else if (previous?.content !== undefined) await atomicWrite(target, previous.content, { mode: previous.mode, uid: previous.uid, gid: previous.gid, owners: ctx.owners });
-    else await removeFile(target, { owners: ctx.owners });
+    } else if (previous.kind === 'file') await atomicWrite(target, previous.content, { mode: previous.mode, uid: previous.uid, gid: previous.gid, owners: ctx.owners });
+    else if (previous.kind === 'absent' && (await inspectPath(target, { content: false }))?.kind === 'file') await removeFile(target, { owners: ctx.owners });
+    // 'other' (a symlink, a directory): the write refused it, and it stays as it was.
   },
 };

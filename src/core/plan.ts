@@ -204,7 +204,8 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
     const shared = isSharedDirectory(dir, layout);
     if (!exists(observed, dir)) {
       actions.push({ kind: 'make-directory', path: dir, mode: directoryPolicy(dir, desired.bundle, layout), owner: target.user, group: target.group });
-      directories.set(dir, { path: dir, created: true, own, ...(shared ? { shared: true } : {}) });
+      // One of the system's own directories (/etc in an empty --root tree) is made, but never recorded for removal.
+      if (!systemDirectories.has(dir)) directories.set(dir, { path: dir, created: true, own, ...(shared ? { shared: true } : {}) });
     } else if (!directories.has(dir) && (own || (shared && createdByAnyone.has(dir)))) {
       // A shared directory another bundle's install made is removed by whichever bundle leaves last.
       directories.set(dir, { path: dir, created: !own && createdByAnyone.has(dir), own, ...(shared ? { shared: true } : {}) });
@@ -221,10 +222,12 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
     }
     if (current === null) {
       for (const a of [...ancestors(dir.path).reverse(), dir.path]) {
-        if (exists(observed, a) || tmpfiles.created.includes(a) || systemDirectories.has(a)) continue;
+        if (exists(observed, a) || tmpfiles.created.includes(a)) continue;
+        // The tool may make it (and its undo removes it again); one of the system's own directories (/home in an
+        // empty --root tree) is never recorded for uninstall to remove.
         tmpfiles.created.push(a);
         const declared = desired.directories.some((d) => d.kind === 'data' && d.path === a);
-        if (!directories.has(a)) directories.set(a, { path: a, created: true, own: false, ...(declared ? { data: true } : {}) });
+        if (!directories.has(a) && !systemDirectories.has(a)) directories.set(a, { path: a, created: true, own: false, ...(declared ? { data: true } : {}) });
       }
       continue;
     }
@@ -316,10 +319,19 @@ function installedCheck(desired: DesiredState, target: Target): CheckInstalled {
   };
 }
 
-/** Two receipts describe the same installation (times aside). */
+/** Two receipts describe the same installation (times aside), whatever the order of their fields. */
 function sameReceipt(a: Receipt, b: Receipt): boolean {
-  const strip = (r: Receipt) => JSON.stringify({ ...r, updatedAt: '', installedAt: '', svcctlVersion: '', secrets: r.secrets.map((s) => s.key) });
+  const strip = (r: Receipt) => canonical({ ...r, updatedAt: '', installedAt: '', svcctlVersion: '', secrets: r.secrets.map((s) => s.key) });
   return strip(a) === strip(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext, artifacts: ReceiptArtifact[], directories: ReceiptDirectory[]): Receipt {

@@ -312,3 +312,18 @@ export function intentReceipt(before: Receipt | undefined, after: Receipt | unde
   const user = after?.user ?? before?.user;
   return { ...base, state, artifacts: [...artifacts.values()], directories: [...directories.values()], ...(user ? { user } : {}) };
 }
+
+/** A receipt as it is written: keys in a fixed (sorted) order, so the same receipt is always the same bytes. */
+export function serializeReceipt(receipt: Receipt): string {
+  const sorted = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sorted);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, sorted(v)]),
+    );
+  };
+  return `${JSON.stringify(sorted(receipt), null, 2)}\n`;
+}

@@ -1,7 +1,7 @@
 // The one path every changing command takes once it has a plan: show it, stop there for --dry-run, confirm (--yes,
 // or a question on a terminal; never a prompt without one), apply it as one transaction.
 import { UserError } from '../core/errors.js';
-import { describeAction } from '../core/steps/index.js';
+import { describeAction, detailOf } from '../core/steps/index.js';
 import { applyTransaction, type Transaction, type TransactionResult } from '../apply/transaction.js';
 import { canPrompt } from '../system/prompt.js';
 import type { FlowUi } from './ui.js';
@@ -24,7 +24,7 @@ export interface ChangeOptions {
 
 /** Shows the plan, then (unless --dry-run) confirms and applies it. Undefined when it was not applied. */
 export async function showConfirmApply(tx: Transaction, options: ChangeOptions, ui: FlowUi): Promise<TransactionResult | undefined> {
-  if (options.showPlan !== 'dry-run' || options.dryRun) ui.plan(options.title, tx.actions.map(describeAction), options.notes ?? []);
+  if (options.showPlan !== 'dry-run' || options.dryRun) ui.plan(options.title, tx.actions.map((a) => ({ text: describeAction(a), detail: detailOf(a) })), options.notes ?? []);
   if (options.dryRun) return undefined;
   if (!options.yes) {
     requireConfirmationSource(false);

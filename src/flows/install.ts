@@ -1,5 +1,6 @@
 // The install flow: load → resolve inputs → desire → observe and preflight → plan → show, confirm, apply.
 import type { Bundle } from '../core/bundle/types.js';
+import { UserError } from '../core/errors.js';
 import { desire, type DesiredState, type Inputs, type SecretInput } from '../core/desired.js';
 import { planInstall, type Plan } from '../core/plan.js';
 import { actionAsData, mergeActions } from '../core/steps/index.js';
@@ -91,6 +92,7 @@ export async function install(references: string[], options: InstallOptions, ui:
       ...(target.offline ? { root: target.root } : {}),
       bundles: planned.map(({ plan, secrets }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets })),
     };
+    refuseSharedFiles(planned.map((p) => p.desired));
     if (planned.every((p) => p.plan.upToDate)) return result;
     const actions = mergeActions(planned.map((p) => p.plan.actions));
     const receipts = planned.map(({ plan, before }) => ({ bundle: plan.bundle, ...(before ? { before } : {}), intent: intentReceipt(before, plan.receipt, 'installing'), ...(plan.receipt ? { after: plan.receipt } : {}) }));
@@ -120,6 +122,20 @@ async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
   const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
   return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+}
+
+/** Two bundles of one transaction may share directories, never a file: whose would it be on uninstall? */
+function refuseSharedFiles(desired: DesiredState[]): void {
+  const owner = new Map<string, string>();
+  const clashes: string[] = [];
+  for (const d of desired) {
+    for (const file of d.files) {
+      const other = owner.get(file.path);
+      if (other !== undefined) clashes.push(`${file.path} is written by both ${other} and ${d.bundle}`);
+      else owner.set(file.path, d.bundle);
+    }
+  }
+  if (clashes.length > 0) throw UserError.many('the bundles of this install write the same files:', clashes, ['install one of them; nothing was changed']);
 }
 
 export const sourceWords: Record<SecretInput['source'] | 'not set', string> = {

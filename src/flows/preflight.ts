@@ -14,10 +14,11 @@ export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | un
 }
 
 /** Every problem systemd finds in what an install would write; empty when there is none. */
-export async function preflightProblems(systemd: SystemdClient, desired: DesiredState, target: Target): Promise<string[]> {
+export async function preflightProblems(systemd: SystemdClient, desired: DesiredState, target: Target, options: { defaultSchedule: boolean }): Promise<string[]> {
   const l = layout(target);
   const problems: string[] = [];
-  if (desired.schedule) {
+  // The default schedule is the bundle's own (verify checks it); install checks one given on the command line.
+  if (desired.schedule && (desired.schedule.overridden || options.defaultSchedule)) {
     const parsed = parseScheduleExpression(desired.schedule.expression);
     try {
       await systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
@@ -42,6 +43,6 @@ export async function preflightProblems(systemd: SystemdClient, desired: Desired
 
 /** Install's preflight: every problem at once, exit 2, nothing changed. */
 export async function preflight(systemd: SystemdClient, desired: DesiredState, target: Target, bundleDirectory: string): Promise<void> {
-  const problems = await preflightProblems(systemd, desired, target);
+  const problems = await preflightProblems(systemd, desired, target, { defaultSchedule: false });
   if (problems.length > 0) throw UserError.many(`systemd found problems in bundle ${desired.bundle}:`, problems, [`fix the unit files in ${bundleDirectory}; nothing was changed`]);
 }

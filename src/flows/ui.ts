@@ -4,7 +4,7 @@ import type { StepReporter } from '../apply/transaction.js';
 
 export interface FlowUi {
   /** The numbered steps of a plan before it is applied (or instead, with --dry-run), and what a reader must know. */
-  plan(title: string, steps: string[], notes: string[]): void;
+  plan(title: string, steps: { text: string; detail: string[] }[], notes: string[]): void;
   /** A yes/no question; only ever called when stdin and stderr are terminals. */
   confirm(question: string): Promise<boolean>;
   /** Each step of a transaction as it is done, fails, or is undone. */

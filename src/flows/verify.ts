@@ -65,5 +65,5 @@ async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<str
     { settings, secrets, ...(options.schedule !== undefined ? { schedule: options.schedule } : {}), force: false, start: true, enable: true, now: new Date().toISOString(), svcctlVersion },
     target,
   );
-  return preflightProblems(new SystemdClient(target), desired, target);
+  return preflightProblems(new SystemdClient(target), desired, target, { defaultSchedule: true });
 }

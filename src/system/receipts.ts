@@ -3,7 +3,7 @@
 // Also the host key that keys the checksums of secret-holding files, and the public index.
 import { randomBytes } from 'node:crypto';
 import { OperationError } from '../core/errors.js';
-import { parseReceipt, ReceiptProblem, type Receipt } from '../core/receipt.js';
+import { parseReceipt, ReceiptProblem, serializeReceipt, type Receipt } from '../core/receipt.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import { BUNDLE_NAME_PATTERN } from '../core/bundle/names.js';
 import { atomicWrite, ensureDirectory, listDirectory, readFileIfExists, readTextIfExists, removeEmptyDirectory, removeFile } from './fs.js';
@@ -40,7 +40,7 @@ export async function writeReceipt(target: Target, receipt: Receipt): Promise<vo
   const l = layout(target);
   // 0755: the public index beside the receipts is for every user; the receipts themselves are 0600.
   await ensureDirectory(onHost(target, l.stateDir), { mode: 0o755, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
-  await atomicWrite(onHost(target, l.receipt(receipt.bundle)), `${JSON.stringify(receipt, null, 2)}\n`, { mode: 0o600, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+  await atomicWrite(onHost(target, l.receipt(receipt.bundle)), serializeReceipt(receipt), { mode: 0o600, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
 }
 
 /** Removes a receipt, and svcctl's state directories once they are empty. */

@@ -216,7 +216,7 @@ export class SystemdClient {
 
   /** `systemd-tmpfiles [--user] --create FILE`. */
   tmpfilesCreate(file: string): Promise<ExecResult> {
-    return exec([tool('systemd-tmpfiles'), ...(this.user ? ['--user'] : []), '--create', file]);
+    return exec([tool('systemd-tmpfiles'), ...(this.user ? ['--user'] : []), ...(this.target.offline ? [`--root=${this.target.root}`] : []), '--create', file]);
   }
 
   /**

@@ -6,8 +6,11 @@ import { say, style } from './output.js';
 
 export const terminalUi: FlowUi = {
   plan(title, steps, notes) {
-    say(style.bold(title.replace(/^Plan/, 'Plan')));
-    steps.forEach((step, i) => say(`  ${String(i + 1).padStart(2)}. ${step}`));
+    say(style.bold(title));
+    steps.forEach((step, i) => {
+      say(`  ${String(i + 1).padStart(2)}. ${step.text}`);
+      for (const line of step.detail) say(`        ${style.dim(line)}`);
+    });
     for (const note of notes) say(`  ${note}`);
   },
   confirm: (question) => promptConfirm(question),

@@ -47,7 +47,7 @@ describeInSandbox('svcctl schedule', (sandbox) => {
     expect(data.state).toBe('installed');
     expect(data.schedule).toBe(newYork);
     expect(data.scheduleOverridden).toBe(true);
-    expect(data.artifacts).toContainEqual({ path: dropIn, role: 'schedule', sha256: await sha(dropIn), mode: 0o644, owner: 'root', group: 'root' });
+    expect(data.artifacts).toContainEqual({ path: dropIn, role: 'schedule', checksum: `sha256:${await sha(dropIn)}`, mode: 0o644, owner: 'root', group: 'root' });
     expect(data.directories).toContainEqual({ path: '/etc/systemd/system/tick.timer.d', created: true, own: true });
     expect((await sandbox.run(['stat', '-c', '%a %U:%G', dropIn])).stdout.trim()).toBe('644 root:root');
   });

@@ -1,5 +1,5 @@
 // secret list/set/rotate against a real systemd: values never shown, atomic 0600 writes, rotation with a health check and restore.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
@@ -62,6 +62,12 @@ describeInSandbox('svcctl secret', (sandbox) => {
   const lastTick = async () => (await sandbox.run(['journalctl', '-u', 'tick.service', '-o', 'cat', '-n', '1', '--no-pager'])).stdout.trim();
   const receipt = async (bundle: string) => JSON.parse((await sandbox.run(['cat', `/var/lib/svcctl/${bundle}.json`])).stdout);
   const sha = async (file: string) => (await sandbox.run(['sha256sum', file])).stdout.split(' ')[0];
+  // The receipt keys the checksum of a secrets file with the host's root-only key: a weak secret cannot be recovered from it.
+  const keyedChecksum = async (file: string) => {
+    const key = Buffer.from((await sandbox.run(['base64', '-w0', '/var/lib/svcctl/.host-key'])).stdout, 'base64');
+    const content = Buffer.from((await sandbox.run(['base64', '-w0', file])).stdout, 'base64');
+    return `hmac-sha256:${createHmac('sha256', key).update(content).digest('hex')}`;
+  };
 
   test('setup: tick installed with a generated token', async () => {
     const result = await sandbox.svcctl(['install', `${lifecycle}/tick`, '--yes']);
@@ -94,7 +100,8 @@ describeInSandbox('svcctl secret', (sandbox) => {
     expect(after.secrets[0].changedAt > before).toBe(true);
     expect(JSON.stringify(after)).not.toContain(value);
     // The receipt's checksum follows the file, so uninstall does not take it for a hand edit.
-    expect(after.artifacts.find((a: { role: string }) => a.role === 'secrets').sha256).toBe(await sha(tokenFile));
+    expect(after.artifacts.find((a: { role: string }) => a.role === 'secrets').checksum).toBe(await keyedChecksum(tokenFile));
+    expect(JSON.stringify(after)).not.toContain(await sha(tokenFile));
     // The service's next run reads it.
     await sandbox.run(['systemctl', 'start', 'tick.service']);
     expect(await lastTick()).toContain(`sha256 ${fingerprint(value)}`);
@@ -163,7 +170,7 @@ describeInSandbox('svcctl secret', (sandbox) => {
     expect((await sandbox.run(['stat', '-c', '%a %U:%G', tokenFile, '/etc/svcctl/tick'])).stdout.trim().split('\n')).toEqual(['600 root:root', '700 root:root']);
     const data = await receipt('tick');
     expect(data.state).toBe('installed');
-    expect(data.artifacts.find((a: { role: string }) => a.role === 'secrets').sha256).toBe(await sha(tokenFile));
+    expect(data.artifacts.find((a: { role: string }) => a.role === 'secrets').checksum).toBe(await keyedChecksum(tokenFile));
     expect(data.directories.map((d: { path: string }) => d.path)).toContain('/etc/svcctl/tick');
   });
 

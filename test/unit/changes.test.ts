@@ -1,12 +1,19 @@
 // The change planners are pure: a receipt and an observed host in, Actions and the next receipt out.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { planScheduleChange, planSecretsWrite, type ScheduleChange, type ScheduleObserved } from '../../src/core/changes.js';
-import { describeAction } from '../../src/core/plan.js';
+import { describeAction } from '../../src/core/steps/index.js';
+import type { Action } from '../../src/core/steps/types.js';
 import { parseEnvFile } from '../../src/core/render.js';
-import { paths, type Action, type Receipt } from '../../src/core/types.js';
+import type { Receipt } from '../../src/core/receipt.js';
+import { layout, systemTarget } from '../../src/core/target.js';
 import type { SecretSpec } from '../../src/core/bundle/types.js';
 
-const sha = (content: Buffer) => createHash('sha256').update(content).digest('hex');
+const target = systemTarget();
+const paths = layout(target);
+const hostKey = Buffer.alloc(32, 3);
+const sha = (content: Buffer) => `sha256:${createHash('sha256').update(content).digest('hex')}`;
+const hmac = (content: Buffer) => `hmac-sha256:${createHmac('sha256', hostKey).update(content).digest('hex')}`;
+const ctx = { now: '2026-12-01T10:00:00.000Z', hostKey, target };
 const now = '2026-12-01T10:00:00.000Z';
 const dropIn = paths.scheduleDropIn('tick.timer');
 const dropInDir = paths.dropInDir('tick.timer');
@@ -14,8 +21,9 @@ const secretsFile = paths.secretsFile('tick');
 
 function receipt(overrides: Partial<Receipt> = {}): Receipt {
   return {
-    format: 1,
+    format: 2,
     bundle: 'tick',
+    scope: 'system',
     description: 'tick',
     source: '/bundles/tick',
     digest: 'd1',
@@ -32,8 +40,8 @@ function receipt(overrides: Partial<Receipt> = {}): Receipt {
     settings: {},
     secrets: [{ key: 'TICK_TOKEN', changedAt: '2026-11-01T00:00:00.000Z' }],
     artifacts: [
-      { path: '/etc/systemd/system/tick.timer', role: 'unit', sha256: 'u1', mode: 0o644, owner: 'root', group: 'root' },
-      { path: secretsFile, role: 'secrets', sha256: 's1', mode: 0o600, owner: 'root', group: 'root' },
+      { path: '/etc/systemd/system/tick.timer', role: 'unit', checksum: `sha256:${'1'.repeat(64)}`, mode: 0o644, owner: 'root', group: 'root' },
+      { path: secretsFile, role: 'secrets', checksum: `hmac-sha256:${'2'.repeat(64)}`, mode: 0o600, owner: 'root', group: 'root' },
     ],
     directories: [{ path: paths.secretsDir('tick'), created: true, own: true }],
     ...overrides,
@@ -44,7 +52,7 @@ function receipt(overrides: Partial<Receipt> = {}): Receipt {
 const overridden = receipt({
   schedule: 'daily',
   scheduleOverridden: true,
-  artifacts: [...receipt().artifacts, { path: dropIn, role: 'schedule', sha256: 'old', mode: 0o644, owner: 'root', group: 'root' }],
+  artifacts: [...receipt().artifacts, { path: dropIn, role: 'schedule', checksum: `sha256:${'3'.repeat(64)}`, mode: 0o644, owner: 'root', group: 'root' }],
   directories: [{ path: paths.secretsDir('tick'), created: true, own: true }, { path: dropInDir, created: true, own: true }],
 });
 
@@ -62,7 +70,7 @@ describe('planScheduleChange', () => {
       observed: observedHost(),
       change: daily,
       steps: [
-        `create directory ${dropInDir} (0755)`,
+        `create directory ${dropInDir} (0755 root:root)`,
         `create ${dropIn} (0644 root:root)`,
         'systemctl daemon-reload',
         'systemctl restart tick.timer',
@@ -88,7 +96,7 @@ describe('planScheduleChange', () => {
       before: overridden,
       observed: observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }),
       change: reset,
-      steps: [`remove ${dropIn}`, `remove directory ${dropInDir}`, 'systemctl daemon-reload', 'systemctl restart tick.timer', 'check that systemd reads the new schedule of tick.timer'],
+      steps: [`remove ${dropIn}`, `remove directory ${dropInDir} if empty`, 'systemctl daemon-reload', 'systemctl restart tick.timer', 'check that systemd reads the new schedule of tick.timer'],
     },
     {
       title: 'a reset keeps a directory that holds other drop-ins',
@@ -113,21 +121,21 @@ describe('planScheduleChange', () => {
     },
   ];
   test.each(cases)('$title', ({ before, observed, change, steps: expected }) => {
-    expect(steps(planScheduleChange(before, observed, change).actions)).toEqual(expected);
+    expect(steps(planScheduleChange(before, observed, change, target).actions)).toEqual(expected);
   });
 
   test('the drop-in is written 0644 root with role "schedule"; the restart revives the timer; the check knows the trigger', () => {
-    const { actions } = planScheduleChange(receipt(), observedHost(), daily);
-    expect(actions.find((a) => a.kind === 'write-file')).toMatchObject({ path: dropIn, content, sha256: sha(content), mode: 0o644, owner: 'root', group: 'root', role: 'schedule', secret: false });
+    const { actions } = planScheduleChange(receipt(), observedHost(), daily, target);
+    expect(actions.find((a) => a.kind === 'write-file')).toMatchObject({ path: dropIn, content, checksum: sha(content), mode: 0o644, owner: 'root', group: 'root', role: 'schedule', secret: false });
     expect(actions.find((a) => a.kind === 'restart')).toEqual({ kind: 'restart', units: ['tick.timer'], revive: true });
     expect(actions.at(-1)).toEqual({ kind: 'check-timer', timer: 'tick.timer', expected: { kind: 'calendar', normalized: '*-*-* 00:00:00' } });
-    expect(planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset).actions.at(-1)).toEqual({ kind: 'check-timer', timer: 'tick.timer' });
+    expect(planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset, target).actions.at(-1)).toEqual({ kind: 'check-timer', timer: 'tick.timer' });
   });
 
   test('the receipt of an override lists the drop-in with its checksum and the directory svcctl made', () => {
-    const after = planScheduleChange(receipt(), observedHost(), daily).receipt;
+    const after = planScheduleChange(receipt(), observedHost(), daily, target).receipt!;
     expect(after).toMatchObject({ schedule: 'daily', scheduleOverridden: true, updatedAt: now, installedAt: receipt().installedAt, state: 'installed' });
-    expect(after.artifacts).toContainEqual({ path: dropIn, role: 'schedule', sha256: sha(content), mode: 0o644, owner: 'root', group: 'root' });
+    expect(after.artifacts).toContainEqual({ path: dropIn, role: 'schedule', checksum: sha(content), mode: 0o644, owner: 'root', group: 'root' });
     expect(after.directories).toEqual([
       { path: paths.secretsDir('tick'), created: true, own: true },
       { path: dropInDir, created: true, own: true },
@@ -135,34 +143,34 @@ describe('planScheduleChange', () => {
   });
 
   test('the receipt of an update replaces the drop-in\'s entry; the directory record is kept', () => {
-    const after = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), daily).receipt;
-    expect(after.artifacts.filter((a) => a.path === dropIn)).toEqual([{ path: dropIn, role: 'schedule', sha256: sha(content), mode: 0o644, owner: 'root', group: 'root' }]);
+    const after = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), daily, target).receipt!;
+    expect(after.artifacts.filter((a) => a.path === dropIn)).toEqual([{ path: dropIn, role: 'schedule', checksum: sha(content), mode: 0o644, owner: 'root', group: 'root' }]);
     expect(after.directories).toBe(overridden.directories);
   });
 
   test('the receipt of a reset drops the drop-in and, when removed, its directory', () => {
-    const after = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset).receipt;
+    const after = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset, target).receipt!;
     expect(after).toMatchObject({ schedule: '1s', scheduleOverridden: false });
     expect(after.artifacts.map((a) => a.path)).not.toContain(dropIn);
     expect(after.directories.map((d) => d.path)).toEqual([paths.secretsDir('tick')]);
-    const kept = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true, dropInDirOnlyHoldsOurs: false }), reset).receipt;
+    const kept = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true, dropInDirOnlyHoldsOurs: false }), reset, target).receipt!;
     expect(kept.directories.map((d) => d.path)).toContain(dropInDir);
   });
 
   test('a reset whose default is unknown (the bundle is gone) leaves no schedule on record', () => {
-    const after = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), { overridden: false, now }).receipt;
+    const after = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), { overridden: false, now }, target).receipt!;
     expect(after.schedule).toBeUndefined();
     expect(JSON.parse(JSON.stringify(after))).not.toHaveProperty('schedule');
   });
 
   test('the receipt passed in is not changed', () => {
     const before = structuredClone(overridden);
-    planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset);
+    planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset, target);
     expect(overridden).toEqual(before);
   });
 
   test('a bundle without a timer is a programming error', () => {
-    expect(() => planScheduleChange(receipt({ timer: undefined }), observedHost(), daily)).toThrow(/has no timer/);
+    expect(() => planScheduleChange(receipt({ timer: undefined }), observedHost(), daily, target)).toThrow(/has no timer/);
   });
 });
 
@@ -171,7 +179,6 @@ describe('planSecretsWrite', () => {
     { key: 'B_TOKEN', prompt: 'b', required: true },
     { key: 'A_TOKEN', prompt: 'a', generate: 'hex32', required: false },
   ];
-  const header = 'Managed by svcctl (bundle tick).';
   const before = receipt({ secrets: [{ key: 'B_TOKEN', changedAt: '2026-11-01T00:00:00.000Z' }, { key: 'A_TOKEN', changedAt: '2026-11-02T00:00:00.000Z' }] });
   const current = new Map([
     ['A_TOKEN', 'old-a'],
@@ -180,30 +187,30 @@ describe('planSecretsWrite', () => {
   const write = (actions: Action[]) => actions.find((a): a is Extract<Action, { kind: 'write-file' }> => a.kind === 'write-file')!;
 
   const cases: { title: string; current: Map<string, string> | undefined; missing: string[]; steps: string[] }[] = [
-    { title: 'an existing file is updated in place', current, missing: [], steps: [`update ${secretsFile} (0600 root:root) (secret values hidden)`] },
+    { title: 'an existing file is updated in place', current, missing: [], steps: [`update ${secretsFile} (0600 root:root) (secret values hidden; readable by root only)`] },
     {
       title: 'a file removed by hand is created again in its 0700 directory',
       current: undefined,
       missing: [paths.secretsDir('tick')],
-      steps: [`create directory ${paths.secretsDir('tick')} (0700)`, `create ${secretsFile} (0600 root:root) (secret values hidden)`],
+      steps: [`create directory ${paths.secretsDir('tick')} (0700 root:root)`, `create ${secretsFile} (0600 root:root) (secret values hidden; readable by root only)`],
     },
     {
       title: 'both directories missing: /etc/svcctl 0755 first, whatever order they are given in',
       current: undefined,
       missing: [paths.secretsDir('tick'), paths.configDir],
-      steps: [`create directory ${paths.configDir} (0755)`, `create directory ${paths.secretsDir('tick')} (0700)`, `create ${secretsFile} (0600 root:root) (secret values hidden)`],
+      steps: [`create directory ${paths.configDir} (0755 root:root)`, `create directory ${paths.secretsDir('tick')} (0700 root:root)`, `create ${secretsFile} (0600 root:root) (secret values hidden; readable by root only)`],
     },
   ];
   test.each(cases)('$title', ({ current: values, missing, steps: expected }) => {
-    expect(steps(planSecretsWrite(before, specs, values, new Map([['A_TOKEN', 'new-a']]), missing, now, header).actions)).toEqual(expected);
+    expect(steps(planSecretsWrite(before, specs, values, new Map([['A_TOKEN', 'new-a']]), missing, ctx).actions)).toEqual(expected);
   });
 
   test('the file: 0600 root, secret, the header, the bundle\'s key order then undeclared keys, the change applied', () => {
     const withExtra = new Map([...current, ['ZZ_EXTRA', 'kept']]);
-    const file = write(planSecretsWrite(before, specs, withExtra, new Map([['A_TOKEN', 'new-a']]), [], now, header).actions);
-    expect(file).toMatchObject({ path: secretsFile, mode: 0o600, owner: 'root', group: 'root', role: 'secrets', secret: true, sha256: sha(file.content) });
+    const file = write(planSecretsWrite(before, specs, withExtra, new Map([['A_TOKEN', 'new-a']]), [], ctx).actions);
+    expect(file).toMatchObject({ path: secretsFile, mode: 0o600, owner: 'root', group: 'root', role: 'secrets', secret: true, checksum: hmac(file.content) });
     const text = file.content.toString('utf8');
-    expect(text.split('\n')[0]).toContain(header);
+    expect(text.split('\n')[0]).toContain('Managed by svcctl (bundle tick).');
     expect([...parseEnvFile(text)]).toEqual([
       ['B_TOKEN', 'old-b'],
       ['A_TOKEN', 'new-a'],
@@ -212,35 +219,36 @@ describe('planSecretsWrite', () => {
   });
 
   test('the receipt: the changed key gets the new time, the others keep theirs, the checksum follows the file; no value in it', () => {
-    const { actions, receipt: after } = planSecretsWrite(before, specs, current, new Map([['A_TOKEN', 'new-a']]), [], now, header);
+    const { actions, receipt: afterOrNone } = planSecretsWrite(before, specs, current, new Map([['A_TOKEN', 'new-a']]), [], ctx);
+    const after = afterOrNone!;
     expect(after.secrets).toEqual([
       { key: 'B_TOKEN', changedAt: '2026-11-01T00:00:00.000Z' },
       { key: 'A_TOKEN', changedAt: now },
     ]);
     expect(after.updatedAt).toBe(now);
-    expect(after.artifacts.find((a) => a.role === 'secrets')).toEqual({ path: secretsFile, role: 'secrets', sha256: write(actions).sha256, mode: 0o600, owner: 'root', group: 'root' });
+    expect(after.artifacts.find((a) => a.role === 'secrets')).toEqual({ path: secretsFile, role: 'secrets', checksum: write(actions).checksum, mode: 0o600, owner: 'root', group: 'root' });
     expect(JSON.stringify(after)).not.toMatch(/new-a|old-a|old-b/);
   });
 
   test('a first secret: the artifact is added, the directories made are recorded as svcctl\'s own', () => {
     const bare = receipt({ secrets: [], artifacts: [], directories: [] });
-    const { receipt: after } = planSecretsWrite(bare, specs, undefined, new Map([['B_TOKEN', 'b']]), [paths.configDir, paths.secretsDir('tick')], now, header);
+    const after = planSecretsWrite(bare, specs, undefined, new Map([['B_TOKEN', 'b']]), [paths.configDir, paths.secretsDir('tick')], ctx).receipt!;
     expect(after.secrets).toEqual([{ key: 'B_TOKEN', changedAt: now }]);
     expect(after.artifacts.map((a) => a.path)).toEqual([secretsFile]);
     expect(after.directories).toEqual([
-      { path: paths.configDir, created: true, own: true },
+      { path: paths.configDir, created: true, own: false, shared: true },
       { path: paths.secretsDir('tick'), created: true, own: true },
     ]);
   });
 
   test('a backed-up original of the secrets file stays on record', () => {
-    const backedUp = receipt({ artifacts: [{ path: secretsFile, role: 'secrets', sha256: 's1', mode: 0o600, owner: 'root', group: 'root', backup: '/var/lib/svcctl/backups/tick/x' }] });
-    const { receipt: after } = planSecretsWrite(backedUp, specs, current, new Map([['A_TOKEN', 'new-a']]), [], now, header);
+    const backedUp = receipt({ artifacts: [{ path: secretsFile, role: 'secrets', checksum: '', mode: 0o600, owner: 'root', group: 'root', backup: '/var/lib/svcctl/backups/tick/x' }] });
+    const after = planSecretsWrite(backedUp, specs, current, new Map([['A_TOKEN', 'new-a']]), [], ctx).receipt!;
     expect(after.artifacts[0]?.backup).toBe('/var/lib/svcctl/backups/tick/x');
   });
 
   test('a directory already on record is not recorded twice', () => {
-    const { receipt: after } = planSecretsWrite(before, specs, undefined, new Map([['A_TOKEN', 'a']]), [paths.secretsDir('tick')], now, header);
+    const after = planSecretsWrite(before, specs, undefined, new Map([['A_TOKEN', 'a']]), [paths.secretsDir('tick')], ctx).receipt!;
     expect(after.directories.filter((d) => d.path === paths.secretsDir('tick'))).toHaveLength(1);
   });
 });

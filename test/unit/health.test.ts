@@ -13,7 +13,7 @@ import {
   type CheckSubject,
   type UnitProperties,
 } from '../../src/core/health.js';
-import type { Receipt } from '../../src/core/types.js';
+import type { Receipt } from '../../src/core/receipt.js';
 
 const s = 1_000_000;
 const now = Date.parse('2026-11-22T12:00:00Z') * 1000;

@@ -58,6 +58,11 @@ export function actionAsData(action: Action): Record<string, unknown> {
   return { ...kindOf(action).data(action), description: describeAction(action) };
 }
 
+/** The lines shown under a step in the plan. */
+export function detailOf(action: Action): string[] {
+  return kindOf(action).detail?.(action) ?? [];
+}
+
 export function touchesOf(action: Action): { paths: string[]; units: string[] } {
   return kindOf(action).touches(action);
 }

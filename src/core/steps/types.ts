@@ -217,6 +217,8 @@ export interface StepKind<A extends Action> {
   /** The action as --json shows it (file contents replaced by their checksum). */
   data(action: A): Record<string, unknown>;
   touches(action: A): Touches;
+  /** Lines shown under the step in a plan (a small unit drop-in's text); never a secret. */
+  detail?(action: A): string[];
   /**
    * Collective kinds are merged across the bundles of one transaction (one daemon-reload, one `enable` for every
    * unit); `placement` says where the merged step goes: before every bundle's own steps, or after them.

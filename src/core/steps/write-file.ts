@@ -19,4 +19,6 @@ export const writeFile: StepKind<WriteFile> = {
     return { ...rest, before: before ?? null, after: { kind: 'file', mode: a.mode, owner: a.owner, group: a.group, checksum: a.checksum } };
   },
   touches: (a) => ({ paths: [a.path, ...(a.backupTo ? [a.backupTo] : [])], units: [] }),
+  // A schedule drop-in is a few lines a reviewer wants to see; other files are shown by checksum only.
+  detail: (a) => (a.role === 'schedule' && !a.secret ? a.content.toString('utf8').trimEnd().split('\n') : []),
 };
