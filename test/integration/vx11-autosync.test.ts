@@ -359,12 +359,21 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     expect(detached.stderr).toMatch(/^error: HEAD is detached in \S+ \(at [0-9a-f]+\): autosync syncs a branch/);
     await ok(sandbox, `git -C ${repo} checkout -q main`);
 
-    // Root in another user's repository: git's own guard stands, and the line says what to do.
-    await ok(sandbox, `cp -a ${repo} ${testRoot}/foreign && chown -R nobody ${testRoot}/foreign`);
-    const foreign = await direct({ REPO_DIR: `${testRoot}/foreign` });
+    // Root in another user's repository (a user id without a name here): git's own guard stands, and the line says what to do.
+    const foreignRepo = `${testRoot}/foreign`;
+    await ok(sandbox, `cp -a ${repo} ${foreignRepo} && chown -R 1234:1234 ${foreignRepo}`);
+    const foreign = await direct({ REPO_DIR: foreignRepo });
     expect(foreign.exitCode).toBe(78);
-    expect(foreign.stderr).toContain(`error: REPO_DIR ${testRoot}/foreign is owned by nobody and git refuses to work in another user's repository as root`);
-    expect(foreign.stderr).toContain('a drop-in with User=nobody');
+    expect(foreign.stderr).toContain(`error: REPO_DIR ${foreignRepo} is owned by 1234 and git refuses to work in another user's repository as root`);
+    expect(foreign.stderr).toContain('run the service as the owner (a drop-in with User=1234)');
+    // Through the service, whose PrivateUsers= shows every other user as nobody: the line does not name a wrong owner.
+    expect((await sandbox.svcctl(['install', bundleDir, '--yes', '--set', `REPO_DIR=${foreignRepo}`, '--set', `REMOTE=${remoteName}`])).exitCode).toBe(0);
+    const asService = await startService(sandbox);
+    expect(asService.status).toBe('78');
+    expect(asService.journal).toContain(`error: REPO_DIR ${foreignRepo} is owned by another user (ls -ld ${foreignRepo} names them; the service's PrivateUsers= hides who)`);
+    expect(asService.journal).toContain('(a drop-in with User=OWNER)');
+    expect((await sandbox.svcctl(['install', bundleDir, '--yes', '--set', `REPO_DIR=${repo}`, '--set', `REMOTE=${remoteName}`])).exitCode).toBe(0);
+    await ok(sandbox, `systemctl stop ${timer}`);
 
     // After all that, a normal run still works.
     expect((await startService(sandbox)).result).toBe('success');

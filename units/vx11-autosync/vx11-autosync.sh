@@ -173,7 +173,18 @@ check_working_tree() {
   if ! top=$(git_ rev-parse --show-toplevel 2>&1); then
     case $top in
       *'dubious ownership'*)
-        die "$EXIT_CONFIG" "REPO_DIR $REPO_DIR is owned by $(stat -c %U "$REPO_DIR") and git refuses to work in another user's repository as $(id -un) (its hooks and configuration would run as $(id -un)): run the service as the owner (a drop-in with User=$(stat -c %U "$REPO_DIR")), or make root own the repository"
+        local me owner shown
+        me=$(id -un)
+        owner=$(stat -c %U -- "$REPO_DIR")
+        if [[ $owner == UNKNOWN ]]; then owner=$(stat -c %u -- "$REPO_DIR"); fi
+        shown="owned by $owner"
+        # Inside the service's user namespace (PrivateUsers=) every other user shows as the overflow
+        # user, 65534 (ProcSubset=pid hides /proc/sys/kernel/overflowuid, which could say otherwise).
+        if [[ $(stat -c %u -- "$REPO_DIR") == "$(cat /proc/sys/kernel/overflowuid 2>/dev/null || echo 65534)" ]] && ! grep -Eq '^ *0 +0 +4294967295$' /proc/self/uid_map; then
+          owner=OWNER
+          shown="owned by another user (ls -ld $REPO_DIR names them; the service's PrivateUsers= hides who)"
+        fi
+        die "$EXIT_CONFIG" "REPO_DIR $REPO_DIR is $shown and git refuses to work in another user's repository as $me (its hooks and configuration would run as $me): run the service as the owner (a drop-in with User=$owner), or make $me own the repository"
         ;;
     esac
     die "$EXIT_CONFIG" "REPO_DIR $REPO_DIR is not a git working tree: $top"
