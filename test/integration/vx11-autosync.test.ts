@@ -70,6 +70,14 @@ async function journalOfRun(sandbox: Sandbox, invocation: string, mainPid: strin
   });
 }
 
+/** The first line of the service run `invocation` (its ExecStopPost= included) that contains `text`, once journald has it. */
+async function untilInRun(sandbox: Sandbox, invocation: string, text: string): Promise<string> {
+  return until(`"${text}" in the journal of run ${invocation}`, async () => {
+    const journal = (await sandbox.run(['journalctl', `_SYSTEMD_INVOCATION_ID=${invocation}`, '-o', 'cat', '--no-pager'])).stdout;
+    return journal.split('\n').find((line) => line.includes(text));
+  });
+}
+
 interface ServiceRun {
   exitCode: number;
   result: string;
@@ -266,6 +274,33 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     expect((await startService(sandbox)).result).toBe('success');
   }, 120_000);
 
+  test('a run stopped in the middle of the rebase aborts it on its way out: the repository is as before the pull', async () => {
+    const peerHead = await peerCommit(sandbox, 'peer.txt', 'from the peer\n');
+    await ok(sandbox, `printf 'local\\n' > ${repo}/local.txt`);
+    const before = await repoState(sandbox);
+    // git rebase runs post-checkout when it has checked out the remote's commit: the hook holds the rebase there.
+    await ok(sandbox, `cat > ${repo}/.git/hooks/post-checkout && chmod 0755 ${repo}/.git/hooks/post-checkout`, `#!/bin/sh\ntouch ${testRoot}/in-rebase\nwhile [ ! -e ${release}-rebase ]; do sleep 0.1; done\n`);
+    await ok(sandbox, `systemctl reset-failed ${service} && systemctl start --no-block ${service}`);
+    await until('the run to be in the rebase', async () => ((await sandbox.run(['test', '-e', `${testRoot}/in-rebase`])).exitCode === 0 ? true : undefined));
+    expect((await sandbox.run(['test', '-d', `${repo}/.git/rebase-merge`])).exitCode).toBe(0);
+    const { InvocationID: invocation } = await show(sandbox, service, ['InvocationID']);
+
+    await ok(sandbox, `systemctl stop ${service}`);
+    expect(await untilInRun(sandbox, invocation!, 'interrupted')).toBe('warning: interrupted during the pull: rebase aborted');
+    await expectNoRebaseInProgress(sandbox);
+    expect(await git(sandbox, repo, 'symbolic-ref --short HEAD')).toBe('main');
+    expect(await git(sandbox, repo, 'rev-parse HEAD^')).toBe(before.head);
+    const after = await repoState(sandbox);
+    expect(after.status).toBe('');
+    expect(after.files).toBe(before.files);
+    expect(await git(sandbox, remote, 'rev-parse main')).toBe(peerHead);
+    await expectNoLockFile(sandbox);
+
+    await ok(sandbox, `rm -f ${repo}/.git/hooks/post-checkout ${testRoot}/in-rebase`);
+    expect((await startService(sandbox)).result).toBe('success');
+    expect(await git(sandbox, repo, 'rev-parse HEAD^')).toBe(peerHead);
+  }, 120_000);
+
   test('runs at once are serialised by the lock: each waits for the one before, then commits what changed meanwhile', async () => {
     await ok(sandbox, `cat > ${remote}/hooks/pre-receive && chmod 0755 ${remote}/hooks/pre-receive`, holdingHook);
     await ok(sandbox, `printf 'first run\\n' > ${repo}/first.txt && systemctl reset-failed ${service} && systemctl start --no-block ${service}`);
@@ -324,8 +359,7 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     await until('the service to fail', async () => ((await show(sandbox, service, ['ActiveState'])).ActiveState === 'failed' ? true : undefined));
     expect(await show(sandbox, service, ['Result', 'ExecMainStatus'])).toEqual({ Result: 'signal', ExecMainStatus: '9' });
     await expectNoLockFile(sandbox);
-    const journal = (await sandbox.run(['journalctl', `_SYSTEMD_INVOCATION_ID=${invocation!}`, '-o', 'cat', '--no-pager'])).stdout;
-    expect(journal).toContain(`removed the lock file ${lockFile} left by a run that did not finish`);
+    expect(await untilInRun(sandbox, invocation!, 'removed the lock file')).toBe(`removed the lock file ${lockFile} left by a run that did not finish`);
 
     // The next run pushes the commit the killed one made.
     await ok(sandbox, `rm -f ${remote}/hooks/pre-receive`);
