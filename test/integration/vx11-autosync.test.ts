@@ -63,9 +63,8 @@ async function show(sandbox: Sandbox, unit: string, properties: string[]): Promi
  * ID off the last lines of a process that exits right after writing them.
  */
 async function journalOfRun(sandbox: Sandbox, invocation: string, mainPid: string, last: RegExp): Promise<string> {
-  let text = '';
   return until(`the journal of ${service} to show ${last}`, async () => {
-    text = (await sandbox.run(['journalctl', `_SYSTEMD_INVOCATION_ID=${invocation}`, '+', `_PID=${mainPid}`, '-o', 'cat', '--no-pager'])).stdout;
+    const text = (await sandbox.run(['journalctl', `_SYSTEMD_INVOCATION_ID=${invocation}`, '+', `_PID=${mainPid}`, '-o', 'cat', '--no-pager'])).stdout;
     return last.test(text) ? text : undefined;
   });
 }

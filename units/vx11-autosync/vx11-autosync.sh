@@ -378,7 +378,8 @@ sync() {
 
   listing=$(git_ ls-remote --exit-code --heads -- "$REMOTE" "refs/heads/$branch" 2>&1) || status=$?
   case $status in
-    0) remote_head=${listing%%[[:space:]]*} ;;
+    # stderr is in the listing too (an ssh warning, say): the branch's line is the one ending in its ref.
+    0) [[ $listing =~ (^|$'\n')([0-9a-f]{40,64})$'\t'"refs/heads/$branch"($'\n'|$) ]] && remote_head=${BASH_REMATCH[2]} ;;
     2) info "$REMOTE has no branch $branch yet: the push creates it" ;;
     *) die "$EXIT_FAILED" "cannot reach the remote $REMOTE ($remote_url): $listing" ;;
   esac
