@@ -15,6 +15,7 @@ export const applySysusers: Executor<ApplySysusers, string[]> = {
     return accountFiles.filter((f) => !present.includes(f));
   },
   async perform(a, ctx) {
+    if (a.atBoot) return;
     try {
       await ctx.systemd.sysusers(ctx.at(a.path));
     } finally {
@@ -22,6 +23,7 @@ export const applySysusers: Executor<ApplySysusers, string[]> = {
     }
   },
   async undo(a, ctx, absentBefore) {
+    if (a.atBoot) return;
     await removeAccount(ctx.target, a.user, { user: !a.userExisted, group: !a.groupExisted });
     ctx.forgetAccounts();
     for (const file of absentBefore) await removeFile(ctx.at(file), { owners: ctx.owners });

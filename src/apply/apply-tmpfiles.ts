@@ -6,9 +6,10 @@ import type { Executor } from './context.js';
 
 export const applyTmpfiles: Executor<ApplyTmpfiles> = {
   async perform(a, ctx) {
-    await ctx.systemd.tmpfilesCreate(ctx.at(a.path));
+    if (!a.atBoot) await ctx.systemd.tmpfilesCreate(ctx.at(a.path));
   },
   async undo(a, ctx) {
+    if (a.atBoot) return;
     for (const dir of a.adjusted) {
       if ((await inspectPath(ctx.at(dir.path), { content: false }))?.kind === 'directory') await setDirectoryOwnerAndMode(ctx.at(dir.path), { mode: dir.mode, uid: dir.uid, gid: dir.gid, owners: ctx.owners });
     }

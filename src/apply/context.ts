@@ -49,8 +49,9 @@ export class StepContext {
       user = this.accounts.users.get(owner);
       grp = this.accounts.groups.get(group);
     }
-    if (!user) throw new OperationError(`no user ${owner} to own the file`, 'the bundle must declare the user (or it must exist)');
-    if (!grp) throw new OperationError(`no group ${group} to own the file`, 'the bundle must declare the group (or it must exist)');
+    const where = this.target.offline ? ` in ${this.target.root}/etc (a --root tree gets the bundle's user at first boot)` : '';
+    if (!user) throw new OperationError(`no user ${owner}${where} to own the file`, 'the bundle must declare the user (or it must exist)');
+    if (!grp) throw new OperationError(`no group ${group}${where} to own the file`, 'the bundle must declare the group (or it must exist)');
     return { uid: user.uid, gid: grp.gid };
   }
 

@@ -117,6 +117,7 @@ export function unsafeAncestors(paths: string[], observed: Observed, target: Tar
       const state = observed.paths[dir];
       if (!state) continue;
       if (state.kind !== 'directory') problems.add(`${dir} is a ${state.kind}${state.linkTarget ? ` to ${state.linkTarget}` : ''}, not a directory (on the way to ${p})`);
+      else if (state.mode & 0o1000 && owners.has(state.uid)) continue; // sticky (/tmp): no one can swap what root owns in it
       else if (!owners.has(state.uid)) problems.add(`${dir} is owned by uid ${state.uid}: whoever owns it could redirect what root writes under it (on the way to ${p})`);
       else if (state.mode & 0o022) problems.add(`${dir} has mode ${octal(state.mode)}: writable by ${state.mode & 0o002 ? 'every local user' : 'its group'} (on the way to ${p})`);
     }
@@ -213,7 +214,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   }
 
   // Declared (data) directories: made by systemd-tmpfiles; an existing one is changed only with --force.
-  const tmpfiles: ApplyTmpfiles = { kind: 'apply-tmpfiles', path: layout.tmpfiles(desired.bundle), created: [], adjusted: [] };
+  const tmpfiles: ApplyTmpfiles = { kind: 'apply-tmpfiles', path: layout.tmpfiles(desired.bundle), created: [], adjusted: [], atBoot: target.offline };
   for (const dir of desired.directories.filter((d) => d.kind === 'data')) {
     const current = observed.paths[dir.path] ?? null;
     if (systemDirectories.has(dir.path)) {
@@ -264,6 +265,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
         user: desired.user.name,
         userExisted: userExists && !(previous?.user?.created ?? false),
         groupExisted: observed.groups[desired.user.name] !== undefined && !(previous?.user?.groupCreated ?? false),
+        atBoot: target.offline,
       });
     }
   }
@@ -314,8 +316,9 @@ function installedCheck(desired: DesiredState, target: Target): CheckInstalled {
     kind: 'check-installed',
     bundle: desired.bundle,
     files: desired.files.map((f) => ({ path: f.path, mode: f.mode, owner: f.owner, group: f.group })),
-    directories: desired.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group })),
-    users: desired.user && !target.offline ? [desired.user.name] : desired.user ? [desired.user.name] : [],
+    // A --root tree gets its user and data directories at first boot: only what svcctl itself wrote is there now.
+    directories: desired.directories.filter((d) => !target.offline || d.kind === 'own').map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group })),
+    users: desired.user && !target.offline ? [desired.user.name] : [],
   };
 }
 
@@ -429,6 +432,10 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const userPresent = receipt.user !== undefined && observed.users[receipt.user.name] !== undefined;
   const removeTheUser = options.purge && receipt.user?.created === true && userPresent && !userInUse;
   if (options.purge && receipt.user && userPresent && online && !userInUse) actions.push({ kind: 'stop-user-processes', user: receipt.user.name });
+  if (!removeTheUser && receipt.user?.created && userPresent) {
+    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: another installed bundle runs as it`);
+    else retained.push(`user ${receipt.user.name}`);
+  }
   const keptDirectories: ReceiptDirectory[] = [];
   const keptPaths = [...keptArtifacts.map((a) => a.path), ...drifted];
   const holdsKept = (dir: string) => keptPaths.some((p) => p.startsWith(`${dir}/`));
@@ -467,10 +474,6 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     actions.push({ kind: 'remove-directory', path: dir.path });
   }
   if (removeTheUser) actions.push({ kind: 'remove-user', user: receipt.user!.name, removeGroup: receipt.user!.groupCreated });
-  else if (receipt.user?.created && userPresent) {
-    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: another installed bundle runs as it`);
-    else retained.push(`user ${receipt.user.name}`);
-  }
   // Directories that only hold what is purged later (a data directory's parent) go after their contents.
   const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory' || a.kind === 'restore-directory';
   const ordered = [...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'remove-user'), ...actions.filter(isDirectoryStep), ...actions.filter((a) => a.kind === 'remove-user')];

@@ -108,6 +108,8 @@ async function findSubject(reference: string, name: string): Promise<CheckSubjec
 async function writeTextfile(dir: string, result: CheckResult): Promise<string> {
   const file = path.join(path.resolve(dir), `svcctl_${result.bundle.replace(/[^a-z0-9-]/g, '_')}.prom`);
   const previous = previousLastSuccess(await readTextIfExists(file).catch(() => undefined));
-  await atomicWrite(file, renderTextfileMetrics(result, previous), { mode: 0o644 });
+  // The collector's directory is the operator's choice (often owned by its exporter's user): a 0644 metrics file is
+  // written there atomically, never through a symlink, whoever owns the directories on the way.
+  await atomicWrite(file, renderTextfileMetrics(result, previous), { mode: 0o644, looseParents: true });
   return file;
 }

@@ -44,5 +44,5 @@ export async function preflightProblems(systemd: SystemdClient, desired: Desired
 /** Install's preflight: every problem at once, exit 2, nothing changed. */
 export async function preflight(systemd: SystemdClient, desired: DesiredState, target: Target, bundleDirectory: string): Promise<void> {
   const problems = await preflightProblems(systemd, desired, target, { defaultSchedule: false });
-  if (problems.length > 0) throw UserError.many(`systemd found problems in bundle ${desired.bundle}:`, problems, [`fix the unit files in ${bundleDirectory}; nothing was changed`]);
+  if (problems.length > 0) throw UserError.many(`systemd-analyze verify found problems in bundle ${desired.bundle}:`, problems, [`fix the unit files in ${bundleDirectory}; nothing was changed`]);
 }

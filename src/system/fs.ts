@@ -84,6 +84,8 @@ export async function openDirectory(dir: string, options: Pick<WriteOptions, 'ow
 async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: ReadonlySet<number>, loose: boolean): Promise<void> {
   if (loose) return;
   const info = await handle.stat();
+  // A sticky directory (/tmp) lets no one replace an entry they do not own: what matters is who owns the next one.
+  if (info.mode & 0o1000 && owners.has(info.uid)) return;
   if (!owners.has(info.uid)) throw new UnsafePath(`refusing to write under ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes there`, `make it owned by root (chown root:root ${shown})`);
   if (info.mode & 0o022) throw new UnsafePath(`refusing to write under ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
 }

@@ -146,7 +146,7 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
     const result = await sandbox.svcctl(['install', bundle, '--yes', '--set', 'STALE_THRESHOLD_SECONDS=1200']);
     expect(result.exitCode).toBe(0);
     const steps = result.stderr.split('\n').filter((l) => l.startsWith('✔ ') && !l.includes('installed'));
-    expect(steps).toEqual(['✔ update /etc/systemd/system/cleanup-blocking-coordination.service.d/override.conf (0600 root:root)', '✔ systemctl daemon-reload']);
+    expect(steps).toEqual(['✔ update /etc/systemd/system/cleanup-blocking-coordination.service.d/override.conf (0600 root:root)', '✔ systemctl daemon-reload', '✔ check that the 7 files, 5 directories and user claude-flow of cleanup-blocking are in place']);
     const shown = await sandbox.run(['systemctl', 'show', '-p', 'Environment', '--value', 'cleanup-blocking-coordination.service']);
     expect(shown.stdout).toContain('STALE_THRESHOLD_SECONDS=1200');
     const secretsAfter = await sandbox.run(['sha256sum', '/etc/svcctl/cleanup-blocking/secrets.env']);

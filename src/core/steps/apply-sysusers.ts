@@ -3,7 +3,12 @@
 import type { ApplySysusers, StepKind } from './types.js';
 
 export const applySysusers: StepKind<ApplySysusers> = {
-  describe: (a) => (a.userExisted ? `check system user ${a.user} (systemd-sysusers)` : `create system user ${a.user}${a.groupExisted ? '' : ' and its group'} (systemd-sysusers)`),
+  describe: (a) =>
+    a.atBoot
+      ? `system user ${a.user} is created at the tree's first boot (systemd-sysusers.service reads ${a.path})`
+      : a.userExisted
+        ? `check system user ${a.user} (systemd-sysusers)`
+        : `create system user ${a.user}${a.groupExisted ? '' : ' and its group'} (systemd-sysusers)`,
   data: (a) => ({ ...a, before: { user: a.userExisted, group: a.groupExisted }, after: { user: true, group: true } }),
-  touches: () => ({ paths: ['/etc/passwd', '/etc/group'], units: [] }),
+  touches: (a) => ({ paths: a.atBoot ? [] : ['/etc/passwd', '/etc/group'], units: [] }),
 };

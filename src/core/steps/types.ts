@@ -82,6 +82,8 @@ export interface ApplySysusers {
   /** Observed before: the user and its group existed (then they are only checked, never removed by the undo). */
   userExisted: boolean;
   groupExisted: boolean;
+  /** A --root tree: the file is in place and systemd-sysusers.service applies it at the tree's first boot. */
+  atBoot: boolean;
 }
 
 export interface ApplyTmpfiles {
@@ -91,6 +93,8 @@ export interface ApplyTmpfiles {
   created: string[];
   /** Existing directories whose mode or owner it changes (only with --force), with what they were. */
   adjusted: { path: string; mode: number; uid: number; gid: number }[];
+  /** A --root tree: systemd-tmpfiles-setup.service makes them at the tree's first boot. */
+  atBoot: boolean;
 }
 
 export interface RemoveUser {

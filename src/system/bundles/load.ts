@@ -15,6 +15,7 @@ import {
   toBundle,
 } from '../../core/bundle/manifest.js';
 import { parseManifest } from './parse.js';
+import { checkBundleTrust } from './trust.js';
 
 /** A manifest is a page of YAML; anything this large is a mistake (or an attack on the parser). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -31,8 +32,11 @@ export interface LoadOptions {
 export async function loadBundle(directory: string, options: LoadOptions = {}): Promise<Bundle> {
   const bundleDir = path.resolve(directory);
   const manifestPath = path.join(bundleDir, MANIFEST_FILE);
+  // Who could change the bundle is checked before each thing is read: what root installs is what root trusts.
+  if (await isDirectory(bundleDir)) await checkBundleTrust(bundleDir, (await isFile(manifestPath)) ? [MANIFEST_FILE] : []);
   const text = await readManifest(bundleDir, manifestPath);
   const parsed = await parseManifest(text, manifestPath);
+  await checkBundleTrust(bundleDir, [...parsed.manifest.units, ...(parsed.manifest.payload ?? []).flatMap((p) => normalisePayloadSource(p.source) ?? [])]);
 
   const problems = manifestRuleProblems(parsed, options.expectedName);
   const realDir = await realpath(bundleDir);
@@ -41,6 +45,9 @@ export async function loadBundle(directory: string, options: LoadOptions = {}): 
 
   return toBundle(parsed, { directory: bundleDir, digest: bundleDigest(text, units, payload), units, payload });
 }
+
+const isDirectory = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
 
 async function readManifest(bundleDir: string, manifestPath: string): Promise<string> {
   try {

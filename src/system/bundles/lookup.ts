@@ -38,10 +38,17 @@ export async function findBundle(reference: string, searchPath: readonly string[
       `to load a bundle from a directory, give its path, e.g. ./${reference}`,
     );
   }
+  const found: string[] = [];
   for (const dir of searchPath) {
     const candidate = path.join(dir, reference);
-    if (await holdsManifest(candidate)) return loadBundle(candidate, { expectedName: reference });
+    if (await holdsManifest(candidate)) found.push(candidate);
   }
+  const builtin = path.join(builtinBundlesDir, reference);
+  // A bundle of a built-in's name found elsewhere would be picked instead of it: never silently.
+  if (found.length > 1 && found.includes(builtin)) {
+    throw new UserError(`bundle "${reference}" is found in ${found.filter((f) => f !== builtin).join(', ')} as well as among svcctl's built-in bundles (${builtin})`, `give the path of the one you mean, e.g. svcctl install ${found[0]}`);
+  }
+  if (found[0] !== undefined) return loadBundle(found[0], { expectedName: reference });
   throw new UserError(
     `no bundle named "${reference}"; looked in ${searchPath.map((dir) => path.join(dir, reference)).join(', ')}`,
     'run `svcctl bundles` to list the bundles svcctl can find, or give the path of a bundle directory (./dir)',
