@@ -5,6 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import type { Bundle } from './bundle/types.js';
+import { fillTemplate } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
@@ -176,9 +177,20 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(bundle, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
   }
   const secretKeys = bundle.secrets.filter((s) => inputs.secrets[s.key] !== undefined).map((s) => s.key);
-  if (bundle.secrets.length > 0) {
-    const entries = secretKeys.map((key) => ({ key, value: inputs.secrets[key]!.value }));
-    files.push({ path: layout.secretsFile(bundle.name), role: 'secrets', content: Buffer.from(renderEnvFile(entries, header)), ...rolePolicy('secrets'), owner, group, secret: true, secretKeys });
+  const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
+  if (ownSecretsFile(bundle)) {
+    const entries = secretKeys.filter((k) => !inConfigFiles.has(k)).map((key) => ({ key, value: inputs.secrets[key]!.value }));
+    files.push({ path: layout.secretsFile(bundle.name), role: 'secrets', content: Buffer.from(renderEnvFile(entries, header)), ...rolePolicy('secrets'), owner, group, secret: true, secretKeys: entries.map((e) => e.key) });
+  }
+  // Config files: an EnvironmentFile= at the bundle's own path, of settings and secrets, with its own owner and mode.
+  for (const config of bundle.configFiles) {
+    const isSecret = (key: string) => bundle.secrets.some((x) => x.key === key);
+    const entries = config.entries.flatMap((key) => {
+      const value = isSecret(key) ? inputs.secrets[key]?.value : inputs.settings[key];
+      return value === undefined ? [] : [{ key, value }];
+    });
+    const held = config.entries.filter(isSecret);
+    files.push({ path: config.path, role: 'config', content: Buffer.from(renderEnvFile(entries, header)), mode: config.mode, owner: config.owner, group: config.group, secret: held.length > 0, ...(held.length > 0 ? { secretKeys: held.filter((k) => inputs.secrets[k] !== undefined) } : {}) });
   }
   for (const unit of bundle.units) {
     files.push({ path: layout.unitFile(unit.name), role: 'unit', content: Buffer.from(unit.content), ...rolePolicy('unit'), owner, group, secret: false });
@@ -202,7 +214,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     ...files.map((f) => f.path),
     ...bundle.units.map((u) => layout.override(u.name)),
     ...(bundle.schedule ? [layout.scheduleDropIn(bundle.schedule.timer)] : []),
-    ...(bundle.secrets.length > 0 ? [layout.secretsFile(bundle.name)] : []),
+    ...(ownSecretsFile(bundle) ? [layout.secretsFile(bundle.name)] : []),
   ];
   return {
     bundle: bundle.name,
@@ -232,17 +244,34 @@ export function isOwnDirectory(dir: string, bundle: string, layout: Layout): boo
   return dir === layout.secretsDir(bundle) || (path.posix.dirname(dir) === layout.unitDir && dir.endsWith('.d'));
 }
 
-/** The drop-in svcctl writes for one unit: settings and the secrets EnvironmentFile=, or none. Values raw: the renderer escapes. */
+/** svcctl's own secrets file holds the secrets no config file of the bundle lists (none: no such file). */
+function ownSecretsFile(bundle: Bundle): boolean {
+  const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
+  return bundle.secrets.some((s) => !inConfigFiles.has(s.key));
+}
+
+/**
+ * The drop-in svcctl writes for one unit, or none: the secrets and config files as EnvironmentFile= (services), each
+ * environment setting no config file holds as Environment=, directive settings, and the bundle's directive templates
+ * filled with the settings. Values are raw here: the renderer escapes each once.
+ */
 function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>, layout: Layout): OverrideSpec | undefined {
   const spec: OverrideSpec = { environmentFiles: [], environment: [], directives: [] };
-  if (unit.endsWith('.service') && bundle.secrets.length > 0) spec.environmentFiles.push(layout.secretsFile(bundle.name));
+  const isService = unit.endsWith('.service');
+  if (isService && ownSecretsFile(bundle)) spec.environmentFiles.push(layout.secretsFile(bundle.name));
+  if (isService) spec.environmentFiles.push(...bundle.configFiles.map((f) => f.path));
+  const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
   for (const setting of bundle.settings) {
     const appliesTo = setting.units ?? bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
     if (!appliesTo.includes(unit)) continue;
     const value = settings[setting.key];
     if (value === undefined) continue;
-    if (setting.target.kind === 'environment') spec.environment.push({ name: setting.target.name, value });
-    else spec.directives.push({ section: setting.target.section, directive: setting.target.directive, value });
+    if (setting.target.kind === 'environment') {
+      if (!inConfigFiles.has(setting.key)) spec.environment.push({ name: setting.target.name, value });
+    } else spec.directives.push({ section: setting.target.section, directive: setting.target.directive, value });
+  }
+  for (const template of bundle.directives) {
+    if (template.units.includes(unit)) spec.directives.push({ section: template.section, directive: template.directive, value: fillTemplate(template.value, settings) });
   }
   const empty = spec.environmentFiles.length + spec.environment.length + spec.directives.length === 0;
   return empty ? undefined : spec;

@@ -175,7 +175,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
       } else conflicts.push(`${file.path} exists and was not created by svcctl`);
     } else if (current.checksum === checksum && current.mode === file.mode && sameOwner(current, file.owner, file.group, observed)) change = undefined;
     else change = 'update';
-    artifacts.push({ path: file.path, role: file.role, checksum, mode: file.mode, owner: file.owner, group: file.group, ...(backup ? { backup } : {}) });
+    artifacts.push({ path: file.path, role: file.role, checksum, mode: file.mode, owner: file.owner, group: file.group, ...(backup ? { backup } : {}), ...(file.secret ? { secret: true } : {}) });
     if (!change) continue;
     changedRoles.add(file.role);
     const unit = layout.unitOfPath(file.path);
@@ -403,7 +403,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
 
   const keptArtifacts: ReceiptArtifact[] = [];
   for (const artifact of receipt.artifacts) {
-    const keep = !options.purge && retainedRoles.includes(artifact.role);
+    const keep = !options.purge && (retainedRoles.includes(artifact.role) || artifact.secret === true);
     const current = observed.paths[artifact.path] ?? null;
     if (keep) {
       if (current) {

@@ -23,6 +23,8 @@ export interface ReceiptArtifact {
   group: string;
   /** Where the file that was there before svcctl is kept, to restore on uninstall. */
   backup?: string;
+  /** Holds secret values (kept by a plain uninstall, like the secrets file; removed by --purge). */
+  secret?: boolean;
 }
 
 export interface ReceiptDirectory {
@@ -194,6 +196,7 @@ function artifact(value: unknown, i: number, bundle: string, layout: Layout): Re
   const role = oneOf(o, 'role', roles, at);
   const p = absolutePath(o, 'path', at);
   const a: ReceiptArtifact = { path: p, role, checksum: str(o, 'checksum', true, at), mode: mode(o, 'mode', at), owner: str(o, 'owner', false, at), group: str(o, 'group', false, at) };
+  if (o.secret === true || role === 'secrets') a.secret = true;
   if (!/^((sha256|hmac-sha256):[0-9a-f]{64})?$/.test(a.checksum)) throw new ReceiptProblem(`${at}checksum`, `${JSON.stringify(a.checksum)} is not a checksum`);
   const inside = (dir: string) => p.startsWith(`${dir}/`);
   const where: Record<ArtifactRole, boolean> = {

@@ -53,6 +53,8 @@ describe('loadBundle: a valid bundle', () => {
         { name: 'cleanup-demo.timer', content: (await read('cleanup-demo.timer')).toString('utf8') },
       ],
       enable: ['cleanup-demo.timer'],
+      configFiles: [],
+      directives: [],
       payload: [{ source: 'cleanup-demo.sh', destination: '/usr/local/bin/cleanup-demo.sh', mode: 0o755, content: await read('cleanup-demo.sh') }],
       user: { name: 'demo', home: '/opt/demo', shell: '/usr/sbin/nologin', groups: ['adm'] },
       directories: [

@@ -34,6 +34,8 @@ function bundle(overrides: Partial<Bundle> = {}): Bundle {
     secrets: [{ key: 'TOKEN', prompt: 'token', generate: 'hex32', required: true }],
     schedule: { timer: `${name}.timer`, default: '5min' },
     health: { maxAge: '15min' },
+    configFiles: [],
+    directives: [],
     ...overrides,
   };
 }

@@ -2,13 +2,26 @@
 // the conversion to a Bundle. Parsing the YAML and the schema check are in src/system/bundles/parse.ts.
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import type { Bundle, BundleDirectory, PayloadFile, SecretSpec, Setting } from './types.js';
+import type { Bundle, BundleDirectory, ConfigFile, DirectiveTemplate, PayloadFile, SecretSpec, Setting } from './types.js';
+import { criticalPath } from '../receipt.js';
+import { systemDirectories } from '../target.js';
 
 import { BUNDLE_NAME_PATTERN, MANIFEST_FILE } from './names.js';
 
 export { BUNDLE_NAME_PATTERN, MANIFEST_FILE };
 export const DEFAULT_SHELL = '/usr/sbin/nologin';
 export const DEFAULT_DIRECTORY_MODE = '0755';
+export const DEFAULT_CONFIG_MODE = '0600';
+
+/** The setting keys a directive template names: ${KEY}, with $$ a literal $. */
+export function templateKeys(value: string): string[] {
+  return [...value.replaceAll('$$', '').matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1]!);
+}
+
+/** A directive template with each ${KEY} replaced by the setting's value ($$ → $). */
+export function fillTemplate(value: string, settings: Readonly<Record<string, string>>): string {
+  return value.replace(/\$\$|\$\{([A-Z_][A-Z0-9_]*)\}/g, (match, key: string | undefined) => (key === undefined ? '$' : (settings[key] ?? match)));
+}
 
 /** Places a payload file or a directory may never be: systemd's and svcctl's own state, and kernel file systems. */
 export const FORBIDDEN_ROOTS = ['/etc/systemd', '/etc/svcctl', '/var/lib/svcctl', '/proc', '/sys', '/dev'] as const;
@@ -83,7 +96,7 @@ export interface Manifest {
   description: string;
   units: string[];
   enable?: string[];
-  payload?: { source: string; destination: string; mode: string }[];
+  payload?: { source: string; destination: string; mode: string; owner?: string; group?: string }[];
   user?: { name: string; home: string; shell?: string; groups?: string[] };
   directories?: { path: string; owner?: string; group?: string; mode?: string }[];
   settings?: {
@@ -95,8 +108,11 @@ export interface Manifest {
     units?: string[];
   }[];
   secrets?: { key: string; prompt: string; generate?: 'hex32'; required?: boolean }[];
-  schedule?: { timer: string; default: string };
-  health?: { maxAge?: string; url?: string };
+  configFiles?: { path: string; owner?: string; group?: string; mode?: string; entries: string[] }[];
+  directives?: { unit?: string; directive: string; value: string }[];
+  schedule?: { timer: string; default: string; randomizedDelay?: string };
+  health?: { maxAge?: string; url?: string; startTimeout?: string };
+  authorization?: { required: boolean; reason?: string };
 }
 
 /** A schema-valid manifest, with the means to point a problem at the line of any field. */
@@ -235,9 +251,22 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
     }
   }
 
-  // Directories are chowned only to accounts svcctl knows about: root or the bundle's own user (and its groups).
+  // Files and directories are chowned only to accounts svcctl knows about: root or the bundle's own user (and its groups).
   const userName = m.user?.name;
   const groups = new Set(['root', ...(userName ? [userName] : []), ...(m.user?.groups ?? [])]);
+  const checkOwnership = (at: FieldPath, ownerField: string | undefined, group: string | undefined) => {
+    const owner = ownerField ?? 'root';
+    if (owner !== 'root' && owner !== userName) {
+      add(
+        [...at, 'owner'],
+        userName ? `"${owner}" is neither root nor the bundle's user "${userName}"` : `"${owner}" is not root, and the bundle declares no user`,
+        userName ? `use owner: ${userName} or root` : `declare it under user: (svcctl creates it), or use owner: root`,
+      );
+    }
+    if (group !== undefined && !groups.has(group)) {
+      add([...at, 'group'], `"${group}" is not root, the bundle's user or one of user.groups`, 'list it under user.groups (it must exist on the host), or use the owner\'s group');
+    }
+  };
   const directoryPaths = new Map<string, number>();
   (m.directories ?? []).forEach((dir, i) => {
     const pathProblem = absolutePathProblem(dir.path);
@@ -248,17 +277,53 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
     const earlier = directoryPaths.get(dir.path);
     if (earlier !== undefined) add(['directories', i, 'path'], `"${dir.path}" is also directories[${earlier}]`);
     else directoryPaths.set(dir.path, i);
-    const owner = dir.owner ?? 'root';
-    if (owner !== 'root' && owner !== userName) {
-      add(
-        ['directories', i, 'owner'],
-        userName ? `"${owner}" is neither root nor the bundle's user "${userName}"` : `"${owner}" is not root, and the bundle declares no user`,
-        userName ? `use owner: ${userName} or root` : `declare it under user: (svcctl creates it), or use owner: root`,
-      );
+    if (systemDirectories.has(dir.path)) add(['directories', i, 'path'], `"${dir.path}" is one of the system's own directories`, 'svcctl never changes its mode or owner, and --purge would remove it: declare a directory of the bundle\'s own below it');
+    checkOwnership(['directories', i], dir.owner, dir.group);
+  });
+
+  // Payload and config files: owned by root or the bundle's user, like directories.
+  (m.payload ?? []).forEach((file, i) => checkOwnership(['payload', i], file.owner, file.group));
+  const secretKeys = new Set((m.secrets ?? []).map((s) => s.key));
+  const settingKeys = new Set((m.settings ?? []).map((s) => s.key));
+  const directiveSettings = new Set((m.settings ?? []).filter((s) => s.directive !== undefined).map((s) => s.key));
+  const configPaths = new Map<string, number>();
+  (m.configFiles ?? []).forEach((file, i) => {
+    const at = ['configFiles', i] as const;
+    const pathProblem = absolutePathProblem(file.path);
+    const root = forbiddenRoot(file.path);
+    if (pathProblem) add([...at, 'path'], pathProblem.message, pathProblem.hint);
+    else if (root) add([...at, 'path'], `"${file.path}" is under ${root}, where a bundle may not install files`);
+    else if (criticalPath(file.path)) add([...at, 'path'], `"${file.path}" is one of the host's own files`);
+    if (destinations.has(file.path) || configPaths.has(file.path)) add([...at, 'path'], `"${file.path}" is also ${destinations.has(file.path) ? `the destination of payload[${destinations.get(file.path)}]` : `configFiles[${configPaths.get(file.path)}]`}`);
+    else configPaths.set(file.path, i);
+    checkOwnership(at, file.owner, file.group);
+    const mode = parseMode(file.mode ?? DEFAULT_CONFIG_MODE);
+    if (mode & 0o002) add([...at, 'mode'], `"${file.mode}" lets every local user modify the file`, 'drop the write bit for others, e.g. "0640"');
+    else if (mode & 0o004 && file.entries.some((k) => secretKeys.has(k))) add([...at, 'mode'], `"${file.mode}" lets every local user read the secrets in it`, 'use "0600", or "0640" with the group that must read it');
+    file.entries.forEach((key, j) => {
+      if (!settingKeys.has(key) && !secretKeys.has(key)) add([...at, 'entries', j], `"${key}" is neither a setting nor a secret of the bundle`);
+      else if (directiveSettings.has(key)) add([...at, 'entries', j], `setting "${key}" sets a unit directive, so it has no value for an environment file`);
+    });
+  });
+  const configKeys = (m.configFiles ?? []).flatMap((f) => f.entries);
+  configKeys.forEach((key, i) => {
+    if (configKeys.indexOf(key) !== i) add(['configFiles'], `"${key}" is listed in more than one config file`, 'a key goes into one file');
+  });
+
+  // Directives: a setting's value in a unit directive, never a secret's (a unit is readable by every user).
+  (m.directives ?? []).forEach((entry, i) => {
+    const at = ['directives', i] as const;
+    if (entry.unit !== undefined && !units.has(entry.unit)) add([...at, 'unit'], `"${entry.unit}" is not listed in units`);
+    else if (entry.unit === undefined && services.length === 0) add([...at], 'names no unit, and the bundle has no .service unit to default to', 'add unit: NAME');
+    const target = settingTarget('X', entry.directive);
+    if (target.kind === 'directive' && (target.directive === 'Environment' || target.directive === 'EnvironmentFile' || target.directive.startsWith('Exec'))) {
+      add([...at, 'directive'], `${target.directive}= has a syntax of its own and cannot be a template`, target.directive.startsWith('Exec') ? 'use ${KEY} inside the unit\'s own Exec line: systemd expands the setting\'s Environment= variable there' : 'use a setting or a secret');
     }
-    if (dir.group !== undefined && !groups.has(dir.group)) {
-      add(['directories', i, 'group'], `"${dir.group}" is not root, the bundle's user or one of user.groups`, 'list it under user.groups (it must exist on the host), or use the owner\'s group');
+    for (const key of templateKeys(entry.value)) {
+      if (secretKeys.has(key)) add([...at, 'value'], `\${${key}} is a secret: a unit directive is readable by every local user (systemctl show)`, 'secrets reach the service only through its environment file');
+      else if (!settingKeys.has(key)) add([...at, 'value'], `\${${key}} is not a setting of the bundle`);
     }
+    if (/\$(?!\$|\{[A-Z_][A-Z0-9_]*\})/.test(entry.value.replaceAll('$$', ''))) add([...at, 'value'], 'a "$" must start ${KEY} or be written $$');
   });
 
   // Settings and secrets share one namespace: both are KEY=... on the command line and in the environment.
@@ -347,7 +412,14 @@ export function toBundle(parsed: ParsedManifest, files: BundleFiles): Bundle {
     enable: m.enable ?? [],
     payload: (m.payload ?? []).map((p): PayloadFile => {
       const source = normalisePayloadSource(p.source) ?? p.source;
-      return { source, destination: p.destination, mode: parseMode(p.mode), content: files.payload.get(source) ?? Buffer.alloc(0) };
+      return {
+        source,
+        destination: p.destination,
+        mode: parseMode(p.mode),
+        ...(p.owner !== undefined ? { owner: p.owner } : {}),
+        ...(p.owner !== undefined || p.group !== undefined ? { group: p.group ?? p.owner ?? 'root' } : {}),
+        content: files.payload.get(source) ?? Buffer.alloc(0),
+      };
     }),
     directories: (m.directories ?? []).map((d): BundleDirectory => {
       const owner = d.owner ?? 'root';
@@ -366,13 +438,24 @@ export function toBundle(parsed: ParsedManifest, files: BundleFiles): Bundle {
       if (s.generate !== undefined) secret.generate = s.generate;
       return secret;
     }),
+    configFiles: (m.configFiles ?? []).map((f): ConfigFile => {
+      const owner = f.owner ?? 'root';
+      return { path: f.path, owner, group: f.group ?? owner, mode: parseMode(f.mode ?? DEFAULT_CONFIG_MODE), entries: [...f.entries] };
+    }),
+    directives: (m.directives ?? []).map((d): DirectiveTemplate => {
+      const target = settingTarget('X', d.directive) as Extract<Setting['target'], { kind: 'directive' }>;
+      const services = m.units.filter((u) => u.endsWith('.service'));
+      return { units: d.unit !== undefined ? [d.unit] : services, section: target.section, directive: target.directive, value: d.value };
+    }),
   };
+  if (m.authorization) bundle.authorization = { required: m.authorization.required, ...(m.authorization.reason !== undefined ? { reason: m.authorization.reason } : {}) };
   if (m.user) bundle.user = { name: m.user.name, home: m.user.home, shell: m.user.shell ?? DEFAULT_SHELL, groups: m.user.groups ?? [] };
-  if (m.schedule) bundle.schedule = { timer: m.schedule.timer, default: m.schedule.default };
+  if (m.schedule) bundle.schedule = { timer: m.schedule.timer, default: m.schedule.default, ...(m.schedule.randomizedDelay !== undefined ? { randomizedDelay: m.schedule.randomizedDelay } : {}) };
   if (m.health) {
     bundle.health = {};
     if (m.health.maxAge !== undefined) bundle.health.maxAge = m.health.maxAge;
     if (m.health.url !== undefined) bundle.health.url = m.health.url;
+    if (m.health.startTimeout !== undefined) bundle.health.startTimeout = m.health.startTimeout;
   }
   return bundle;
 }

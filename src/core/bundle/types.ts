@@ -18,8 +18,32 @@ export interface Bundle {
   directories: BundleDirectory[];
   settings: Setting[];
   secrets: SecretSpec[];
+  /** Files rendered from settings and secrets (an EnvironmentFile= at a path the bundle names). */
+  configFiles: ConfigFile[];
+  /** Directives svcctl writes into its drop-ins, with ${KEY} replaced by a setting's value. */
+  directives: DirectiveTemplate[];
   schedule?: ScheduleSpec;
   health?: HealthSpec;
+  /** Install only upon explicit authorization (--authorize TEXT, or the bundle's name typed at a prompt). */
+  authorization?: { required: boolean; reason?: string };
+}
+
+export interface ConfigFile {
+  path: string;
+  owner: string;
+  group: string;
+  mode: number;
+  /** Setting and secret keys, in the file's order. */
+  entries: string[];
+}
+
+export interface DirectiveTemplate {
+  /** The units whose drop-in carries it. */
+  units: string[];
+  section: 'Service' | 'Unit' | 'Timer' | 'Install';
+  directive: string;
+  /** The value with ${KEY} placeholders for settings; $$ is a literal $. */
+  value: string;
 }
 
 export interface BundleUnit {
@@ -85,6 +109,8 @@ export interface ScheduleSpec {
   timer: string;
   /** Default expression: an interval (`5min`) or a calendar expression (`*-*-* 02:00:00`). */
   default: string;
+  /** RandomizedDelaySec= of the schedule (a time span), when it has one. */
+  randomizedDelay?: string;
 }
 
 export interface HealthSpec {
@@ -92,4 +118,6 @@ export interface HealthSpec {
   maxAge?: string;
   /** For daemons: an HTTP URL that must answer 2xx. */
   url?: string;
+  /** How long a start may take before the URL must answer (a time span; default 30s). */
+  startTimeout?: string;
 }
