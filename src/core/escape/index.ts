@@ -1,0 +1,4 @@
+// Every escaping dialect svcctl writes, in one place: import from here, never build these lines by hand.
+export { commentLine, directiveLine, environmentDirective, environmentFileDirective, escapeSpecifiers, isSpecifierText, unitDirectiveValue, unitSpecifiers, unitSuffixes, unitValueText, validateDirectiveName, validateEnvName, validateUnitName, withSpecifiers, type SpecifierText, type UnitValue } from './unit.js';
+export { execArgument, execCommandLine } from './exec.js';
+export { envFileLine, parseEnvFile } from './env-file.js';
