@@ -1,4 +1,4 @@
-// Character checks and quoting shared by the dialect modules (internal: index.ts does not export them).
+// Character and path checks and quoting shared by the dialect modules (internal: index.ts does not export them).
 import { UserError } from '../errors.js';
 
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -95,4 +95,14 @@ export function checkLineLength(key: string, line: string): string {
     throw new UserError(`the line for ${key} would be longer than systemd's limit of 1 MiB`, 'shorten the value, or move large data into a file the service reads');
   }
   return line;
+}
+
+/** Absolute and in the form path_simplify() leaves alone: no empty, "." or ".." component, no trailing "/". */
+export function isNormalizedPath(path: string): boolean {
+  if (path === '/') return true;
+  if (!path.startsWith('/') || path.endsWith('/')) return false;
+  return path
+    .slice(1)
+    .split('/')
+    .every((part) => part !== '' && part !== '.' && part !== '..');
 }

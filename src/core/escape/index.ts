@@ -2,3 +2,5 @@
 export { commentLine, directiveLine, environmentDirective, environmentFileDirective, escapeSpecifiers, isSpecifierText, unitDirectiveValue, unitSpecifiers, unitSuffixes, unitValueText, validateDirectiveName, validateEnvName, validateUnitName, withSpecifiers, type SpecifierText, type UnitValue } from './unit.js';
 export { execArgument, execCommandLine } from './exec.js';
 export { envFileLine, parseEnvFile } from './env-file.js';
+export { tmpfilesLine, type TmpfilesEntry } from './tmpfiles.js';
+export { sysusersGroupLine, sysusersMemberLine, sysusersUserLine, validateUserGroupName, type SysusersUser } from './sysusers.js';
