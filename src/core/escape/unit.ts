@@ -70,12 +70,13 @@ export function isSpecifierText(value: unknown): value is SpecifierText {
 
 /** The text of a UnitValue without any escaping (what checks look at). */
 export function unitValueText(value: UnitValue): string {
-  return typeof value === 'string' ? value : value.text;
+  return isSpecifierText(value) ? value.text : value;
 }
 
 /** A plain string gets `%` → `%%`; withSpecifiers() text is written as it is. */
 export function escapeSpecifiers(value: UnitValue): string {
-  return typeof value === 'string' ? value.replaceAll('%', '%%') : value.text;
+  // Only a value made by withSpecifiers() keeps its `%`: any other object is not a string and fails here.
+  return isSpecifierText(value) ? value.text : value.replaceAll('%', '%%');
 }
 
 /**
