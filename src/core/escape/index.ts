@@ -4,3 +4,5 @@ export { execArgument, execCommandLine } from './exec.js';
 export { envFileLine, parseEnvFile } from './env-file.js';
 export { tmpfilesLine, type TmpfilesEntry } from './tmpfiles.js';
 export { sysusersGroupLine, sysusersMemberLine, sysusersUserLine, validateUserGroupName, type SysusersUser } from './sysusers.js';
+export { nagiosPerfLabel, prometheusHelpText, prometheusLabelName, prometheusLabels, prometheusLabelValue, prometheusMetricName } from './labels.js';
+export { yamlString } from './yaml.js';
