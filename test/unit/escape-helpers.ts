@@ -144,3 +144,22 @@ export function cunescape(text: string): string {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Debian's cron (3.0pl1-162), as its real binary behaved in a sandbox.
+
+/**
+ * What Debian's cron hands to `/bin/sh -c`: `\\` → `\`, `\%` → `%`, other backslashes kept; the first
+ * unescaped `%` ends the command. Returns the command and whether a `%` cut it.
+ */
+export function cronCommandToShell(field: string): { command: string; cut: boolean } {
+  let out = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i]!;
+    if (c === '\\' && (field[i + 1] === '\\' || field[i + 1] === '%')) {
+      out += field[++i];
+    } else if (c === '%') return { command: out, cut: true };
+    else out += c;
+  }
+  return { command: out, cut: false };
+}

@@ -6,3 +6,4 @@ export { tmpfilesLine, type TmpfilesEntry } from './tmpfiles.js';
 export { sysusersGroupLine, sysusersMemberLine, sysusersUserLine, validateUserGroupName, type SysusersUser } from './sysusers.js';
 export { nagiosPerfLabel, prometheusHelpText, prometheusLabelName, prometheusLabels, prometheusLabelValue, prometheusMetricName } from './labels.js';
 export { yamlString } from './yaml.js';
+export { crontabCommand, crontabEntryLine, crontabEnvLine, crontabSchedule, shellQuote, type CrontabEntry } from './crontab.js';
