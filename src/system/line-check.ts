@@ -9,7 +9,7 @@
 // skipped silently — svcctl's renderers never leave a specifier unescaped.
 import os from 'node:os';
 import path from 'node:path';
-import { exec } from './exec.js';
+import { exec, tool } from './exec.js';
 import { fsp } from './fs.js';
 
 export interface LineProblem {
@@ -84,9 +84,9 @@ async function writeConf(scratch: Scratch, name: string, text: string): Promise<
   return file;
 }
 
-async function runTool(tool: LineProblem['tool'], args: string[], conf: string, root: string): Promise<LineProblem[]> {
+async function runTool(name: LineProblem['tool'], args: string[], conf: string, root: string): Promise<LineProblem[]> {
   // notice, not info: the info messages ("Creating user …") are the tool doing its job, everything above is not.
-  const result = await exec([tool, ...args], { check: false, env: { SYSTEMD_LOG_LEVEL: 'notice', SYSTEMD_LOG_COLOR: '0', SYSTEMD_LOG_LOCATION: '0' } });
+  const result = await exec([tool(name), ...args], { check: false, env: { SYSTEMD_LOG_LEVEL: 'notice', SYSTEMD_LOG_COLOR: '0', SYSTEMD_LOG_LOCATION: '0' } });
   const problems: LineProblem[] = [];
   for (const raw of `${result.stderr}\n${result.stdout}`.split('\n')) {
     const text = raw.trim();
@@ -94,8 +94,8 @@ async function runTool(tool: LineProblem['tool'], args: string[], conf: string, 
     const located = text.startsWith(`${conf}:`) ? /^:(\d+): (.*)$/.exec(text.slice(conf.length)) : null;
     // Paths inside the scratch root are shown as the target paths they stand for.
     const message = (located ? located[2]! : text).split(root).join('');
-    problems.push(located ? { tool, line: Number(located[1]), message } : { tool, message });
+    problems.push(located ? { tool: name, line: Number(located[1]), message } : { tool: name, message });
   }
-  if (problems.length === 0 && result.exitCode !== 0) problems.push({ tool, message: `${tool} exited with ${result.exitCode}` });
+  if (problems.length === 0 && result.exitCode !== 0) problems.push({ tool: name, message: `${name} exited with ${result.exitCode}` });
   return problems;
 }
