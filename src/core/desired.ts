@@ -9,7 +9,7 @@ import { fillTemplate } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
-import { commentLine } from './escape/systemd.js';
+import { commentLine } from './escape/index.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 

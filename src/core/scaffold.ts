@@ -2,7 +2,7 @@
 // only; src/flows/init.ts writes them. Every scaffold passes `svcctl verify` as it is.
 import { UserError } from './errors.js';
 import { BUNDLE_NAME_PATTERN } from './bundle/manifest.js';
-import { directiveLine } from './escape/systemd.js';
+import { directiveLine } from './escape/index.js';
 import { parseScheduleExpression } from './render.js';
 
 export interface ScaffoldOptions {

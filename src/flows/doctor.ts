@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
-import { parseEnvFile } from '../core/render.js';
+import { parseEnvFile } from '../core/escape/index.js';
 import { formatRelative, formatTimestamp, nowUsec, parseSystemdTimestamp } from '../core/time.js';
 import type { Receipt } from '../core/receipt.js';
 import type { Bundle } from '../core/bundle/types.js';

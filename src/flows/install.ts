@@ -7,7 +7,7 @@ import { actionAsData, mergeActions } from '../core/steps/index.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import { usecToIso, type Usec } from '../core/time.js';
-import { parseEnvFile } from '../core/render.js';
+import { parseEnvFile } from '../core/escape/index.js';
 import { acquireLock } from '../system/lock.js';
 import { asRoot, observeInstall } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';

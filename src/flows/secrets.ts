@@ -6,7 +6,7 @@ import { planSecretsWrite } from '../core/changes.js';
 import { subjectFromReceipt } from '../core/health.js';
 import type { Plan } from '../core/plan.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
-import { parseEnvFile } from '../core/render.js';
+import { parseEnvFile } from '../core/escape/index.js';
 import type { Action } from '../core/steps/types.js';
 import { layout, onHost, systemTarget, type Target } from '../core/target.js';
 import { applyTransaction, type StepReporter, type Transaction } from '../apply/transaction.js';

@@ -7,7 +7,7 @@ import { ancestors, observationTargets } from '../core/plan.js';
 import type { DesiredState } from '../core/desired.js';
 import type { Observed, PathState } from '../core/observed.js';
 import type { Receipt } from '../core/receipt.js';
-import { parseEnvFile } from '../core/render.js';
+import { parseEnvFile } from '../core/escape/index.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import type { UnitBefore } from '../core/steps/types.js';
 import { readAccounts } from './accounts.js';

@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { planScheduleChange, planSecretsWrite, type ScheduleChange, type ScheduleObserved } from '../../src/core/changes.js';
 import { describeAction } from '../../src/core/steps/index.js';
 import type { Action } from '../../src/core/steps/types.js';
-import { parseEnvFile } from '../../src/core/render.js';
+import { parseEnvFile } from '../../src/core/escape/index.js';
 import type { Receipt } from '../../src/core/receipt.js';
 import { layout, systemTarget } from '../../src/core/target.js';
 import type { SecretSpec } from '../../src/core/bundle/types.js';

@@ -14,8 +14,8 @@ import {
   validateDirectiveName,
   validateEnvName,
   validateUnitName,
-} from '../../src/core/escape/systemd.js';
-import { parseEnvFile } from '../../src/core/render.js';
+  parseEnvFile,
+} from '../../src/core/escape/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // A model of the systemd side, used to decode what the module encodes. The sandbox test proves the

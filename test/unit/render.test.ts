@@ -1,7 +1,8 @@
 // Table and property tests for the drop-in and env-file renderers and the env-file reader.
 import fc from 'fast-check';
 import { UserError } from '../../src/core/errors.js';
-import { parseEnvFile, parseScheduleExpression, renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from '../../src/core/render.js';
+import { parseEnvFile } from '../../src/core/escape/index.js';
+import { parseScheduleExpression, renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from '../../src/core/render.js';
 
 const header = 'managed by svcctl (bundle backup); edits are overwritten';
 
