@@ -2,11 +2,15 @@
 // CLI starts from one module instead of resolving and loading a hundred.
 import Bundles from './commands/bundles.js';
 import Check from './commands/check.js';
+import Disable from './commands/disable.js';
 import Doctor from './commands/doctor.js';
+import Enable from './commands/enable.js';
 import Init from './commands/init.js';
 import Install from './commands/install.js';
 import ListTimers from './commands/list-timers.js';
 import Logs from './commands/logs.js';
+import Reload from './commands/reload.js';
+import Restart from './commands/restart.js';
 import Run from './commands/run.js';
 import SandboxChanges from './commands/sandbox/changes.js';
 import SandboxExec from './commands/sandbox/exec.js';
@@ -25,11 +29,15 @@ import Verify from './commands/verify.js';
 export const COMMANDS = {
   bundles: Bundles,
   check: Check,
+  disable: Disable,
   doctor: Doctor,
+  enable: Enable,
   init: Init,
   install: Install,
   'list-timers': ListTimers,
   logs: Logs,
+  reload: Reload,
+  restart: Restart,
   run: Run,
   'sandbox:changes': SandboxChanges,
   'sandbox:exec': SandboxExec,

@@ -28,6 +28,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
     force: Flags.boolean({ description: 'replace files svcctl did not create (backed up, restored on uninstall)' }),
     start: Flags.boolean({ description: 'start the enabled units now (--no-start: only enable them)', default: true, allowNo: true }),
     enable: Flags.boolean({ description: 'enable (and start) the units the bundle lists; --no-enable installs them without enabling or starting anything (svcctl enable BUNDLE later). Default: as the last install chose', allowNo: true }),
+    authorize: Flags.string({ description: 'the explicit authorization a bundle may require: who authorized it and why (recorded in the receipt, shown by status)' }),
     root: Flags.directory({ description: 'render the tree under this directory instead of the live system (no systemd needed; root, or unshare -r / fakeroot for image builds)' }),
   };
 
@@ -42,6 +43,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
       force: flags.force,
       start: flags.start,
       ...(flags.enable !== undefined ? { enable: flags.enable } : {}),
+      ...(flags.authorize !== undefined ? { authorize: flags.authorize } : {}),
       ...(flags.root !== undefined ? { root: flags.root } : {}),
     }, terminalUi);
     for (const line of installLines(result)) say(line);

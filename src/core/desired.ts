@@ -9,7 +9,7 @@ import { fillTemplate } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
-import { commentLine } from './escape/index.js';
+import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
@@ -82,15 +82,15 @@ export interface DesiredState {
   directories: DesiredDirectory[];
   user?: DesiredUser;
   units: string[];
-  /** Units to enable (and, with start, to start), in one `systemctl enable --now`. */
+  /** The units the bundle enables (and, with start, starts), in one `systemctl enable --now`. */
   enable: string[];
   start: boolean;
-  /** --no-enable: nothing is enabled or started. */
+  /** --no-enable: nothing is enabled or started now (`svcctl enable` later). */
   enableDeferred: boolean;
   service?: string;
   timer?: string;
   schedule?: { expression: string; overridden: boolean };
-  health?: { maxAge?: string; url?: string };
+  health?: { maxAge?: string; url?: string; startTimeout?: string };
   settings: Record<string, string>;
   /** The secrets that are set, by name and source; values only ever in the secret files' contents. */
   secrets: { key: string; source: SecretInput['source'] }[];
@@ -226,7 +226,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     directories,
     ...(bundle.user ? { user: { ...bundle.user } } : {}),
     units: bundle.units.map((u) => u.name),
-    enable: inputs.enable ? [...bundle.enable] : [],
+    enable: [...bundle.enable],
     start: inputs.start && inputs.enable && !target.offline,
     enableDeferred: !inputs.enable,
     ...(service ? { service } : {}),
@@ -277,26 +277,17 @@ function overrideFor(bundle: Bundle, unit: string, settings: Record<string, stri
   return empty ? undefined : spec;
 }
 
-// A field of a sysusers.d or tmpfiles.d line: these formats split on whitespace and expand `%` specifiers, so a
-// value with either (or a quote, a backslash, a control character) is refused rather than misread.
-function lineField(value: string, what: string): string {
-  if (value === '' || /[\s"'\\%\u0000-\u001f\u007f]/u.test(value)) {
-    throw new UserError(`${what} ${JSON.stringify(value)} cannot be written into a sysusers.d/tmpfiles.d line`, 'use a value without spaces, quotes, backslashes, % or control characters');
-  }
-  return value;
-}
-
 function renderSysusers(bundle: Bundle, header: string): string {
   const u = bundle.user!;
-  const gecos = `"svcctl bundle ${bundle.name}"`;
-  const lines = [commentLine(header), `u ${lineField(u.name, 'user name')} - ${gecos} ${lineField(u.home, 'home directory')} ${lineField(u.shell, 'shell')}`, ...u.groups.map((g) => `m ${u.name} ${lineField(g, 'group')}`)];
+  const lines = [
+    commentLine(header),
+    sysusersUserLine({ name: u.name, gecos: `svcctl bundle ${bundle.name}`, home: u.home, shell: u.shell }),
+    ...u.groups.map((g) => sysusersMemberLine(u.name, g)),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
 function renderTmpfiles(bundle: Bundle, header: string): string {
-  const lines = [
-    commentLine(header),
-    ...bundle.directories.map((d) => `d ${lineField(d.path, 'directory')} ${d.mode.toString(8).padStart(4, '0')} ${lineField(d.owner, 'owner')} ${lineField(d.group, 'group')} -`),
-  ];
+  const lines = [commentLine(header), ...bundle.directories.map((d) => tmpfilesLine({ type: 'd', path: d.path, mode: d.mode, user: d.owner, group: d.group }))];
   return `${lines.join('\n')}\n`;
 }

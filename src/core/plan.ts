@@ -7,6 +7,7 @@ import { exists, nameOfGid, nameOfUid, type Observed, type PathState } from './o
 import { RECEIPT_FORMAT, type ArtifactRole, type Receipt, type ReceiptArtifact, type ReceiptDirectory } from './receipt.js';
 import { layout as layoutOf, systemDirectories, type Layout, type Target } from './target.js';
 import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFile } from './steps/types.js';
+import { parseTimespan, type CheckSubject } from './health.js';
 
 export interface PlanContext {
   target: Target;
@@ -286,7 +287,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   const unitFilesChanged = fileActions.some((a) => unitRoles.includes(a.role)) || stale.some((a) => unitRoles.includes(a.role));
   if (!target.offline && unitFilesChanged) actions.push({ kind: 'daemon-reload' });
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
-  const toEnable = desired.enable.filter((u) => target.offline || before(u).enabled !== 'enabled' || (desired.start && before(u).active !== 'active'));
+  const toEnable = desired.enableDeferred ? [] : desired.enable.filter((u) => target.offline || before(u).enabled !== 'enabled' || (desired.start && before(u).active !== 'active'));
   if (toEnable.length > 0) {
     const links = installLinks({ files: desired.files, enable: toEnable }, layout).filter((l) => !exists(observed, l));
     const enable: Enable = { kind: 'enable', units: toEnable, now: desired.start, before: Object.fromEntries(toEnable.map((u) => [u, before(u)])), links };
@@ -301,6 +302,9 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
     });
     if (toRestart.length > 0) actions.push({ kind: 'restart', units: toRestart });
     if (toEnable.length + toRestart.length > 0) actions.push({ kind: 'check-active', units: [...toEnable, ...toRestart] });
+    // A daemon with a health URL that was just (re)started must answer on it, or the install is rolled back.
+    const daemon = desired.service !== undefined && !desired.timer && [...toEnable, ...toRestart].includes(desired.service);
+    if (daemon && desired.health?.url) actions.push({ kind: 'check-health', subject: subjectOf(desired), timeoutMs: startTimeoutMs(desired), once: false });
   }
 
   const receipt = receiptFor(desired, observed, ctx, artifacts, [...directories.values()].sort(byPath));
@@ -308,6 +312,26 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   const complete = previous?.state === 'installed' && sameReceipt(previous, receipt);
   if (changing || !complete) actions.push(installedCheck(desired, target));
   return { bundle: desired.bundle, operation: 'install', actions, receipt, upToDate: !changing && complete, notes };
+}
+
+/** What the health checks look at, for a bundle about to be installed. */
+function subjectOf(desired: DesiredState): CheckSubject {
+  return {
+    bundle: desired.bundle,
+    from: 'receipt',
+    units: desired.units,
+    enabled: desired.enable,
+    ...(desired.service ? { service: desired.service } : {}),
+    ...(desired.timer ? { timer: desired.timer } : {}),
+    ...(desired.schedule ? { schedule: desired.schedule.expression } : {}),
+    ...(desired.health ? { health: desired.health } : {}),
+  };
+}
+
+/** How long a started daemon has to answer on its health URL: health.startTimeout, else 30 s. */
+function startTimeoutMs(desired: DesiredState): number {
+  const seconds = parseTimespan(desired.health?.startTimeout);
+  return seconds !== undefined && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
 }
 
 /** The post-check of an install: every declared file, directory and user, as declared. */
@@ -352,7 +376,7 @@ function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext,
     updatedAt: ctx.now,
     state: 'installed',
     units: [...desired.units],
-    enabled: desired.enableDeferred ? [...(previous?.enabled ?? [])] : [...desired.enable],
+    enabled: [...desired.enable],
     ...(desired.enableDeferred ? { enableDeferred: true } : {}),
     ...(desired.service ? { service: desired.service } : {}),
     ...(desired.timer ? { timer: desired.timer } : {}),

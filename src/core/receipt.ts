@@ -73,7 +73,7 @@ export interface Receipt {
   scheduleOverridden?: boolean;
   settings: Record<string, string>;
   secrets: { key: string; changedAt: string }[];
-  health?: { maxAge?: string; url?: string };
+  health?: { maxAge?: string; url?: string; startTimeout?: string };
   authorization?: Authorization;
   artifacts: ReceiptArtifact[];
   directories: ReceiptDirectory[];
@@ -147,6 +147,7 @@ export function parseReceipt(data: unknown, bundle: string, layout: Layout): Rec
     receipt.health = {};
     if (h.maxAge !== undefined) receipt.health.maxAge = str(h, 'maxAge', false, 'health.');
     if (h.url !== undefined) receipt.health.url = str(h, 'url', false, 'health.');
+    if (h.startTimeout !== undefined) receipt.health.startTimeout = str(h, 'startTimeout', false, 'health.');
   }
   if (r.authorization !== undefined) {
     const a = object(r.authorization, 'authorization');

@@ -4,7 +4,9 @@ import { UserError } from '../core/errors.js';
 import { desire, type DesiredState, type Inputs, type SecretInput } from '../core/desired.js';
 import { planInstall, type Plan } from '../core/plan.js';
 import { actionAsData, mergeActions } from '../core/steps/index.js';
-import { intentReceipt, type Receipt } from '../core/receipt.js';
+import { intentReceipt, type Authorization, type Receipt } from '../core/receipt.js';
+import { userInfo } from 'node:os';
+import { canPrompt, promptText } from '../system/prompt.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import { usecToIso, type Usec } from '../core/time.js';
 import { parseEnvFile } from '../core/escape/index.js';
@@ -29,6 +31,8 @@ export interface InstallOptions extends InputFlags {
   start: boolean;
   /** --enable / --no-enable; left out: as the last install chose (enabled, unless it was installed with --no-enable). */
   enable?: boolean;
+  /** --authorize TEXT: the explicit authorization a bundle may require. */
+  authorize?: string;
   root?: string;
 }
 
@@ -68,6 +72,7 @@ export async function install(references: string[], options: InstallOptions, ui:
       const previous = await readPrevious(target, bundle);
       const settings = await resolveSettings(bundle, previous, options);
       const secrets = await resolveSecrets(bundle, previous, options, stdin);
+      const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
       const schedule = options.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
       const inputs: Inputs = {
@@ -77,6 +82,7 @@ export async function install(references: string[], options: InstallOptions, ui:
         force: options.force,
         start: options.start,
         enable: options.enable ?? !previous.receipt?.enableDeferred,
+        ...(authorization ? { authorization } : {}),
         now: new Date().toISOString(),
         svcctlVersion,
       };
@@ -122,6 +128,29 @@ async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
   const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
   return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+}
+
+/**
+ * A bundle that requires explicit authorization is installed only with --authorize TEXT, or, on a terminal, once its
+ * name is typed at the question; an installed bundle keeps the authorization it was given. Who and when are recorded.
+ */
+async function authorize(bundle: Bundle, previous: Authorization | undefined, text: string | undefined, dryRun: boolean): Promise<Authorization | undefined> {
+  const by = process.env.SUDO_USER || userInfo().username;
+  const at = new Date().toISOString();
+  if (text !== undefined) {
+    if (!text.trim() || /[\0\n\r]/.test(text)) throw new UserError('--authorize needs a one-line text saying who authorized the install and why');
+    return { text: text.trim(), by, at };
+  }
+  if (!bundle.authorization?.required || previous) return previous;
+  const why = bundle.authorization.reason ? ` (${bundle.authorization.reason})` : '';
+  const flag = `--authorize "TEXT"`;
+  if (dryRun) return undefined;
+  if (!canPrompt()) {
+    throw new UserError(`bundle ${bundle.name} may only be installed upon explicit authorization${why}, and none was given`, `pass ${flag} saying who authorized it (recorded in the receipt, shown by svcctl status); nothing was changed`);
+  }
+  const typed = await promptText(`${bundle.name} may only be installed upon explicit authorization${why}. Type the bundle's name to authorize it:`, () => true);
+  if (typed.trim() !== bundle.name) throw new UserError(`authorization not given ("${typed.trim()}" is not ${bundle.name}): nothing was changed`, `run it again and type ${bundle.name}, or pass ${flag}`);
+  return { text: `typed the bundle's name at the prompt`, by, at };
 }
 
 /** Two bundles of one transaction may share directories, never a file: whose would it be on uninstall? */

@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import { parseScheduleExpression } from '../core/render.js';
 import { layout, type Target } from '../core/target.js';
 import type { SystemdClient } from '../system/systemd.js';
+import { checkSysusersText, checkTmpfilesText, type LineProblem } from '../system/line-check.js';
 
 /** --schedule is for bundles with a timer. */
 export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | undefined): void {
@@ -31,14 +32,32 @@ export async function preflightProblems(systemd: SystemdClient, desired: Desired
   const dropIns = desired.files
     .filter((f) => f.role === 'drop-in' || f.role === 'schedule')
     .map((f) => ({ unit: path.posix.basename(path.posix.dirname(f.path)).replace(/\.d$/, ''), name: path.posix.basename(f.path), content: f.content.toString('utf8') }));
-  problems.push(
-    ...(await systemd.verifyUnits({
+  const [unitProblems, lineProblems] = await Promise.all([
+    systemd.verifyUnits({
       files: units.map((f) => ({ name: f.path.slice(l.unitDir.length + 1), content: f.content.toString('utf8') })),
       dropIns,
       futureExecutables: desired.executables,
-    })),
-  );
-  return problems;
+    }),
+    checkAccountAndDirectoryLines(desired),
+  ]);
+  return [...problems, ...unitProblems, ...lineProblems];
+}
+
+/**
+ * The sysusers.d and tmpfiles.d lines an install would write, run through systemd-sysusers and systemd-tmpfiles
+ * themselves in a scratch root (the users first, so the directories' owners resolve): a line the tools would misread
+ * or ignore is refused before anything changes.
+ */
+async function checkAccountAndDirectoryLines(desired: DesiredState): Promise<string[]> {
+  const file = (role: 'sysusers' | 'tmpfiles') => desired.files.find((f) => f.role === role);
+  const sysusers = file('sysusers');
+  const tmpfiles = file('tmpfiles');
+  if (!sysusers && !tmpfiles) return [];
+  const shown = (f: { path: string } | undefined, p: LineProblem) => `${p.tool === 'systemd-sysusers' ? sysusers?.path : f?.path}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`;
+  const found = tmpfiles
+    ? await checkTmpfilesText(tmpfiles.content.toString('utf8'), sysusers ? { sysusers: sysusers.content.toString('utf8') } : {})
+    : await checkSysusersText(sysusers!.content.toString('utf8'));
+  return found.map((p) => shown(tmpfiles, p));
 }
 
 /** Install's preflight: every problem at once, exit 2, nothing changed. */
