@@ -1,5 +1,6 @@
 import { SvcctlCommand } from '../base-command.js';
-import { listBundles, bundleSearchPath, type BundleListing } from '../system/bundles/lookup.js';
+import { availableBundles } from '../flows/bundles.js';
+import type { BundleListing } from '../system/bundles/lookup.js';
 import { formatTable, say } from '../views/output.js';
 
 export default class Bundles extends SvcctlCommand {
@@ -9,9 +10,9 @@ export default class Bundles extends SvcctlCommand {
 
   async run(): Promise<{ searchPath: string[]; bundles: BundleListing[] }> {
     await this.parse(Bundles);
-    const bundles = await listBundles();
+    const { searchPath, bundles } = await availableBundles();
     this.print(formatTable(['NAME', 'DESCRIPTION', 'SOURCE'], bundles.map((b) => [b.name, b.error ? `(invalid: ${b.error})` : b.description, b.source])));
     if (bundles.length === 0) say('no bundles found');
-    return { searchPath: bundleSearchPath(), bundles };
+    return { searchPath, bundles };
   }
 }

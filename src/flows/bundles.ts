@@ -1,6 +1,6 @@
-// Loads the bundles named on the command line (by name or path), refusing duplicates.
+// The bundles named on the command line (by name or path, refusing duplicates), and every bundle findable by name.
 import type { Bundle } from '../core/bundle/types.js';
-import { findBundle } from '../system/bundles/lookup.js';
+import { bundleSearchPath, findBundle, listBundles, type BundleListing } from '../system/bundles/lookup.js';
 import { UserError } from '../core/errors.js';
 
 export async function loadBundles(references: string[]): Promise<Bundle[]> {
@@ -12,4 +12,9 @@ export async function loadBundles(references: string[]): Promise<Bundle[]> {
     bundles.push(bundle);
   }
   return bundles;
+}
+
+/** Every bundle findable by name, with the search path it was found on (`svcctl bundles`). */
+export async function availableBundles(): Promise<{ searchPath: string[]; bundles: BundleListing[] }> {
+  return { searchPath: bundleSearchPath(), bundles: await listBundles() };
 }

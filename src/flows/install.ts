@@ -17,7 +17,7 @@ import { requireRoot } from '../system/privileges.js';
 import { readHostKey, readReceipt } from '../system/receipts.js';
 import { readTextIfExists } from '../system/fs.js';
 import { SystemdClient } from '../system/systemd.js';
-import { svcctlVersion } from '../version.js';
+import { svcctlVersion } from '../system/version.js';
 import { loadBundles } from './bundles.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
 import { preflight, refuseScheduleWithoutTimer } from './preflight.js';

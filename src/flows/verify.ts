@@ -9,7 +9,7 @@ import { systemTarget } from '../core/target.js';
 import { resolveSettings } from '../system/inputs.js';
 import { findBundle } from '../system/bundles/lookup.js';
 import { SystemdClient } from '../system/systemd.js';
-import { svcctlVersion } from '../version.js';
+import { svcctlVersion } from '../system/version.js';
 import { preflightProblems, refuseScheduleWithoutTimer } from './preflight.js';
 
 export interface VerifyOptions {

@@ -330,6 +330,11 @@ export async function readTextIfExists(target: string): Promise<string | undefin
   return (await readFileIfExists(target))?.toString('utf8');
 }
 
+/** The path with every symlink resolved, or undefined when it does not exist. */
+export async function realPath(target: string): Promise<string | undefined> {
+  return fsp.realpath(target).catch(() => undefined);
+}
+
 export async function listDirectory(target: string): Promise<string[]> {
   return fsp.readdir(target).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];

@@ -18,7 +18,7 @@ const peer = `${testRoot}/peer`;
 const lockFile = `${repo}/.autosync.lock`;
 /** The pre-receive hook below holds the Nth push until release-N exists. */
 const release = `${testRoot}/release`;
-/** The service may write only the default REPO_DIR: the test's directory needs the drop-in the docs describe. */
+/** svcctl's drop-in makes REPO_DIR writable; the test's remote is a local path outside it, which needs one of its own. */
 const pathsDropIn = `/etc/systemd/system/${service}.d/test-paths.conf`;
 const deadlineMs = 90_000;
 
@@ -172,9 +172,21 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
   }, 60_000);
 
   test('svcctl installs the bundle with REPO_DIR and REMOTE; the timer runs it every 5 minutes with up to 30 s of random delay', async () => {
-    const install = await sandbox.svcctl(['install', bundleDir, '--yes', '--set', `REPO_DIR=${repo}`, '--set', `REMOTE=${remoteName}`]);
+    // The guide: "only upon explicit authorization". Without it: exit 2, nothing changed.
+    const refused = await sandbox.svcctl(['install', bundleDir, '--yes', '--set', `REPO_DIR=${repo}`, '--set', `REMOTE=${remoteName}`]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('may only be installed upon explicit authorization (it commits everything in the repository as root');
+    expect(refused.stderr).toContain('--authorize');
+    expect(await sandbox.changes()).toEqual([]);
+    const install = await sandbox.svcctl(['install', bundleDir, '--yes', '--set', `REPO_DIR=${repo}`, '--set', `REMOTE=${remoteName}`, '--authorize', 'ticket OPS-42, approved by the repository owner'], { env: { SUDO_USER: 'alice' } });
     expect(install.exitCode).toBe(0);
     expect(install.stderr).toContain('vx11-autosync installed');
+    const receipt = JSON.parse((await sandbox.run(['cat', '/var/lib/svcctl/vx11-autosync.json'])).stdout);
+    expect(receipt.authorization).toEqual({ text: 'ticket OPS-42, approved by the repository owner', by: 'alice', at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // Installing again keeps the authorization on record and asks for none.
+    const again = await sandbox.svcctl(['install', bundleDir, '--yes']);
+    expect(again.exitCode).toBe(0);
+    expect(JSON.parse((await sandbox.run(['cat', '/var/lib/svcctl/vx11-autosync.json'])).stdout).authorization).toEqual(receipt.authorization);
     const timerState = await show(sandbox, timer, ['ActiveState', 'UnitFileState', 'RandomizedDelayUSec', 'AccuracyUSec']);
     expect(timerState).toEqual({ ActiveState: 'active', UnitFileState: 'enabled', RandomizedDelayUSec: '30s', AccuracyUSec: '1s' });
     const triggers = (await sandbox.run(['systemctl', 'show', timer, '-p', 'TimersMonotonic', '-p', 'TimersCalendar'])).stdout;
@@ -186,14 +198,15 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     await ok(sandbox, `systemctl stop ${timer}`);
   });
 
-  test('a REPO_DIR outside the service\'s ReadWritePaths= fails with a line that names the drop-in to add', async () => {
+  test('the service may write REPO_DIR (svcctl\'s drop-in: ReadWritePaths=-REPO_DIR) and, by default, nothing else', async () => {
+    const paths = await show(sandbox, service, ['ReadWritePaths']);
+    expect(paths.ReadWritePaths).toBe(`-${repo}`);
     const run = await startService(sandbox);
+    // The lock file (in REPO_DIR) is made; the push to the local remote outside it is refused by ProtectSystem=.
+    expect(run.journal).not.toContain('cannot create the lock file');
     expect(run.exitCode).not.toBe(0);
-    expect(run.status).toBe('78');
-    expect(run.journal).toContain(`error: cannot create the lock file ${lockFile}: Read-only file system`);
-    expect(run.journal).toContain(`add a drop-in with ReadWritePaths=${repo}`);
     await expectNoLockFile(sandbox);
-    // The drop-in the docs describe; the remote is a path on this host, so it is written too.
+    // The test's remote is a path on this host: the service may write it only with a drop-in of its own.
     await ok(sandbox, `printf '[Service]\\nReadWritePaths=${testRoot}\\n' > ${pathsDropIn} && systemctl daemon-reload`);
   });
 
