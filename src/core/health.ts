@@ -1,6 +1,9 @@
 // Pure monitoring evaluation: unit properties, the installed bundle and "now" in; a Nagios status, one line and perfdata out.
-import { parseScheduleExpression } from './render.js';
-import { formatSpan, parseSystemdTimestamp, type Usec } from './time.js';
+import { formatSeconds, parseSchedule, parseTimespan, schedulePeriod } from './schedule.js';
+import { parseSystemdTimestamp, type Usec } from './time.js';
+
+// The schedule flow reads time spans through here until it imports schedule.ts itself.
+export { parseTimespan };
 import type { Receipt } from './types.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
@@ -124,155 +127,6 @@ export interface CheckResult {
 
 const usecPerSecond = 1_000_000;
 
-// systemd.time(7), longest spelling first; "m" is minutes and "M" months (case matters).
-const spanUnitSeconds: [string, number][] = [
-  ['usec', 1e-6],
-  ['us', 1e-6],
-  ['µs', 1e-6],
-  ['μs', 1e-6],
-  ['msec', 1e-3],
-  ['ms', 1e-3],
-  ['seconds', 1],
-  ['second', 1],
-  ['sec', 1],
-  ['s', 1],
-  ['minutes', 60],
-  ['minute', 60],
-  ['min', 60],
-  ['months', 2_629_800],
-  ['month', 2_629_800],
-  ['m', 60],
-  ['M', 2_629_800],
-  ['hours', 3600],
-  ['hour', 3600],
-  ['hr', 3600],
-  ['h', 3600],
-  ['days', 86_400],
-  ['day', 86_400],
-  ['d', 86_400],
-  ['weeks', 604_800],
-  ['week', 604_800],
-  ['w', 604_800],
-  ['years', 31_557_600],
-  ['year', 31_557_600],
-  ['y', 31_557_600],
-];
-const spanUnitPattern = spanUnitSeconds.map(([unit]) => unit).join('|');
-const spanPartPattern = new RegExp(`(\\d+(?:\\.\\d+)?)\\s*(${spanUnitPattern})?(?![A-Za-zµμ])`, 'gy');
-
-/**
- * A systemd time span ("10s", "1h 30min", "2.5h", "25 h", a bare number of seconds) in seconds, or
- * undefined when it is not one. "infinity" is Infinity (what `systemctl show` prints for "never").
- */
-export function parseTimespan(text: string | undefined): number | undefined {
-  const value = (text ?? '').trim();
-  if (value === '') return undefined;
-  if (value === 'infinity') return Infinity;
-  let total = 0;
-  let position = 0;
-  let parts = 0;
-  while (position < value.length) {
-    while (value[position] === ' ') position++;
-    if (position >= value.length) break;
-    spanPartPattern.lastIndex = position;
-    const match = spanPartPattern.exec(value);
-    if (!match) return undefined;
-    const unit = match[2];
-    // A bare number is seconds, but only on its own ("5" yes, "5 10min" no): systemd reads it that way too.
-    if (unit === undefined && value.trim() !== match[1]) return undefined;
-    total += Number(match[1]) * (unit === undefined ? 1 : spanUnitSeconds.find(([u]) => u === unit)![1]);
-    position = spanPartPattern.lastIndex;
-    parts++;
-  }
-  return parts > 0 ? total : undefined;
-}
-
-/** "1h 30min" for 5400: the shortest honest way to say a limit in seconds. */
-export function formatSeconds(seconds: number): string {
-  return formatSpan(seconds * usecPerSecond);
-}
-
-const calendarShorthands: Record<string, number> = {
-  minutely: 60,
-  hourly: 3600,
-  daily: 86_400,
-  weekly: 604_800,
-  monthly: 31 * 86_400,
-  quarterly: 92 * 86_400,
-  semiannually: 184 * 86_400,
-  'semi-annually': 184 * 86_400,
-  yearly: 366 * 86_400,
-  annually: 366 * 86_400,
-};
-
-const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-
-/** How many values a calendar field takes within its range: "*" all, "a/b" every b-th, "a,b" a list, "a..b" a range. */
-function fieldPeriod(field: string, range: number): number | undefined {
-  if (field === '*') return 1;
-  const step = /\/(\d+)$/.exec(field);
-  if (step) return Number(step[1]);
-  const count = field.split(',').reduce((sum, item) => {
-    const span = /^(\d+)\.\.(\d+)$/.exec(item);
-    return sum + (span ? Math.max(1, Number(span[2]) - Number(span[1]) + 1) : 1);
-  }, 0);
-  if (count > 1) return range / count;
-  return /^\d+$/.test(field) ? undefined : range; // one fixed value: once per the next larger unit
-}
-
-/** The longest gap, in days, between the weekdays of "Mon..Fri" or "Sat,Sun". */
-function weekdayGap(spec: string): number | undefined {
-  const days = new Set<number>();
-  for (const item of spec.toLowerCase().split(',')) {
-    const [from, to] = item.split('..').map((d) => weekdays.indexOf(d.slice(0, 3)));
-    if (from === undefined || from < 0) return undefined;
-    const last = to === undefined ? from : to;
-    if (last < 0) return undefined;
-    for (let d = from; d !== (last + 1) % 7; d = (d + 1) % 7) days.add(d);
-    days.add(last);
-  }
-  const sorted = [...days].sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  return Math.max(...sorted.map((d, i) => ((sorted[(i + 1) % sorted.length]! - d + 7) % 7) || 7));
-}
-
-/**
- * Roughly how often a calendar expression elapses, in seconds: "daily" and "*-*-* 02:00:00 Europe/Paris"
- * are a day, "Mon..Fri 09:00" three days (the weekend gap), "*:0/15" 15 minutes. Undefined when unsure.
- */
-export function calendarPeriod(expression: string): number | undefined {
-  const trimmed = expression.trim();
-  const shorthand = calendarShorthands[trimmed.toLowerCase()];
-  if (shorthand !== undefined) return shorthand;
-  const tokens = trimmed.split(/\s+/);
-  let weekday: string | undefined;
-  let date = '*-*-*';
-  let time = '00:00:00';
-  for (const token of tokens) {
-    if (token.includes(':')) time = token;
-    else if (/^[0-9*]/.test(token) && token.includes('-')) date = token;
-    else if (/^[A-Za-z]{3}/.test(token) && weekdays.includes(token.slice(0, 3).toLowerCase())) weekday = token;
-    // anything else is a time zone ("UTC", "America/New_York"): it shifts elapses, not their spacing
-  }
-  const [hour = '0', minute = '0', second = '0'] = time.split(':');
-  const perSecond = fieldPeriod(second.replace(/\.\d+$/, ''), 60);
-  if (perSecond !== undefined && second !== '00' && second !== '0') return perSecond;
-  const perMinute = fieldPeriod(minute, 60);
-  if (perMinute !== undefined) return perMinute * 60;
-  const perHour = fieldPeriod(hour, 24);
-  if (perHour !== undefined) return perHour * 3600;
-  const parts = date.split('-');
-  const day = parts[parts.length - 1] ?? '*';
-  const month = parts[parts.length - 2] ?? '*';
-  if (day === '*' || /^[\d*]+\/\d+$/.test(day)) {
-    if (weekday) return (weekdayGap(weekday) ?? 7) * 86_400;
-    return (fieldPeriod(day, 31) ?? 1) * 86_400;
-  }
-  // Particular days of the month ("*-*-01", "*-*-1,15"): at most a month apart.
-  if (month === '*') return 31 * 86_400;
-  return (fieldPeriod(month, 12) ?? 12) * 31 * 86_400;
-}
-
 /**
  * The max age of the last success: --max-age, else the manifest's health.maxAge, else from the schedule —
  * an interval's double (at least interval + 1 min: a timer's default accuracy is a minute), a calendar's
@@ -291,13 +145,10 @@ export function resolveMaxAge(subject: CheckSubject, flag: string | undefined): 
   const fromManifest = subject.health?.maxAge !== undefined ? parse(subject.health.maxAge) : undefined;
   if (fromManifest !== undefined) return { seconds: fromManifest, source: 'manifest' };
   if (!subject.schedule) return undefined;
-  const schedule = parseScheduleExpression(subject.schedule);
-  if (schedule.kind === 'interval') {
-    const span = parse(schedule.span);
-    return span === undefined ? undefined : { seconds: Math.max(2 * span, span + 60), source: 'schedule' };
-  }
-  const period = calendarPeriod(schedule.expression);
-  return period === undefined ? undefined : { seconds: period + Math.min(period, 3600), source: 'schedule' };
+  const schedule = parseSchedule(subject.schedule);
+  const period = schedulePeriod(schedule);
+  if (period === undefined) return undefined;
+  return { seconds: schedule.kind === 'interval' ? Math.max(2 * period, period + 60) : period + Math.min(period, 3600), source: 'schedule' };
 }
 
 const running = new Set(['activating', 'deactivating', 'reloading']);
