@@ -1,10 +1,11 @@
 // Pure monitoring evaluation: unit properties, the installed bundle and "now" in; a Nagios status, one line and perfdata out.
 import { formatSeconds, parseSchedule, parseTimespan, schedulePeriod } from './schedule.js';
-import { parseSystemdTimestamp, type Usec } from './time.js';
-
-// The schedule flow reads time spans through here until it imports schedule.ts itself.
-export { parseTimespan };
+import type { Usec } from './time.js';
 import type { Receipt } from './types.js';
+import { timerNextElapse, unitStateOf, unitStateProperties, type UnitProperties, type UnitState } from './unit-state.js';
+
+// The schedule flow reads time spans, the transaction timer elapses, through here until they import their models.
+export { parseTimespan, timerNextElapse };
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -39,28 +40,12 @@ export function subjectFromReceipt(receipt: Receipt): CheckSubject {
   };
 }
 
-/** Every property `check` asks systemd for, for all units of a bundle, in one `systemctl show` (run with TZ=UTC). */
-export const checkProperties = [
-  'LoadState',
-  'ActiveState',
-  'SubState',
-  'Result',
-  'UnitFileState',
-  'Type',
-  'ExecMainStatus',
-  'ExecMainCode',
-  'ExecMainStartTimestamp',
-  'ExecMainExitTimestamp',
-  'ActiveEnterTimestamp',
-  'InactiveEnterTimestamp',
-  'NRestarts',
-  'MainPID',
-  'LastTriggerUSec',
-  'NextElapseUSecRealtime',
-  'NextElapseUSecMonotonic',
-] as const;
-
-export type UnitProperties = Partial<Record<(typeof checkProperties)[number] | 'Id', string>>;
+/**
+ * What `check` asks systemd for: the one unit-state property list (the transaction's health wait reads it through
+ * this name too).
+ */
+export const checkProperties = unitStateProperties;
+export type { UnitProperties };
 
 /** The result of asking the bundle's health URL. */
 export interface UrlProbe {
@@ -151,8 +136,6 @@ export function resolveMaxAge(subject: CheckSubject, flag: string | undefined): 
   return { seconds: schedule.kind === 'interval' ? Math.max(2 * period, period + 60) : period + Math.min(period, 3600), source: 'schedule' };
 }
 
-const running = new Set(['activating', 'deactivating', 'reloading']);
-
 /** Evaluates a bundle's health. Never throws: what cannot be judged is UNKNOWN. */
 export function evaluateCheck(input: CheckInput): CheckResult {
   const { subject } = input;
@@ -183,61 +166,55 @@ export function notInstalled(bundle: string, why = 'not installed'): CheckResult
 
 function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResult {
   const { now } = input;
+  const clock = { now, monotonicNow: input.monotonicNow };
   const problems: Problem[] = [];
   const notes: string[] = [];
   const perfdata: PerfDatum[] = [];
   const metrics: CheckMetrics = { up: false };
   const add = (status: Problem['status'], topic: ProblemTopic, message: string) => problems.push({ status, topic, message });
-  const props = (unit: string | undefined): UnitProperties => (unit ? (input.units[unit] ?? {}) : {});
+  const stateOf = (unit: string): UnitState => unitStateOf(unit, input.units[unit] ?? {}, clock);
+  const states = subject.units.map(stateOf);
 
-  const answered = subject.units.filter((u) => props(u).LoadState);
-  if (answered.length === 0) return unknown(subject.bundle, 'systemd did not answer (systemctl show returned nothing)');
+  if (!states.some((unit) => unit.answered)) return unknown(subject.bundle, 'systemd did not answer (systemctl show returned nothing)');
   const maxAge = resolveMaxAge(subject, input.maxAge);
 
-  for (const unit of subject.units) {
-    const load = props(unit).LoadState;
-    if (load && load !== 'loaded') add('CRITICAL', 'unit', `${unit} is ${load}`);
-  }
-  for (const unit of subject.enabled) {
-    const state = props(unit).UnitFileState;
-    if (props(unit).LoadState === 'loaded' && state !== undefined && !['enabled', 'enabled-runtime', 'static', 'alias'].includes(state)) {
-      add('WARNING', 'enabled', `${unit} is ${state || 'not enabled'} (it will not start at boot)`);
-    }
+  for (const unit of states) if (unit.answered && unit.load !== 'loaded') add('CRITICAL', 'unit', `${unit.unit} is ${unit.load}`);
+  for (const name of subject.enabled) {
+    const unit = stateOf(name);
+    if (unit.load === 'loaded' && unit.enabled !== undefined && !unit.enabledAtBoot) add('WARNING', 'enabled', `${name} is ${unit.enabled || 'not enabled'} (it will not start at boot)`);
   }
 
-  const service = props(subject.service);
+  const service = subject.service ? stateOf(subject.service) : undefined;
   const serviceName = subject.service ?? '';
   const since = (usec: Usec) => formatSeconds(Math.max(0, now - usec) / usecPerSecond);
 
   if (subject.timer) {
-    const timer = props(subject.timer);
-    const timerActive = timer.ActiveState === 'active';
-    if (timer.LoadState === 'loaded' && !timerActive) add('CRITICAL', 'timer', `timer ${subject.timer} is ${timer.ActiveState || 'not active'}`);
-    const nextRun = timerNextElapse(timer, input.now, input.monotonicNow);
+    const timer = stateOf(subject.timer);
+    const timerActive = timer.active === 'active';
+    if (timer.load === 'loaded' && !timerActive) add('CRITICAL', 'timer', `timer ${subject.timer} is ${timer.answered ? timer.active : 'not active'}`);
+    const nextRun = timer.nextElapse;
     if (nextRun !== undefined) metrics.nextRun = nextRun;
 
-    const started = parseSystemdTimestamp(service.ExecMainStartTimestamp);
-    const exited = parseSystemdTimestamp(service.ExecMainExitTimestamp) ?? parseSystemdTimestamp(service.InactiveEnterTimestamp);
-    const status = service.ExecMainStatus !== undefined && service.ExecMainStatus !== '' ? Number(service.ExecMainStatus) : undefined;
-    const failed = service.ActiveState === 'failed' || (service.Result !== undefined && service.Result !== '' && service.Result !== 'success' && !running.has(service.ActiveState ?? ''));
-    const isRunning = running.has(service.ActiveState ?? '') || (service.ActiveState === 'active' && service.Type !== 'oneshot');
+    const run = service?.lastRun;
+    const started = service?.started;
+    const exited = service?.ended;
+    const failed = service?.failed ?? false;
     if (started !== undefined) metrics.lastRun = started;
-    if (status !== undefined && started !== undefined) metrics.lastExitStatus = status;
+    if (started !== undefined && run && run.state !== 'running' && run.exitStatus !== null) metrics.lastExitStatus = run.exitStatus;
 
     if (failed) {
-      const how = service.Result && service.Result !== 'exit-code' ? service.Result : `exit status ${status ?? '?'}`;
+      const result = service?.result ?? run?.result ?? 'unknown';
+      const how = result !== 'exit-code' ? result : `exit status ${run?.exitStatus ?? '?'}`;
       add('CRITICAL', 'service', `last run failed (${how}${exited !== undefined ? `, ${since(exited)} ago` : ''}); see journalctl -u ${serviceName}`);
-    } else if (isRunning && started !== undefined) {
+    } else if (service?.running && started !== undefined) {
       notes.push(`running now (started ${since(started)} ago)`);
       if (maxAge && (now - started) / usecPerSecond > maxAge.seconds) add('WARNING', 'age', `running for ${since(started)} (max age ${formatSeconds(maxAge.seconds)})`);
     } else if (started === undefined) {
       // systemd forgets a service's last run at reboot; a persistent timer still knows when it last fired.
-      const lastTrigger = parseSystemdTimestamp(timer.LastTriggerUSec);
-      const activeSince = parseSystemdTimestamp(timer.ActiveEnterTimestamp);
-      const waiting = activeSince !== undefined ? (now - activeSince) / usecPerSecond : 0;
+      const waiting = timer.activeSince !== undefined ? (now - timer.activeSince) / usecPerSecond : 0;
       const limit = maxAge ? 2 * maxAge.seconds : Infinity;
-      if (lastTrigger !== undefined) add('WARNING', 'age', `no run since boot (timer last fired ${since(lastTrigger)} ago, result unknown)`);
-      else if (timerActive && waiting > limit) add('CRITICAL', 'age', `never ran, though the timer has been active for ${since(activeSince!)}`);
+      if (timer.lastTrigger !== undefined) add('WARNING', 'age', `no run since boot (timer last fired ${since(timer.lastTrigger)} ago, result unknown)`);
+      else if (timerActive && waiting > limit) add('CRITICAL', 'age', `never ran, though the timer has been active for ${since(timer.activeSince!)}`);
       else add('WARNING', 'age', 'never ran yet');
     } else {
       const success = exited ?? started;
@@ -253,30 +230,27 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
       perfdata.push({ label: 'next_run_in', value: round(Math.max(0, nextRun - now) / usecPerSecond), uom: 's', min: 0 });
       notes.push(`next run in ${formatSeconds(Math.max(0, nextRun - now) / usecPerSecond)}`);
     } else if (timerActive) {
-      // Between a run and the timer re-arming (SubState "running") there is briefly no next elapse.
-      notes.push(isRunning || timer.SubState === 'running' ? 'next run after the current one' : timer.SubState === 'elapsed' ? 'no next run (the timer has elapsed)' : 'next run not scheduled yet');
+      // Between a run and the timer re-arming there is briefly no next elapse.
+      notes.push(service?.running || timer.noNextElapse === 'service-running' ? 'next run after the current one' : timer.noNextElapse === 'elapsed' ? 'no next run (the timer has elapsed)' : 'next run not scheduled yet');
     }
     metrics.up = timerActive && !failed;
-  } else if (subject.service) {
-    const active = service.ActiveState ?? '';
-    const sub = service.SubState ?? '';
-    const restarts = Number(service.NRestarts ?? '0') || 0;
-    const enteredActive = parseSystemdTimestamp(service.ActiveEnterTimestamp);
-    if (active === 'active') {
-      if (enteredActive !== undefined) {
-        perfdata.push({ label: 'uptime', value: round((now - enteredActive) / usecPerSecond), uom: 's', min: 0 });
-        notes.push(`${serviceName} active for ${since(enteredActive)}`);
-        metrics.lastRun = enteredActive;
+  } else if (service) {
+    const restarts = service.restarts?.count ?? 0;
+    if (service.active === 'active') {
+      if (service.activeSince !== undefined) {
+        perfdata.push({ label: 'uptime', value: round((now - service.activeSince) / usecPerSecond), uom: 's', min: 0 });
+        notes.push(`${serviceName} active for ${since(service.activeSince)}`);
+        metrics.lastRun = service.activeSince;
       } else notes.push(`${serviceName} active`);
-    } else if (active === 'activating' && sub === 'auto-restart') add('CRITICAL', 'service', `${serviceName} keeps failing and is being restarted (${restarts} restarts); see journalctl -u ${serviceName}`);
-    else if (active === 'failed') {
-      const how = service.Result === 'exit-code' && service.ExecMainStatus ? `exit status ${service.ExecMainStatus}` : service.Result || 'unknown';
+    } else if (service.restarting) add('CRITICAL', 'service', `${serviceName} keeps failing and is being restarted (${restarts} restarts); see journalctl -u ${serviceName}`);
+    else if (service.active === 'failed') {
+      const run = service.lastRun;
+      const how = service.result === 'exit-code' && run?.exitStatus !== null && run?.exitStatus !== undefined ? `exit status ${run.exitStatus}` : service.result || 'unknown';
       add('CRITICAL', 'service', `${serviceName} failed (${how}); see journalctl -u ${serviceName}`);
-    }
-    else if (running.has(active)) add('WARNING', 'service', `${serviceName} is ${active}`);
-    else if (service.LoadState === 'loaded') add('CRITICAL', 'service', `${serviceName} is not running (${active || 'unknown'})`);
+    } else if (service.running) add('WARNING', 'service', `${serviceName} is ${service.active}`);
+    else if (service.load === 'loaded') add('CRITICAL', 'service', `${serviceName} is not running (${service.answered ? service.active : 'unknown'})`);
     perfdata.push({ label: 'restarts', value: restarts, uom: '', min: 0 });
-    metrics.up = active === 'active';
+    metrics.up = service.active === 'active';
   }
 
   if (input.url) {
@@ -305,18 +279,6 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
     metrics,
     ...(maxAge ? { maxAge } : {}),
   };
-}
-
-/**
- * When a timer fires next, from `systemctl show` (in UTC): its realtime elapse, or its monotonic one placed
- * relative to now (as `systemctl list-timers` places it), whichever comes first.
- */
-export function timerNextElapse(timer: Partial<Record<'NextElapseUSecRealtime' | 'NextElapseUSecMonotonic', string>>, now: Usec, monotonicNow: Usec): Usec | undefined {
-  const realtime = parseSystemdTimestamp(timer.NextElapseUSecRealtime);
-  const monotonicSeconds = parseTimespan(timer.NextElapseUSecMonotonic);
-  const monotonic = monotonicSeconds !== undefined && Number.isFinite(monotonicSeconds) && monotonicSeconds > 0 ? now + (monotonicSeconds * usecPerSecond - monotonicNow) : undefined;
-  if (realtime !== undefined && monotonic !== undefined) return Math.min(realtime, monotonic);
-  return realtime ?? monotonic;
 }
 
 function round(value: number, digits = 0): number {

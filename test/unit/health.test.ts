@@ -165,7 +165,7 @@ describe('evaluateCheck', () => {
       'CRITICAL',
       /http:\/\/127.0.0.1:18080\/ is down \(connection refused\)/,
     ],
-    ['daemon: failed', { subject: daemon, units: { 'daemon.service': runningDaemon({ ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '1' }) }, now, monotonicNow: 0 }, 'CRITICAL', /daemon.service failed \(exit status 1\)/],
+    ['daemon: failed', { subject: daemon, units: { 'daemon.service': runningDaemon({ ActiveState: 'failed', Result: 'exit-code', ExecMainCode: '1', ExecMainStatus: '1' }) }, now, monotonicNow: 0 }, 'CRITICAL', /daemon.service failed \(exit status 1\)/],
     ['daemon: killed', { subject: daemon, units: { 'daemon.service': runningDaemon({ ActiveState: 'failed', Result: 'signal', ExecMainStatus: '9' }) }, now, monotonicNow: 0 }, 'CRITICAL', /daemon.service failed \(signal\)/],
     [
       'daemon: crash loop',
