@@ -17,8 +17,11 @@ const severity: Record<CheckStatus, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, C
 /** What is installed, from the receipt (or from the manifest when the receipt cannot be read without root). */
 export interface CheckSubject {
   bundle: string;
-  /** Where the description came from: the receipt, or the bundle's manifest (defaults; a `svcctl schedule` override is not seen). */
-  from: 'receipt' | 'manifest';
+  /**
+   * Where the description came from: the receipt, the public index (both current), or the bundle's manifest
+   * (defaults; a `svcctl schedule` override is not seen).
+   */
+  from: 'receipt' | 'index' | 'manifest';
   units: string[];
   enabled: string[];
   service?: string;

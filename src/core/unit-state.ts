@@ -25,6 +25,11 @@ export function parseShowOutput(stdout: string, units: readonly string[]): Recor
   return out;
 }
 
+/** One value per property, the last printed (as `systemctl show -p X --value` prints a repeated one). */
+export function lastValues(block: ShowBlock): Record<string, string> {
+  return Object.fromEntries(Object.entries(block).map(([name, values]) => [name, values[values.length - 1] ?? '']));
+}
+
 /**
  * Every property svcctl reads to know a unit's state, asked in one `systemctl show` (run with TZ=UTC, so that
  * timestamps parse without a zone database). A property a unit type does not have is simply not printed.
