@@ -133,7 +133,7 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
     if (unit.load !== 'loaded') continue;
     const enabled = unit.enabledAtBoot ?? false;
     const active = unit.active;
-    if (name === receipt.service && active === 'failed') continue; // the last-run finding says it, with the journal
+    if (name === receipt.service && unit.failed) continue; // the last-run finding says it, with the journal
     const isActive = active === 'active' || (name.endsWith('.service') && receipt.timer !== undefined);
     const kind = name.endsWith('.timer') ? 'timer' : 'service';
     if (enabled && isActive) {
@@ -141,13 +141,13 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
       findings.push({ check: kind, ok: true, message: `${name} is enabled and ${active}${next ? `, next run ${formatRelative(next, nowUsec())}` : ''}` });
     } else if (!enabled && !isActive) findings.push({ check: 'enabled', ok: false, message: `${name} is ${unit.enabled || 'not enabled'} and ${active}`, fix: `systemctl enable --now ${name}` });
     else if (!enabled) findings.push({ check: 'enabled', ok: false, message: `${name} is ${unit.enabled || 'not enabled'}: it will not start at boot`, fix: `systemctl enable ${name}` });
-    else if (active === 'failed') findings.push({ check: 'service', ok: false, message: `${name} failed (${unit.result ?? 'unknown'})`, fix: `systemctl reset-failed ${name} && systemctl start ${name}`, details: await journalTail(name) });
+    else if (unit.failed) findings.push({ check: kind, ok: false, message: `${name} failed (${unit.result ?? 'unknown'})`, fix: `systemctl reset-failed ${name} && systemctl start ${name}`, details: await journalTail(name) });
     else findings.push({ check: kind, ok: false, message: `${name} is ${active}`, fix: `systemctl start ${name}` });
   }
 
   // The last run of the main service, with the tail of its journal when it failed.
   const main = receipt.service ? states[receipt.service] : undefined;
-  if (main && main.load === 'loaded' && (receipt.timer !== undefined || main.active === 'failed')) findings.push(await lastRunFinding(main, receipt.timer !== undefined));
+  if (main && main.load === 'loaded' && (receipt.timer !== undefined || main.failed)) findings.push(await lastRunFinding(main, receipt.timer !== undefined));
 
   for (const service of services) {
     const props = config[service];

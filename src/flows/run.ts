@@ -110,7 +110,8 @@ export async function runBundle(reference: string, options: RunOptions): Promise
       if (oneshot) {
         if (action === 'joined' ? props.InvocationID !== invocationId || !['activating', 'deactivating'].includes(props.ActiveState ?? '') : ended) break;
       } else if (ended) {
-        const failing = props.ActiveState === 'failed' || props.ActiveState === 'inactive' || props.SubState === 'auto-restart';
+        const now = unitStateOf(service, props, clockNow());
+        const failing = now.failed || now.active === 'inactive';
         if (failing || Date.now() - began >= window || lines >= firstLines || !invocationId) break;
       }
       await Promise.race([sleep(pollMs), interrupt.arrived]);
