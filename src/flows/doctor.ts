@@ -366,7 +366,7 @@ async function portFindings(state: UnitState, props: Properties | undefined, url
 async function healthUrlFindings(service: UnitState, url: string): Promise<Finding[]> {
   if (service.active !== 'active') return []; // not running: the findings above say so, with the command that starts it
   const probe = await probeUrl(url, healthUrlTimeoutMs);
-  if (probe.ok) return [{ check: 'health URL', ok: true, message: `${url} answered ${probe.status ?? ''} in ${Math.round(probe.ms)} ms`.replace('  ', ' ') }];
+  if (probe.ok) return [{ check: 'health URL', ok: true, message: `${url} answered${probe.status !== undefined ? ` ${probe.status}` : ''} in ${Math.round(probe.ms)} ms` }];
   const stopped = service.mainPid !== undefined && (await processState(service.mainPid)) === 'T';
   if (stopped) {
     return [

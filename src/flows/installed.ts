@@ -101,14 +101,14 @@ function asReceipt(value: Receipt | undefined): Receipt | undefined {
 }
 
 function fromReceipt(receipt: Receipt): InstalledBundle {
-  return { ...describe(receipt), from: 'receipt', receipt };
+  return { ...essentials(receipt), from: 'receipt', receipt };
 }
 
 function fromIndex(entry: PublicEntry): InstalledBundle {
-  return { ...describe(entry), from: 'index' };
+  return { ...essentials(entry), from: 'index' };
 }
 
-function describe(source: Receipt | PublicEntry): Omit<InstalledBundle, 'from' | 'receipt'> {
+function essentials(source: Receipt | PublicEntry): Omit<InstalledBundle, 'from' | 'receipt'> {
   return {
     bundle: source.bundle,
     description: source.description,

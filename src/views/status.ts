@@ -122,7 +122,7 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = iso(s.observedAt
 
 function urlPhrase(probe: NonNullable<BundleStatus['url']>): string {
   return probe.ok
-    ? `${probe.url} ${paint('green', 'answered')} ${probe.status ?? ''} in ${Math.round(probe.ms)} ms`.replace('  ', ' ')
+    ? `${probe.url} ${paint('green', 'answered')}${probe.status !== undefined ? ` ${probe.status}` : ''} in ${Math.round(probe.ms)} ms`
     : `${probe.url} ${paint('red', 'does not answer')} (${probe.error ?? 'no answer'})`;
 }
 
