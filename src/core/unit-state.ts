@@ -289,14 +289,14 @@ export function timerNextElapse(timer: Partial<Record<'NextElapseUSecRealtime' |
 }
 
 /** A `list-units --output=json` row. */
-export interface UnitRow {
+export interface ListedUnit {
   load: string;
   active: string;
   sub: string;
 }
 
 /** A `list-timers --output=json` row: µs since the epoch, 0 for none. */
-export interface TimerRow {
+export interface ListedTimer {
   next: number;
   last: number;
   activates: string;
@@ -309,7 +309,7 @@ function unixTimestamp(usec: number | undefined): string | undefined {
 }
 
 /** What a listing row says, as properties unitStateOf reads (so a listed unit is interpreted the same way as a shown one). */
-export function propertiesOfListing(row: UnitRow | undefined, timer?: TimerRow): UnitProperties {
+export function propertiesOfListing(row: ListedUnit | undefined, timer?: ListedTimer): UnitProperties {
   const next = unixTimestamp(timer?.next);
   const last = unixTimestamp(timer?.last);
   return {
