@@ -2,19 +2,38 @@
 import { fileURLToPath } from 'node:url';
 import { run as runOclif } from '@oclif/core/run';
 import { flush } from '@oclif/core/flush';
-import { ExitCode, isExpectedError } from './core/errors.js';
+import { EndedEarly, ExitCode, exitCodeOfResult, isExpectedError } from './core/errors.js';
 import { debugEnabled } from './debug.js';
-import { loadColours, style } from './views/output.js';
+import { loadColours, readerGoneHandler, style } from './views/output.js';
+
+/** Set by reportError for an EndedEarly: the process ends as soon as oclif returns, whatever still runs. */
+let endAtOnce = false;
 
 export async function run(argv: string[], binUrl: string): Promise<void> {
+  process.stdout.on('error', whenReaderGone);
   try {
     await loadColours();
     // A root tool never loads plugins from the invoking user's home (sudo may keep HOME): no user or dev plugins.
-    await runOclif(argv, { root: fileURLToPath(binUrl), userPlugins: false, devPlugins: false });
+    const result = await runOclif(argv, { root: fileURLToPath(binUrl), userPlugins: false, devPlugins: false });
     await flush();
+    const exitCode = exitCodeOfResult(result);
+    if (exitCode !== undefined) process.exitCode = exitCode;
   } catch (error) {
     process.exitCode = reportError(error);
   }
+  // Ctrl-C while following: a `systemctl start` or a journalctl svcctl started must not keep it waiting.
+  if (endAtOnce) process.exit();
+}
+
+/**
+ * The reader of stdout went away (`svcctl status | head -1`): stop quietly with exit 0 instead of dying on an
+ * unhandled EPIPE — unless the command said what to do instead (`svcctl run` carries on to its exit status).
+ */
+function whenReaderGone(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  const handler = readerGoneHandler();
+  if (handler) handler();
+  else process.exit(0);
 }
 
 interface OclifError {
@@ -28,6 +47,11 @@ interface OclifError {
 export function reportError(error: unknown): number {
   const err = error as OclifError;
   if (err?.code === 'EEXIT' || err?.constructor?.name === 'ExitError') return err.oclif?.exit ?? 0;
+  if (error instanceof EndedEarly) {
+    if (error.note) process.stderr.write(`${error.note}\n`);
+    endAtOnce = true;
+    return error.exitCode;
+  }
   if (isExpectedError(error)) {
     process.stderr.write(`${style.red('✖')} ${error.message}\n`);
     if ('details' in error) for (const line of error.details) process.stderr.write(`  ${line}\n`);

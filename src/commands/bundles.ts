@@ -1,6 +1,5 @@
 import { SvcctlCommand } from '../base-command.js';
-import { availableBundles } from '../flows/bundles.js';
-import type { BundleListing } from '../system/bundles/lookup.js';
+import { availableBundles, type BundleListing } from '../flows/bundles.js';
 import { formatTable, say } from '../views/output.js';
 
 export default class Bundles extends SvcctlCommand {

@@ -1,8 +1,10 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { check, type CheckOutput } from '../flows/check.js';
-import { formatCheckLine, notInstalled } from '../core/health.js';
-import { say, style } from '../views/output.js';
+import { EndedEarly, withExitCode } from '../core/errors.js';
+import { notInstalled } from '../core/health.js';
+import { renderCheck, textfileNote } from '../views/check.js';
+import { say } from '../views/output.js';
 
 export default class Check extends SvcctlCommand {
   static override summary = 'Monitoring check of a bundle with the Nagios plugin convention: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.';
@@ -15,7 +17,7 @@ UNKNOWN: not installed, systemd not running, or any error of the check itself (i
 
 The max age is --max-age, else the manifest's health.maxAge, else derived from the schedule: twice an interval (at least interval + 1 min), a calendar's period plus up to an hour (25 h for a daily job).
 
-Without root the receipt (mode 0600) cannot be read: the check then takes the units, schedule and health settings from the bundle's manifest (by name on the search path, or by path), so a schedule changed with \`svcctl schedule\` is not seen. Run it as root (or via sudo) from the monitoring agent for the exact picture.
+Without root the receipt (mode 0600) cannot be read: the check then takes the units, schedule and health settings from the public index (/var/lib/svcctl/installed.json, written with every change), or where there is none from the bundle's manifest (by name on the search path, or by path), so a schedule changed with \`svcctl schedule\` is not seen.
 
 --textfile DIR also writes DIR/svcctl_<bundle>.prom for node_exporter's textfile collector (status, up, last run, last success, next run, last exit status, max age), atomically.`;
   static override examples = [
@@ -36,19 +38,18 @@ Without root the receipt (mode 0600) cannot be read: the check then takes the un
       ...(flags['max-age'] !== undefined ? { maxAge: flags['max-age'] } : {}),
       ...(flags.textfile !== undefined ? { textfile: flags.textfile } : {}),
     });
-    if (result.textfileError) say(`${style.yellow('!')} ${result.textfileError}`);
-    this.print(formatCheckLine(result));
-    process.exitCode = result.exitCode;
-    return result;
+    const note = textfileNote(result);
+    if (note) say(note);
+    this.print(renderCheck(result));
+    return withExitCode(result, result.exitCode);
   }
 
   /** Whatever goes wrong (a usage error included), a monitoring check answers UNKNOWN and exits 3. */
   protected override async catch(error: Error): Promise<unknown> {
     const result = notInstalled(bundleArgument(this.argv) ?? '?', `check failed: ${error.message.split('\n')[0]}`);
     if (this.jsonEnabled()) this.logJson(result);
-    else process.stdout.write(`${formatCheckLine(result)}\n`);
-    process.exitCode = result.exitCode;
-    return undefined;
+    else this.print(renderCheck(result));
+    throw new EndedEarly(result.exitCode);
   }
 }
 

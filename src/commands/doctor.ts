@@ -1,11 +1,12 @@
 import { Args } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
-import { doctor, type DoctorReport, type Finding } from '../flows/doctor.js';
-import { style } from '../views/output.js';
+import { withExitCode } from '../core/errors.js';
+import { doctor, type DoctorReport } from '../flows/doctor.js';
+import { renderDoctor } from '../views/doctor.js';
 
 export default class Doctor extends SvcctlCommand {
   static override summary = 'Troubleshoot installed bundles: each problem with the exact command that fixes it. Exit 0 when all is well, 1 otherwise.';
-  static override description = `Runs the install guides' troubleshooting steps itself: timers enabled and active; the last run's result with the tail of its journal; units systemd must reload (NeedDaemonReload); installed files present and unchanged, payload executable; the secrets file present, parseable, 0600 root:root in a 0700 directory, with every required secret, and no secret in Environment= (readable by every user through systemctl show); the service user exists; every ExecStart= program present and executable; for daemons, the health URL's port free or held by the daemon itself; stale lock and temporary files.
+  static override description = `Runs the install guides' troubleshooting steps itself: timers enabled and active; the last run's result with the tail of its journal; units systemd must reload (NeedDaemonReload); installed files present and unchanged, payload executable; the secrets file present, parseable, 0600 root:root in a 0700 directory, with every required secret, and no secret in Environment= (readable by every user through systemctl show); the service user exists; every ExecStart= program present and executable; for daemons, the health URL's port free or held by the daemon itself, and the health URL answering (a daemon stopped with SIGSTOP is active to systemd but answers nothing); stale lock and temporary files.
 
 Needs root: receipts, secrets files and other users' processes are visible to root only.`;
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor cleanup-blocking', '<%= config.bin %> doctor --json'];
@@ -14,22 +15,7 @@ Needs root: receipts, secrets files and other users' processes are visible to ro
   async run(): Promise<DoctorReport> {
     const { args } = await this.parse(Doctor);
     const report = await doctor(args.bundle);
-    const lines: string[] = [];
-    const show = (finding: Finding) => {
-      lines.push(`  ${finding.ok ? style.green('✔') : style.red('✖')} ${finding.message}`);
-      for (const detail of finding.details ?? []) lines.push(`      ${style.dim(detail)}`);
-      if (finding.fix) lines.push(`      ${style.bold('fix:')} ${finding.fix}`);
-    };
-    lines.push('host');
-    report.host.forEach(show);
-    for (const bundle of report.bundles) {
-      lines.push(bundle.bundle);
-      bundle.findings.forEach(show);
-    }
-    const problems = [...report.host, ...report.bundles.flatMap((b) => b.findings)].filter((f) => !f.ok).length;
-    lines.push(problems === 0 ? style.green('all is well') : style.red(`${problems} problem${problems === 1 ? '' : 's'} found`));
-    this.print(lines.join('\n'));
-    if (!report.ok) process.exitCode = 1;
-    return report;
+    this.print(renderDoctor(report));
+    return withExitCode(report, report.ok ? 0 : 1);
   }
 }

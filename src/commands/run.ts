@@ -1,8 +1,9 @@
 import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
-import { describeRun, runBundle, type RunResult } from '../flows/run.js';
-import { whenStdoutCloses } from '../flows/status.js';
-import { say, style } from '../views/output.js';
+import { withExitCode } from '../core/errors.js';
+import { runBundle, type RunResult } from '../flows/run.js';
+import { say } from '../views/output.js';
+import { renderRunOutcome, runOutputWriter } from '../views/run.js';
 
 export default class Run extends SvcctlCommand {
   static override summary = "Start a bundle's service now, stream this run's output, and exit with the service's exit status.";
@@ -10,7 +11,7 @@ export default class Run extends SvcctlCommand {
 
 A oneshot already running (say, fired by its timer) is joined rather than queued. A daemon is started, or restarted when it runs, and its first lines are shown for up to two seconds; svcctl exits 0 once it is up, or with its status when it failed.
 
---no-follow shows no output and only waits for the result. --json collects the lines into the document. Ctrl-C stops following and leaves the service running. Needs root.`;
+--no-follow shows no output and only waits for the result. --json collects the lines into the document. Ctrl-C stops following and leaves the service running (exit 130). Needs root.`;
   static override examples = [
     '<%= config.bin %> run cleanup-blocking',
     '<%= config.bin %> run cleanup-blocking --no-follow && echo ok',
@@ -25,18 +26,8 @@ A oneshot already running (say, fired by its timer) is joined rather than queued
     const { args, flags } = await this.parse(Run);
     const json = this.jsonEnabled();
     const output: string[] = [];
-    let readerGone = false;
-    // The reader of a pipe may leave (`| head -1`): stop writing, keep waiting, still exit with the run's status.
-    whenStdoutCloses(() => {
-      readerGone = true;
-    });
-    const result = await runBundle(args.bundle, {
-      follow: flags.follow,
-      emit: json ? (line) => output.push(line) : (line) => void (readerGone || process.stdout.write(`${line}\n`)),
-    });
-    const { ok, text } = describeRun(result);
-    say(`${ok ? style.green('✔') : style.red('✖')} ${text}`);
-    process.exitCode = result.exitCode;
-    return json && flags.follow ? { ...result, output } : result;
+    const result = await runBundle(args.bundle, { follow: flags.follow, emit: runOutputWriter(json ? output : undefined) });
+    say(renderRunOutcome(result));
+    return withExitCode(json && flags.follow ? { ...result, output } : result, result.exitCode);
   }
 }

@@ -138,3 +138,33 @@ export function errorAsData(error: ExpectedError): Record<string, unknown> {
   if (error instanceof CommandFailedError) return { ...base, kind: 'command-failed', command: error.command, commandExitCode: error.code, stderr: error.stderr, details: error.details };
   return { ...base, kind: 'failed', details: error.details };
 }
+
+/**
+ * The command has said all it will — Ctrl-C stopped it following, or a check answered UNKNOWN to a usage error — and
+ * ends at once with `exitCode`: src/cli.ts prints `note` (if any) and exits without waiting for the child processes
+ * still running (a `systemctl start`, journalctl).
+ */
+export class EndedEarly extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly note?: string,
+  ) {
+    super(note ?? `ended early (exit ${exitCode})`);
+    this.name = 'EndedEarly';
+  }
+}
+
+const exitCodeKey = Symbol.for('svcctl.exitCode');
+
+/** Marks a command's result with the exit code src/cli.ts ends with (a check's status, a run's exit status); --json leaves it out. */
+export function withExitCode<T extends object>(result: T, exitCode: number): T {
+  Object.defineProperty(result, exitCodeKey, { value: exitCode, enumerable: false, configurable: true });
+  return result;
+}
+
+/** The exit code a command's result carries, if any. */
+export function exitCodeOfResult(result: unknown): number | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const code = (result as Record<symbol, unknown>)[exitCodeKey];
+  return typeof code === 'number' ? code : undefined;
+}

@@ -1,7 +1,11 @@
 // Pure monitoring evaluation: unit properties, the installed bundle and "now" in; a Nagios status, one line and perfdata out.
-import { parseScheduleExpression } from './render.js';
-import { formatSpan, parseSystemdTimestamp, type Usec } from './time.js';
+import { formatSeconds, parseSchedule, parseTimespan, schedulePeriod } from './schedule.js';
+import type { Usec } from './time.js';
 import type { Receipt } from './receipt.js';
+import { timerNextElapse, unitStateOf, unitStateProperties, type UnitProperties, type UnitState } from './unit-state.js';
+
+// The schedule flow reads time spans, the transaction timer elapses, through here until they import their models.
+export { parseTimespan, timerNextElapse };
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -13,8 +17,11 @@ const severity: Record<CheckStatus, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, C
 /** What is installed, from the receipt (or from the manifest when the receipt cannot be read without root). */
 export interface CheckSubject {
   bundle: string;
-  /** Where the description came from: the receipt, or the bundle's manifest (defaults; a `svcctl schedule` override is not seen). */
-  from: 'receipt' | 'manifest';
+  /**
+   * Where the description came from: the receipt, the public index (both current), or the bundle's manifest
+   * (defaults; a `svcctl schedule` override is not seen).
+   */
+  from: 'receipt' | 'index' | 'manifest';
   units: string[];
   enabled: string[];
   service?: string;
@@ -36,28 +43,12 @@ export function subjectFromReceipt(receipt: Receipt): CheckSubject {
   };
 }
 
-/** Every property `check` asks systemd for, for all units of a bundle, in one `systemctl show` (run with TZ=UTC). */
-export const checkProperties = [
-  'LoadState',
-  'ActiveState',
-  'SubState',
-  'Result',
-  'UnitFileState',
-  'Type',
-  'ExecMainStatus',
-  'ExecMainCode',
-  'ExecMainStartTimestamp',
-  'ExecMainExitTimestamp',
-  'ActiveEnterTimestamp',
-  'InactiveEnterTimestamp',
-  'NRestarts',
-  'MainPID',
-  'LastTriggerUSec',
-  'NextElapseUSecRealtime',
-  'NextElapseUSecMonotonic',
-] as const;
-
-export type UnitProperties = Partial<Record<(typeof checkProperties)[number] | 'Id', string>>;
+/**
+ * What `check` asks systemd for: the one unit-state property list (the transaction's health wait reads it through
+ * this name too).
+ */
+export const checkProperties = unitStateProperties;
+export type { UnitProperties };
 
 /** The result of asking the bundle's health URL. */
 export interface UrlProbe {
@@ -124,155 +115,6 @@ export interface CheckResult {
 
 const usecPerSecond = 1_000_000;
 
-// systemd.time(7), longest spelling first; "m" is minutes and "M" months (case matters).
-const spanUnitSeconds: [string, number][] = [
-  ['usec', 1e-6],
-  ['us', 1e-6],
-  ['µs', 1e-6],
-  ['μs', 1e-6],
-  ['msec', 1e-3],
-  ['ms', 1e-3],
-  ['seconds', 1],
-  ['second', 1],
-  ['sec', 1],
-  ['s', 1],
-  ['minutes', 60],
-  ['minute', 60],
-  ['min', 60],
-  ['months', 2_629_800],
-  ['month', 2_629_800],
-  ['m', 60],
-  ['M', 2_629_800],
-  ['hours', 3600],
-  ['hour', 3600],
-  ['hr', 3600],
-  ['h', 3600],
-  ['days', 86_400],
-  ['day', 86_400],
-  ['d', 86_400],
-  ['weeks', 604_800],
-  ['week', 604_800],
-  ['w', 604_800],
-  ['years', 31_557_600],
-  ['year', 31_557_600],
-  ['y', 31_557_600],
-];
-const spanUnitPattern = spanUnitSeconds.map(([unit]) => unit).join('|');
-const spanPartPattern = new RegExp(`(\\d+(?:\\.\\d+)?)\\s*(${spanUnitPattern})?(?![A-Za-zµμ])`, 'gy');
-
-/**
- * A systemd time span ("10s", "1h 30min", "2.5h", "25 h", a bare number of seconds) in seconds, or
- * undefined when it is not one. "infinity" is Infinity (what `systemctl show` prints for "never").
- */
-export function parseTimespan(text: string | undefined): number | undefined {
-  const value = (text ?? '').trim();
-  if (value === '') return undefined;
-  if (value === 'infinity') return Infinity;
-  let total = 0;
-  let position = 0;
-  let parts = 0;
-  while (position < value.length) {
-    while (value[position] === ' ') position++;
-    if (position >= value.length) break;
-    spanPartPattern.lastIndex = position;
-    const match = spanPartPattern.exec(value);
-    if (!match) return undefined;
-    const unit = match[2];
-    // A bare number is seconds, but only on its own ("5" yes, "5 10min" no): systemd reads it that way too.
-    if (unit === undefined && value.trim() !== match[1]) return undefined;
-    total += Number(match[1]) * (unit === undefined ? 1 : spanUnitSeconds.find(([u]) => u === unit)![1]);
-    position = spanPartPattern.lastIndex;
-    parts++;
-  }
-  return parts > 0 ? total : undefined;
-}
-
-/** "1h 30min" for 5400: the shortest honest way to say a limit in seconds. */
-export function formatSeconds(seconds: number): string {
-  return formatSpan(seconds * usecPerSecond);
-}
-
-const calendarShorthands: Record<string, number> = {
-  minutely: 60,
-  hourly: 3600,
-  daily: 86_400,
-  weekly: 604_800,
-  monthly: 31 * 86_400,
-  quarterly: 92 * 86_400,
-  semiannually: 184 * 86_400,
-  'semi-annually': 184 * 86_400,
-  yearly: 366 * 86_400,
-  annually: 366 * 86_400,
-};
-
-const weekdays = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-
-/** How many values a calendar field takes within its range: "*" all, "a/b" every b-th, "a,b" a list, "a..b" a range. */
-function fieldPeriod(field: string, range: number): number | undefined {
-  if (field === '*') return 1;
-  const step = /\/(\d+)$/.exec(field);
-  if (step) return Number(step[1]);
-  const count = field.split(',').reduce((sum, item) => {
-    const span = /^(\d+)\.\.(\d+)$/.exec(item);
-    return sum + (span ? Math.max(1, Number(span[2]) - Number(span[1]) + 1) : 1);
-  }, 0);
-  if (count > 1) return range / count;
-  return /^\d+$/.test(field) ? undefined : range; // one fixed value: once per the next larger unit
-}
-
-/** The longest gap, in days, between the weekdays of "Mon..Fri" or "Sat,Sun". */
-function weekdayGap(spec: string): number | undefined {
-  const days = new Set<number>();
-  for (const item of spec.toLowerCase().split(',')) {
-    const [from, to] = item.split('..').map((d) => weekdays.indexOf(d.slice(0, 3)));
-    if (from === undefined || from < 0) return undefined;
-    const last = to === undefined ? from : to;
-    if (last < 0) return undefined;
-    for (let d = from; d !== (last + 1) % 7; d = (d + 1) % 7) days.add(d);
-    days.add(last);
-  }
-  const sorted = [...days].sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  return Math.max(...sorted.map((d, i) => ((sorted[(i + 1) % sorted.length]! - d + 7) % 7) || 7));
-}
-
-/**
- * Roughly how often a calendar expression elapses, in seconds: "daily" and "*-*-* 02:00:00 Europe/Paris"
- * are a day, "Mon..Fri 09:00" three days (the weekend gap), "*:0/15" 15 minutes. Undefined when unsure.
- */
-export function calendarPeriod(expression: string): number | undefined {
-  const trimmed = expression.trim();
-  const shorthand = calendarShorthands[trimmed.toLowerCase()];
-  if (shorthand !== undefined) return shorthand;
-  const tokens = trimmed.split(/\s+/);
-  let weekday: string | undefined;
-  let date = '*-*-*';
-  let time = '00:00:00';
-  for (const token of tokens) {
-    if (token.includes(':')) time = token;
-    else if (/^[0-9*]/.test(token) && token.includes('-')) date = token;
-    else if (/^[A-Za-z]{3}/.test(token) && weekdays.includes(token.slice(0, 3).toLowerCase())) weekday = token;
-    // anything else is a time zone ("UTC", "America/New_York"): it shifts elapses, not their spacing
-  }
-  const [hour = '0', minute = '0', second = '0'] = time.split(':');
-  const perSecond = fieldPeriod(second.replace(/\.\d+$/, ''), 60);
-  if (perSecond !== undefined && second !== '00' && second !== '0') return perSecond;
-  const perMinute = fieldPeriod(minute, 60);
-  if (perMinute !== undefined) return perMinute * 60;
-  const perHour = fieldPeriod(hour, 24);
-  if (perHour !== undefined) return perHour * 3600;
-  const parts = date.split('-');
-  const day = parts[parts.length - 1] ?? '*';
-  const month = parts[parts.length - 2] ?? '*';
-  if (day === '*' || /^[\d*]+\/\d+$/.test(day)) {
-    if (weekday) return (weekdayGap(weekday) ?? 7) * 86_400;
-    return (fieldPeriod(day, 31) ?? 1) * 86_400;
-  }
-  // Particular days of the month ("*-*-01", "*-*-1,15"): at most a month apart.
-  if (month === '*') return 31 * 86_400;
-  return (fieldPeriod(month, 12) ?? 12) * 31 * 86_400;
-}
-
 /**
  * The max age of the last success: --max-age, else the manifest's health.maxAge, else from the schedule —
  * an interval's double (at least interval + 1 min: a timer's default accuracy is a minute), a calendar's
@@ -291,16 +133,11 @@ export function resolveMaxAge(subject: CheckSubject, flag: string | undefined): 
   const fromManifest = subject.health?.maxAge !== undefined ? parse(subject.health.maxAge) : undefined;
   if (fromManifest !== undefined) return { seconds: fromManifest, source: 'manifest' };
   if (!subject.schedule) return undefined;
-  const schedule = parseScheduleExpression(subject.schedule);
-  if (schedule.kind === 'interval') {
-    const span = parse(schedule.span);
-    return span === undefined ? undefined : { seconds: Math.max(2 * span, span + 60), source: 'schedule' };
-  }
-  const period = calendarPeriod(schedule.expression);
-  return period === undefined ? undefined : { seconds: period + Math.min(period, 3600), source: 'schedule' };
+  const schedule = parseSchedule(subject.schedule);
+  const period = schedulePeriod(schedule);
+  if (period === undefined) return undefined;
+  return { seconds: schedule.kind === 'interval' ? Math.max(2 * period, period + 60) : period + Math.min(period, 3600), source: 'schedule' };
 }
-
-const running = new Set(['activating', 'deactivating', 'reloading']);
 
 /** Evaluates a bundle's health. Never throws: what cannot be judged is UNKNOWN. */
 export function evaluateCheck(input: CheckInput): CheckResult {
@@ -332,61 +169,55 @@ export function notInstalled(bundle: string, why = 'not installed'): CheckResult
 
 function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResult {
   const { now } = input;
+  const clock = { now, monotonicNow: input.monotonicNow };
   const problems: Problem[] = [];
   const notes: string[] = [];
   const perfdata: PerfDatum[] = [];
   const metrics: CheckMetrics = { up: false };
   const add = (status: Problem['status'], topic: ProblemTopic, message: string) => problems.push({ status, topic, message });
-  const props = (unit: string | undefined): UnitProperties => (unit ? (input.units[unit] ?? {}) : {});
+  const stateOf = (unit: string): UnitState => unitStateOf(unit, input.units[unit] ?? {}, clock);
+  const states = subject.units.map(stateOf);
 
-  const answered = subject.units.filter((u) => props(u).LoadState);
-  if (answered.length === 0) return unknown(subject.bundle, 'systemd did not answer (systemctl show returned nothing)');
+  if (!states.some((unit) => unit.answered)) return unknown(subject.bundle, 'systemd did not answer (systemctl show returned nothing)');
   const maxAge = resolveMaxAge(subject, input.maxAge);
 
-  for (const unit of subject.units) {
-    const load = props(unit).LoadState;
-    if (load && load !== 'loaded') add('CRITICAL', 'unit', `${unit} is ${load}`);
-  }
-  for (const unit of subject.enabled) {
-    const state = props(unit).UnitFileState;
-    if (props(unit).LoadState === 'loaded' && state !== undefined && !['enabled', 'enabled-runtime', 'static', 'alias'].includes(state)) {
-      add('WARNING', 'enabled', `${unit} is ${state || 'not enabled'} (it will not start at boot)`);
-    }
+  for (const unit of states) if (unit.answered && unit.load !== 'loaded') add('CRITICAL', 'unit', `${unit.unit} is ${unit.load}`);
+  for (const name of subject.enabled) {
+    const unit = stateOf(name);
+    if (unit.load === 'loaded' && unit.enabled !== undefined && !unit.enabledAtBoot) add('WARNING', 'enabled', `${name} is ${unit.enabled || 'not enabled'} (it will not start at boot)`);
   }
 
-  const service = props(subject.service);
+  const service = subject.service ? stateOf(subject.service) : undefined;
   const serviceName = subject.service ?? '';
   const since = (usec: Usec) => formatSeconds(Math.max(0, now - usec) / usecPerSecond);
 
   if (subject.timer) {
-    const timer = props(subject.timer);
-    const timerActive = timer.ActiveState === 'active';
-    if (timer.LoadState === 'loaded' && !timerActive) add('CRITICAL', 'timer', `timer ${subject.timer} is ${timer.ActiveState || 'not active'}`);
-    const nextRun = timerNextElapse(timer, input.now, input.monotonicNow);
+    const timer = stateOf(subject.timer);
+    const timerActive = timer.active === 'active';
+    if (timer.load === 'loaded' && !timerActive) add('CRITICAL', 'timer', `timer ${subject.timer} is ${timer.answered ? timer.active : 'not active'}`);
+    const nextRun = timer.nextElapse;
     if (nextRun !== undefined) metrics.nextRun = nextRun;
 
-    const started = parseSystemdTimestamp(service.ExecMainStartTimestamp);
-    const exited = parseSystemdTimestamp(service.ExecMainExitTimestamp) ?? parseSystemdTimestamp(service.InactiveEnterTimestamp);
-    const status = service.ExecMainStatus !== undefined && service.ExecMainStatus !== '' ? Number(service.ExecMainStatus) : undefined;
-    const failed = service.ActiveState === 'failed' || (service.Result !== undefined && service.Result !== '' && service.Result !== 'success' && !running.has(service.ActiveState ?? ''));
-    const isRunning = running.has(service.ActiveState ?? '') || (service.ActiveState === 'active' && service.Type !== 'oneshot');
+    const run = service?.lastRun;
+    const started = service?.started;
+    const exited = service?.ended;
+    const failed = service?.failed ?? false;
     if (started !== undefined) metrics.lastRun = started;
-    if (status !== undefined && started !== undefined) metrics.lastExitStatus = status;
+    if (started !== undefined && run && run.state !== 'running' && run.exitStatus !== null) metrics.lastExitStatus = run.exitStatus;
 
     if (failed) {
-      const how = service.Result && service.Result !== 'exit-code' ? service.Result : `exit status ${status ?? '?'}`;
+      const result = service?.result ?? run?.result ?? 'unknown';
+      const how = result !== 'exit-code' ? result : `exit status ${run?.exitStatus ?? '?'}`;
       add('CRITICAL', 'service', `last run failed (${how}${exited !== undefined ? `, ${since(exited)} ago` : ''}); see journalctl -u ${serviceName}`);
-    } else if (isRunning && started !== undefined) {
+    } else if (service?.running && started !== undefined) {
       notes.push(`running now (started ${since(started)} ago)`);
       if (maxAge && (now - started) / usecPerSecond > maxAge.seconds) add('WARNING', 'age', `running for ${since(started)} (max age ${formatSeconds(maxAge.seconds)})`);
     } else if (started === undefined) {
       // systemd forgets a service's last run at reboot; a persistent timer still knows when it last fired.
-      const lastTrigger = parseSystemdTimestamp(timer.LastTriggerUSec);
-      const activeSince = parseSystemdTimestamp(timer.ActiveEnterTimestamp);
-      const waiting = activeSince !== undefined ? (now - activeSince) / usecPerSecond : 0;
+      const waiting = timer.activeSince !== undefined ? (now - timer.activeSince) / usecPerSecond : 0;
       const limit = maxAge ? 2 * maxAge.seconds : Infinity;
-      if (lastTrigger !== undefined) add('WARNING', 'age', `no run since boot (timer last fired ${since(lastTrigger)} ago, result unknown)`);
-      else if (timerActive && waiting > limit) add('CRITICAL', 'age', `never ran, though the timer has been active for ${since(activeSince!)}`);
+      if (timer.lastTrigger !== undefined) add('WARNING', 'age', `no run since boot (timer last fired ${since(timer.lastTrigger)} ago, result unknown)`);
+      else if (timerActive && waiting > limit) add('CRITICAL', 'age', `never ran, though the timer has been active for ${since(timer.activeSince!)}`);
       else add('WARNING', 'age', 'never ran yet');
     } else {
       const success = exited ?? started;
@@ -402,30 +233,27 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
       perfdata.push({ label: 'next_run_in', value: round(Math.max(0, nextRun - now) / usecPerSecond), uom: 's', min: 0 });
       notes.push(`next run in ${formatSeconds(Math.max(0, nextRun - now) / usecPerSecond)}`);
     } else if (timerActive) {
-      // Between a run and the timer re-arming (SubState "running") there is briefly no next elapse.
-      notes.push(isRunning || timer.SubState === 'running' ? 'next run after the current one' : timer.SubState === 'elapsed' ? 'no next run (the timer has elapsed)' : 'next run not scheduled yet');
+      // Between a run and the timer re-arming there is briefly no next elapse.
+      notes.push(service?.running || timer.noNextElapse === 'service-running' ? 'next run after the current one' : timer.noNextElapse === 'elapsed' ? 'no next run (the timer has elapsed)' : 'next run not scheduled yet');
     }
     metrics.up = timerActive && !failed;
-  } else if (subject.service) {
-    const active = service.ActiveState ?? '';
-    const sub = service.SubState ?? '';
-    const restarts = Number(service.NRestarts ?? '0') || 0;
-    const enteredActive = parseSystemdTimestamp(service.ActiveEnterTimestamp);
-    if (active === 'active') {
-      if (enteredActive !== undefined) {
-        perfdata.push({ label: 'uptime', value: round((now - enteredActive) / usecPerSecond), uom: 's', min: 0 });
-        notes.push(`${serviceName} active for ${since(enteredActive)}`);
-        metrics.lastRun = enteredActive;
+  } else if (service) {
+    const restarts = service.restarts?.count ?? 0;
+    if (service.active === 'active') {
+      if (service.activeSince !== undefined) {
+        perfdata.push({ label: 'uptime', value: round((now - service.activeSince) / usecPerSecond), uom: 's', min: 0 });
+        notes.push(`${serviceName} active for ${since(service.activeSince)}`);
+        metrics.lastRun = service.activeSince;
       } else notes.push(`${serviceName} active`);
-    } else if (active === 'activating' && sub === 'auto-restart') add('CRITICAL', 'service', `${serviceName} keeps failing and is being restarted (${restarts} restarts); see journalctl -u ${serviceName}`);
-    else if (active === 'failed') {
-      const how = service.Result === 'exit-code' && service.ExecMainStatus ? `exit status ${service.ExecMainStatus}` : service.Result || 'unknown';
+    } else if (service.restarting) add('CRITICAL', 'service', `${serviceName} keeps failing and is being restarted (${restarts} restarts); see journalctl -u ${serviceName}`);
+    else if (service.active === 'failed') {
+      const run = service.lastRun;
+      const how = service.result === 'exit-code' && run?.exitStatus !== null && run?.exitStatus !== undefined ? `exit status ${run.exitStatus}` : service.result || 'unknown';
       add('CRITICAL', 'service', `${serviceName} failed (${how}); see journalctl -u ${serviceName}`);
-    }
-    else if (running.has(active)) add('WARNING', 'service', `${serviceName} is ${active}`);
-    else if (service.LoadState === 'loaded') add('CRITICAL', 'service', `${serviceName} is not running (${active || 'unknown'})`);
+    } else if (service.running) add('WARNING', 'service', `${serviceName} is ${service.active}`);
+    else if (service.load === 'loaded') add('CRITICAL', 'service', `${serviceName} is not running (${service.answered ? service.active : 'unknown'})`);
     perfdata.push({ label: 'restarts', value: restarts, uom: '', min: 0 });
-    metrics.up = active === 'active';
+    metrics.up = service.active === 'active';
   }
 
   if (input.url) {
@@ -454,18 +282,6 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
     metrics,
     ...(maxAge ? { maxAge } : {}),
   };
-}
-
-/**
- * When a timer fires next, from `systemctl show` (in UTC): its realtime elapse, or its monotonic one placed
- * relative to now (as `systemctl list-timers` places it), whichever comes first.
- */
-export function timerNextElapse(timer: Partial<Record<'NextElapseUSecRealtime' | 'NextElapseUSecMonotonic', string>>, now: Usec, monotonicNow: Usec): Usec | undefined {
-  const realtime = parseSystemdTimestamp(timer.NextElapseUSecRealtime);
-  const monotonicSeconds = parseTimespan(timer.NextElapseUSecMonotonic);
-  const monotonic = monotonicSeconds !== undefined && Number.isFinite(monotonicSeconds) && monotonicSeconds > 0 ? now + (monotonicSeconds * usecPerSecond - monotonicNow) : undefined;
-  if (realtime !== undefined && monotonic !== undefined) return Math.min(realtime, monotonic);
-  return realtime ?? monotonic;
 }
 
 function round(value: number, digits = 0): number {

@@ -1,5 +1,6 @@
-// Pure renderers for svcctl's drop-ins, env files and schedule drop-ins.
+// Pure renderers for svcctl's drop-ins, env files and schedule drop-ins (the env-file reader is core/escape/env-file.ts).
 import { UserError } from './errors.js';
+import { scheduleDropInLines, type Schedule } from './schedule.js';
 import { commentLine, directiveLine, envFileLine, environmentDirective, environmentFileDirective } from './escape/index.js';
 
 export type Section = 'Unit' | 'Service' | 'Timer' | 'Install';
@@ -49,47 +50,11 @@ export function renderEnvFile(entries: { key: string; value: string }[], header?
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-export type Schedule = { kind: 'interval'; span: string } | { kind: 'calendar'; expression: string };
+export { parseSchedule as parseScheduleExpression, type Schedule } from './schedule.js';
 
-// systemd.time(7) time span units, longest spelling first so the first match is the whole unit.
-const spanUnit = 'usec|us|µs|μs|msec|ms|seconds|second|sec|s|minutes|minute|min|months|month|m|M|hours|hour|hr|h|days|day|d|weeks|week|w|years|year|y';
-const spanPart = `(\\d+(?:\\.\\d+)?)\\s*(${spanUnit})`;
-const intervalPattern = new RegExp(`^(?:${spanPart}\\s*)+$`);
-const spanParts = new RegExp(spanPart, 'g');
-const bareSeconds = /^\d+(?:\.\d+)?$/;
-
-/**
- * Splits a schedule into an interval ("5min", "every 15min", "15 min", "1h 30min"; a bare number is
- * seconds) or a calendar expression (anything else: "daily", "Mon *-*-* 03:00"). Syntax only:
- * systemd-analyze validates later. Intervals are normalised ("1 h 30 min" → "1h 30min").
- */
-export function parseScheduleExpression(expr: string): Schedule {
-  const trimmed = expr.trim();
-  if (trimmed.length === 0) throw new UserError('the schedule is empty', 'give an interval such as 15min or a calendar expression such as "*-*-* 02:00:00"');
-  const span = trimmed.replace(/^every\s+/i, '');
-  if (bareSeconds.test(span)) return { kind: 'interval', span };
-  if (intervalPattern.test(span)) {
-    const parts = [...span.matchAll(spanParts)].map((match) => `${match[1]}${match[2]}`);
-    return { kind: 'interval', span: parts.join(' ') };
-  }
-  return { kind: 'calendar', expression: trimmed };
-}
-
-/** Every trigger a timer can have; one empty assignment resets them all, listing each says so to a reader. */
-const timerTriggers = ['OnActiveSec', 'OnBootSec', 'OnStartupSec', 'OnUnitActiveSec', 'OnUnitInactiveSec', 'OnCalendar'] as const;
-
-/**
- * A timer drop-in that replaces the unit's triggers with `schedule`. An interval sets OnActiveSec= as
- * well as OnUnitActiveSec=: with only the latter the timer never fires until its service has run once.
- */
+/** A timer drop-in that replaces the unit's triggers with `schedule` (schedule.ts decides the lines). */
 export function renderScheduleDropIn(schedule: Schedule, header: string): string {
-  const timer = timerTriggers.map((trigger) => `${trigger}=`);
-  if (schedule.kind === 'interval') {
-    timer.push(directiveLine('OnActiveSec', schedule.span), directiveLine('OnUnitActiveSec', schedule.span));
-  } else {
-    timer.push(directiveLine('OnCalendar', schedule.expression), 'Persistent=true');
-  }
-  return renderUnitText(header, new Map<Section, string[]>([['Timer', timer]]));
+  return renderUnitText(header, new Map<Section, string[]>([['Timer', scheduleDropInLines(schedule)]]));
 }
 
 function renderUnitText(header: string, lines: Map<Section, string[]>): string {

@@ -2,8 +2,7 @@
 // only; src/flows/init.ts writes them. Every scaffold passes `svcctl verify` as it is.
 import { UserError } from './errors.js';
 import { BUNDLE_NAME_PATTERN } from './bundle/manifest.js';
-import { directiveLine } from './escape/index.js';
-import { parseScheduleExpression } from './render.js';
+import { parseSchedule, renderTimerTriggers } from './schedule.js';
 
 export interface ScaffoldOptions {
   /** A daemon (Type=simple, restarted on failure, enabled at boot) instead of a job run by a timer. */
@@ -37,8 +36,8 @@ export function scaffoldBundle(name: string, options: ScaffoldOptions): Scaffold
   const service = `${name}.service`;
   const timer = `${name}.timer`;
   const script = `/usr/local/bin/${name}.sh`;
-  const schedule = options.daemon ? undefined : parseScheduleExpression(options.schedule);
-  const triggers = schedule === undefined ? [] : schedule.kind === 'interval' ? [directiveLine('OnActiveSec', schedule.span), directiveLine('OnUnitActiveSec', schedule.span)] : [directiveLine('OnCalendar', schedule.expression), 'Persistent=true'];
+  const schedule = options.daemon ? undefined : parseSchedule(options.schedule);
+  const triggers = schedule === undefined ? [] : renderTimerTriggers(schedule);
   const manifest = [
     `# Bundle ${name}, made by \`svcctl init\`. The format: docs/bundles.md in svcctl's sources.`,
     `# Check it with \`svcctl verify DIR\`, try it with \`sudo svcctl sandbox exec -- svcctl install DIR\`.`,

@@ -1,4 +1,8 @@
 // Pure time helpers: systemd's timestamps and µs counts in, "Sun 2026-11-22 09:58:31 CET" and "in 4min 12s" out.
+import { formatSpan, isUtcZone } from './schedule.js';
+
+// Spans and zone names belong to the schedule model; these callers read them through here too.
+export { formatSpan, isUtcZone };
 
 /** Microseconds since the Unix epoch (systemd's usec_t for CLOCK_REALTIME). */
 export type Usec = number;
@@ -39,50 +43,11 @@ export function nowUsec(): Usec {
   return Date.now() * 1000;
 }
 
-// systemd's own units (time-util.h): a year is 365.25 days, a month a twelfth of that.
-const spanUnits: [string, number][] = [
-  ['y', 31_557_600 * usecPerSecond],
-  ['month', 2_629_800 * usecPerSecond],
-  ['w', 604_800 * usecPerSecond],
-  ['d', 86_400 * usecPerSecond],
-  ['h', 3_600 * usecPerSecond],
-  ['min', 60 * usecPerSecond],
-  ['s', usecPerSecond],
-];
-
-/**
- * A duration the way systemctl list-timers shows it, to two units: "4min 12s", "3h 2min", "1month 2w".
- * Below a second it shows milliseconds ("350ms"), so a timer firing every second does not read "0s".
- */
-export function formatSpan(usec: Usec): string {
-  const total = Math.abs(Math.round(usec));
-  if (total < usecPerSecond) return `${Math.floor(total / 1000)}ms`;
-  const parts: string[] = [];
-  let rest = total;
-  for (const [name, size] of spanUnits) {
-    if (parts.length === 2) break;
-    const count = Math.floor(rest / size);
-    if (count > 0) {
-      parts.push(`${count}${name}`);
-      rest -= count * size;
-    } else if (parts.length > 0) {
-      break; // "1h 0min 5s" reads worse than "1h": stop at the first gap after the leading unit
-    }
-  }
-  return parts.join(' ');
-}
-
 /** "in 4min 12s" for the future, "3h ago" for the past, "now" within a millisecond. */
 export function formatRelative(at: Usec, now: Usec): string {
   const delta = at - now;
   if (Math.abs(delta) < 1000) return 'now';
   return delta > 0 ? `in ${formatSpan(delta)}` : `${formatSpan(delta)} ago`;
-}
-
-/** Names of UTC itself in the zone database (`date +%Z` prints UTC for each); GMT and Etc/GMT print GMT. */
-const utcZones = new Set(['UTC', 'Etc/UTC', 'UCT', 'Etc/UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
-export function isUtcZone(zone: string): boolean {
-  return utcZones.has(zone);
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

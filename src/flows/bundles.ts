@@ -1,6 +1,8 @@
 // The bundles named on the command line (by name or path, refusing duplicates), and every bundle findable by name.
 import type { Bundle } from '../core/bundle/types.js';
 import { bundleSearchPath, findBundle, listBundles, type BundleListing } from '../system/bundles/lookup.js';
+
+export type { BundleListing };
 import { UserError } from '../core/errors.js';
 
 export async function loadBundles(references: string[]): Promise<Bundle[]> {

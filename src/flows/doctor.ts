@@ -1,20 +1,18 @@
 // The doctor flow: the seeds' troubleshooting steps run for you. Each finding says what is wrong and the command that fixes it.
-import { constants } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import path from 'node:path';
 import { parseEnvFile } from '../core/escape/index.js';
-import { formatRelative, formatTimestamp, nowUsec, parseSystemdTimestamp } from '../core/time.js';
+import { formatRelative, formatTimestamp, nowUsec } from '../core/time.js';
 import type { Receipt } from '../core/receipt.js';
+import { lastValues, unitStateOf, unitStateProperties, type UnitState } from '../core/unit-state.js';
 import type { Bundle } from '../core/bundle/types.js';
 import { exec } from '../system/exec.js';
-import { inspectPath, listDirectory, readTextIfExists, type PathState } from '../system/fs.js';
+import { inspectPath, listDirectory, programState, readTextIfExists, type PathState } from '../system/fs.js';
 import { layout, systemTarget } from '../core/target.js';
 import { inspectLock, lockPath, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
-import { listReceipts, readReceipt } from '../system/receipts.js';
-import { SystemdClient } from '../system/systemd.js';
-import { UserError } from '../core/errors.js';
-import { bundleNameOf, sourceBundle } from './installed.js';
+import { probeUrl } from '../system/http.js';
+import { clockNow, SystemdClient } from '../system/systemd.js';
+import { findInstalled, listInstalled, sourceBundle } from './installed.js';
 import { userTimeZone } from '../system/timezone.js';
 import { readAccounts, type Account } from '../system/accounts.js';
 
@@ -46,16 +44,10 @@ export async function doctor(reference: string | undefined): Promise<DoctorRepor
   host.push(...lockFindings(lock));
   const running = await systemd.running();
   if (!running) host.push({ check: 'systemd', ok: false, message: 'systemd is not running on this host (it is not PID 1): units cannot be checked', fix: 'run svcctl on a host booted with systemd, or try it in `svcctl sandbox start`' });
-  let receipts: Receipt[];
-  if (reference !== undefined) {
-    const name = await bundleNameOf(reference);
-    const receipt = await readReceipt(systemTarget(), name);
-    if (!receipt) throw new UserError(`bundle ${name} is not installed`, 'svcctl doctor without a bundle checks every installed one');
-    receipts = [receipt];
-  } else {
-    receipts = await listReceipts(systemTarget());
-    if (receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
-  }
+  const options = { command: 'svcctl doctor', needs: 'receipt' } as const;
+  const installed = reference !== undefined ? [await findInstalled(reference, options)] : await listInstalled(options);
+  const receipts = installed.map((bundle) => bundle.receipt!);
+  if (reference === undefined && receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
   const bundles: DoctorReport['bundles'] = [];
   for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock?.pid !== undefined && !lock.stale) });
   const ok = [...host, ...bundles.flatMap((b) => b.findings)].every((f) => f.ok);
@@ -76,34 +68,17 @@ function lockFindings(lock: LockState | undefined): Finding[] {
   ];
 }
 
-/** The unit properties doctor reads; several (ExecStart, EnvironmentFiles) repeat, one line per entry. */
-const doctorProperties = [
-  'LoadState',
-  'ActiveState',
-  'SubState',
-  'Result',
-  'UnitFileState',
-  'NeedDaemonReload',
-  'ExecMainStatus',
-  'ExecMainStartTimestamp',
-  'ExecMainExitTimestamp',
-  'NextElapseUSecRealtime',
-  'EnvironmentFiles',
-  'Environment',
-  'ExecStart',
-  'User',
-  'MainPID',
-  'ControlGroup',
-  'DropInPaths',
-  'FragmentPath',
-];
+/** What doctor reads of a unit's configuration, beside its state; several (ExecStart, EnvironmentFiles) repeat, one line per entry. */
+const configurationProperties = ['EnvironmentFiles', 'Environment', 'ExecStart', 'User', 'ControlGroup', 'DropInPaths', 'FragmentPath'];
 
 type Properties = Record<string, string[]>;
 
-/** One `systemctl show` for every unit; each property keeps all its lines. */
-async function showAll(units: string[]): Promise<Record<string, Properties>> {
-  if (units.length === 0) return {};
-  return systemd.showBlocks(units, doctorProperties, { utc: true });
+/** One `systemctl show` for every unit: its state (the one unit-state model) and its configuration, every line kept. */
+async function showAll(units: string[]): Promise<{ states: Record<string, UnitState>; config: Record<string, Properties> }> {
+  if (units.length === 0) return { states: {}, config: {} };
+  const config = await systemd.showBlocks(units, [...unitStateProperties, ...configurationProperties], { utc: true });
+  const clock = clockNow();
+  return { states: Object.fromEntries(units.map((unit) => [unit, unitStateOf(unit, lastValues(config[unit] ?? {}), clock)])), config };
 }
 
 const one = (props: Properties | undefined, name: string): string => props?.[name]?.[0] ?? '';
@@ -136,13 +111,15 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
   if (!systemdRunning) return findings;
 
   const services = receipt.units.filter((u) => u.endsWith('.service'));
-  const units = await showAll(receipt.units);
+  const { states, config } = await showAll(receipt.units);
+  const stateOf = (unit: string) => states[unit]!;
   const { users } = await readAccounts(systemTarget());
 
   // Loaded, and systemd has read the files as they are now.
-  const notLoaded = receipt.units.filter((u) => one(units[u], 'LoadState') !== 'loaded');
-  for (const unit of notLoaded) findings.push({ check: 'unit', ok: false, message: `${unit} is ${one(units[unit], 'LoadState') || 'unknown to systemd'}`, fix: reinstall, details: [`systemctl status ${unit}`] });
-  const stale = receipt.units.filter((u) => one(units[u], 'NeedDaemonReload') === 'yes');
+  for (const unit of receipt.units.map(stateOf).filter((u) => u.load !== 'loaded')) {
+    findings.push({ check: 'unit', ok: false, message: `${unit.unit} is ${unit.answered ? unit.load : 'unknown to systemd'}`, fix: reinstall, details: [`systemctl status ${unit.unit}`] });
+  }
+  const stale = receipt.units.filter((u) => stateOf(u).needsReload);
   findings.push(
     stale.length > 0
       ? { check: 'daemon-reload', ok: false, message: `systemd runs an old version of ${stale.join(', ')}: the files changed since it last read them`, fix: 'systemctl daemon-reload' }
@@ -150,38 +127,39 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
   );
 
   // Enabled and active.
-  for (const unit of receipt.enabled) {
-    const props = units[unit];
-    if (one(props, 'LoadState') !== 'loaded') continue;
-    const fileState = one(props, 'UnitFileState');
-    const active = one(props, 'ActiveState');
-    const enabled = ['enabled', 'enabled-runtime', 'static', 'alias'].includes(fileState);
-    if (unit === receipt.service && active === 'failed') continue; // the last-run finding says it, with the journal
-    const isActive = active === 'active' || (unit.endsWith('.service') && receipt.timer !== undefined);
+  for (const name of receipt.enabled) {
+    const unit = states[name] ?? stateOf(name);
+    if (unit.load !== 'loaded') continue;
+    const enabled = unit.enabledAtBoot ?? false;
+    const active = unit.active;
+    if (name === receipt.service && unit.failed) continue; // the last-run finding says it, with the journal
+    const isActive = active === 'active' || (name.endsWith('.service') && receipt.timer !== undefined);
+    const kind = name.endsWith('.timer') ? 'timer' : 'service';
     if (enabled && isActive) {
-      const next = parseSystemdTimestamp(one(props, 'NextElapseUSecRealtime'));
-      findings.push({ check: unit.endsWith('.timer') ? 'timer' : 'service', ok: true, message: `${unit} is enabled and ${active}${next ? `, next run ${formatRelative(next, nowUsec())}` : ''}` });
-    } else if (!enabled && !isActive) findings.push({ check: 'enabled', ok: false, message: `${unit} is ${fileState || 'not enabled'} and ${active}`, fix: `systemctl enable --now ${unit}` });
-    else if (!enabled) findings.push({ check: 'enabled', ok: false, message: `${unit} is ${fileState || 'not enabled'}: it will not start at boot`, fix: `systemctl enable ${unit}` });
-    else if (active === 'failed') findings.push({ check: 'service', ok: false, message: `${unit} failed (${one(props, 'Result')})`, fix: `systemctl reset-failed ${unit} && systemctl start ${unit}`, details: await journalTail(unit) });
-    else findings.push({ check: unit.endsWith('.timer') ? 'timer' : 'service', ok: false, message: `${unit} is ${active}`, fix: `systemctl start ${unit}` });
+      const next = unit.nextElapse;
+      findings.push({ check: kind, ok: true, message: `${name} is enabled and ${active}${next ? `, next run ${formatRelative(next, nowUsec())}` : ''}` });
+    } else if (!enabled && !isActive) findings.push({ check: 'enabled', ok: false, message: `${name} is ${unit.enabled || 'not enabled'} and ${active}`, fix: `systemctl enable --now ${name}` });
+    else if (!enabled) findings.push({ check: 'enabled', ok: false, message: `${name} is ${unit.enabled || 'not enabled'}: it will not start at boot`, fix: `systemctl enable ${name}` });
+    else if (unit.failed) findings.push({ check: kind, ok: false, message: `${name} failed (${unit.result ?? 'unknown'})`, fix: `systemctl reset-failed ${name} && systemctl start ${name}`, details: await journalTail(name) });
+    else findings.push({ check: kind, ok: false, message: `${name} is ${active}`, fix: `systemctl start ${name}` });
   }
 
   // The last run of the main service, with the tail of its journal when it failed.
-  const main = receipt.service ? units[receipt.service] : undefined;
-  if (receipt.service && one(main, 'LoadState') === 'loaded' && (receipt.timer !== undefined || one(main, 'ActiveState') === 'failed')) {
-    findings.push(await lastRunFinding(receipt.service, main!, receipt.timer !== undefined));
-  }
+  const main = receipt.service ? states[receipt.service] : undefined;
+  if (main && main.load === 'loaded' && (receipt.timer !== undefined || main.failed)) findings.push(await lastRunFinding(main, receipt.timer !== undefined));
 
   for (const service of services) {
-    const props = units[service];
-    if (one(props, 'LoadState') !== 'loaded') continue;
+    const props = config[service];
+    if (stateOf(service).load !== 'loaded') continue;
     findings.push(...(await environmentFileFindings(service, props!, receipt, bundle, reinstall)));
     findings.push(...(await environmentSecretFindings(service, props!, name, (bundle?.secrets ?? receipt.secrets).map((s) => s.key))));
     findings.push(...(await userFindings(service, props!, receipt, users)));
     findings.push(...(await execStartFindings(service, props!, receipt, reinstall)));
   }
-  if (!receipt.timer && receipt.service && receipt.health?.url) findings.push(...(await portFindings(receipt.service, units[receipt.service], receipt.health.url)));
+  if (!receipt.timer && main && receipt.health?.url) {
+    findings.push(...(await portFindings(main, config[main.unit], receipt.health.url)));
+    findings.push(...(await healthUrlFindings(main, receipt.health.url)));
+  }
   return findings;
 }
 
@@ -191,24 +169,23 @@ async function journalTail(unit: string, lines = 10): Promise<string[]> {
   return tail.length > 0 ? [`journalctl -u ${unit} -n ${lines}:`, ...tail.map((l) => `  ${l}`)] : [`journalctl -u ${unit}: no entries`];
 }
 
-async function lastRunFinding(service: string, props: Properties, timerJob: boolean): Promise<Finding> {
-  const started = parseSystemdTimestamp(one(props, 'ExecMainStartTimestamp'));
-  const exited = parseSystemdTimestamp(one(props, 'ExecMainExitTimestamp'));
-  const result = one(props, 'Result');
-  const status = one(props, 'ExecMainStatus');
+async function lastRunFinding(service: UnitState, timerJob: boolean): Promise<Finding> {
+  const run = service.lastRun;
   const now = nowUsec();
-  if (one(props, 'ActiveState') === 'failed' || (result !== '' && result !== 'success')) {
-    const how = result === 'exit-code' ? `exit status ${status}` : result;
+  const name = service.unit;
+  if (service.failed) {
+    const how = service.result === 'exit-code' ? `exit status ${run?.exitStatus ?? '?'}` : (service.result ?? run?.result ?? 'unknown');
     return {
       check: 'last run',
       ok: false,
-      message: `the last run of ${service} failed (${how}${exited ? `, ${formatRelative(exited, now)}` : ''})`,
-      fix: `journalctl -u ${service} -n 50 --no-pager   # find the cause, fix it, then: systemctl reset-failed ${service} && systemctl start ${service}`,
-      details: await journalTail(service),
+      message: `the last run of ${name} failed (${how}${service.ended !== undefined ? `, ${formatRelative(service.ended, now)}` : ''})`,
+      fix: `journalctl -u ${name} -n 50 --no-pager   # find the cause, fix it, then: systemctl reset-failed ${name} && systemctl start ${name}`,
+      details: await journalTail(name),
     };
   }
-  if (started === undefined) return { check: 'last run', ok: true, message: `${service} has not run since boot${timerJob ? ' (its timer starts it)' : ''}` };
-  return { check: 'last run', ok: true, message: `the last run of ${service} ${exited ? `succeeded at ${formatTimestamp(exited, userTimeZone())} (${formatRelative(exited, now)})` : `started at ${formatTimestamp(started, userTimeZone())}`}` };
+  if (service.started === undefined) return { check: 'last run', ok: true, message: `${name} has not run since boot${timerJob ? ' (its timer starts it)' : ''}` };
+  const exited = service.lastRun?.state === 'running' ? undefined : service.ended;
+  return { check: 'last run', ok: true, message: `the last run of ${name} ${exited ? `succeeded at ${formatTimestamp(exited, userTimeZone())} (${formatRelative(exited, now)})` : `started at ${formatTimestamp(service.started, userTimeZone())}`}` };
 }
 
 /** Files of the receipt still there, unchanged, with their mode (payload scripts executable). */
@@ -342,11 +319,7 @@ async function execStartFindings(service: string, props: Properties, receipt: Re
   const findings: Finding[] = [];
   for (const program of new Set(programs)) {
     const payload = receipt.artifacts.some((a) => a.path === program && a.role === 'payload');
-    const exists = await fsp.stat(program).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    const executable = exists && (await fsp.access(program, constants.X_OK).then(() => true, () => false));
+    const { exists, executable } = await programState(program);
     if (executable) findings.push({ check: 'ExecStart', ok: true, message: `${service} runs ${program} (present, executable)` });
     else if (payload) continue; // an installed file: the file findings above say what is wrong with it
     else if (exists) findings.push({ check: 'ExecStart', ok: false, message: `${program} (ExecStart of ${service}) is not executable`, fix: payload ? reinstall : `chmod 0755 ${program}` });
@@ -356,7 +329,8 @@ async function execStartFindings(service: string, props: Properties, receipt: Re
 }
 
 /** For a daemon: its health URL's port is free (when stopped) or held by the daemon's own processes. */
-async function portFindings(service: string, props: Properties | undefined, url: string): Promise<Finding[]> {
+async function portFindings(state: UnitState, props: Properties | undefined, url: string): Promise<Finding[]> {
+  const service = state.unit;
   let port: number;
   try {
     const parsed = new URL(url);
@@ -367,7 +341,7 @@ async function portFindings(service: string, props: Properties | undefined, url:
   const result = await exec(['ss', '-Htlnp', `sport = :${port}`], { check: false }).catch(() => undefined);
   if (!result || result.exitCode !== 0) return [{ check: 'port', ok: true, message: `port ${port} not checked (ss is not available)` }];
   const holders = [...result.stdout.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({ command: m[1]!, pid: Number(m[2]) }));
-  const active = one(props, 'ActiveState') === 'active';
+  const active = state.active === 'active';
   const group = one(props, 'ControlGroup');
   const ours: typeof holders = [];
   const others: typeof holders = [];
@@ -378,6 +352,44 @@ async function portFindings(service: string, props: Properties | undefined, url:
   }
   if (active && ours.length === 0 && result.stdout.trim() === '') return [{ check: 'port', ok: false, message: `${service} is active but nothing listens on port ${port}`, fix: `journalctl -u ${service} -n 50 --no-pager   # then fix the listen address or the health URL` }];
   return [{ check: 'port', ok: true, message: ours.length > 0 ? `port ${port} is held by ${service} (pid ${ours.map((h) => h.pid).join(', ')})` : `port ${port} is free` }];
+}
+
+/**
+ * For a running daemon: its health URL answers, as `svcctl check` asks it. A daemon stopped with SIGSTOP (or stuck)
+ * is active to systemd and still holds its port, but never answers.
+ */
+async function healthUrlFindings(service: UnitState, url: string): Promise<Finding[]> {
+  if (service.active !== 'active') return []; // not running: the findings above say so, with the command that starts it
+  const probe = await probeUrl(url, healthUrlTimeoutMs);
+  if (probe.ok) return [{ check: 'health URL', ok: true, message: `${url} answered${probe.status !== undefined ? ` ${probe.status}` : ''} in ${Math.round(probe.ms)} ms` }];
+  const stopped = service.mainPid !== undefined && (await processState(service.mainPid)) === 'T';
+  if (stopped) {
+    return [
+      {
+        check: 'health URL',
+        ok: false,
+        message: `${url} does not answer (${probe.error ?? 'no answer'}): the main process of ${service.unit} (pid ${service.mainPid}) is stopped (SIGSTOP)`,
+        fix: `kill -CONT ${service.mainPid}`,
+      },
+    ];
+  }
+  return [
+    {
+      check: 'health URL',
+      ok: false,
+      message: `${service.unit} is active but ${url} does not answer (${probe.error ?? 'no answer'})`,
+      fix: `journalctl -u ${service.unit} -n 50 --no-pager   # find the cause, then: systemctl restart ${service.unit}`,
+    },
+  ];
+}
+
+const healthUrlTimeoutMs = 2000;
+
+/** The state letter of a process (/proc/PID/stat: R running, S sleeping, T stopped, Z zombie, …). */
+async function processState(pid: number): Promise<string | undefined> {
+  const stat = await readTextIfExists(`/proc/${pid}/stat`).catch(() => undefined);
+  // "PID (COMMAND) STATE ...": the command may hold spaces and parentheses, so read after the last ")".
+  return stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
 }
 
 async function inGroup(pid: number, group: string): Promise<boolean> {

@@ -1,9 +1,14 @@
-// The logs flow: journalctl for every unit of an installed bundle, streamed straight to the terminal or pipe.
-import { OperationError, UserError } from '../core/errors.js';
-import { execToStdout } from '../system/exec.js';
-import { SystemdClient } from '../system/systemd.js';
+// The logs flow: journalctl for every unit of an installed bundle, streamed straight to the terminal or pipe (or
+// collected for --json). Without root it finds the units in the public index, and reads the journal as a member of
+// the groups systemd lets read it.
+import { EndedEarly, NeedsRootError, OperationError, UserError } from '../core/errors.js';
 import { systemTarget } from '../core/target.js';
-import { installedReceipt } from './status.js';
+import { readAccounts } from '../system/accounts.js';
+import { execToStdout } from '../system/exec.js';
+import { watchInterrupt } from '../system/interrupt.js';
+import { isRoot } from '../system/privileges.js';
+import { SystemdClient } from '../system/systemd.js';
+import { findInstalled } from './installed.js';
 
 export const logFormats = ['short', 'short-iso', 'short-precise', 'cat', 'json', 'json-pretty', 'verbose'] as const;
 export type LogFormat = (typeof logFormats)[number];
@@ -30,11 +35,15 @@ export interface LogsResult {
 /** With --json and no -n, the newest entries collected into the document. */
 export const defaultJsonLines = 100;
 
+/** The groups whose members may read the whole system journal (journald gives them read access to its files). */
+const journalReaders = ['systemd-journal', 'adm', 'wheel'];
+
 export async function logs(reference: string, options: LogsOptions): Promise<LogsResult> {
-  const receipt = await installedReceipt(reference, 'svcctl logs');
-  const units = options.unit === undefined ? receipt.units : [unitOf(receipt.units, options.unit, receipt.bundle)];
+  const installed = await findInstalled(reference, { command: 'svcctl logs', needs: 'public' });
+  const units = options.unit === undefined ? installed.units : [unitOf(installed.units, options.unit, installed.bundle)];
   if (options.lines !== undefined && (!Number.isInteger(options.lines) || options.lines < 0)) throw new UserError(`-n must be a whole number, not ${options.lines}`, 'e.g. -n 50');
   if (options.json && options.follow) throw new UserError('--json collects the entries into one document and cannot follow', 'use --output json with -f for one JSON object per line');
+  await requireJournalAccess();
 
   const systemd = new SystemdClient(systemTarget());
   if (options.since !== undefined && !(await systemd.validTimestamp(options.since))) {
@@ -50,28 +59,42 @@ export async function logs(reference: string, options: LogsOptions): Promise<Log
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { bundle: receipt.bundle, units, exitCode: 0, entries };
+    return { bundle: installed.bundle, units, exitCode: 0, entries };
   }
   argv.push('--output', options.output);
   if (options.lines !== undefined) argv.push('--lines', String(options.lines));
   if (options.follow) argv.push('--follow');
-  return { bundle: receipt.bundle, units, exitCode: await streamUntilInterrupted(systemd.journalctlArgv(argv)) };
+  return { bundle: installed.bundle, units, exitCode: await streamUntilInterrupted(systemd.journalctlArgv(argv)) };
 }
 
 /**
- * Runs journalctl with our stdout (its own pager on a terminal, none on a pipe). Ctrl-C reaches
- * journalctl through the terminal's process group; svcctl survives it and exits 0 without a stack.
- * A SIGINT sent to svcctl alone ends it the same way (execa kills journalctl as svcctl exits).
- * When the reader of a pipe goes away svcctl ends journalctl and exits 0 (see execToStdout).
+ * A user outside the journal's reader groups sees only their own processes' entries: none of a system service's.
+ * Say so rather than print nothing.
+ */
+async function requireJournalAccess(): Promise<void> {
+  if (isRoot()) return;
+  const { groups } = await readAccounts(systemTarget());
+  const mine = new Set([process.getegid?.(), ...(process.getgroups?.() ?? [])]);
+  const readers = journalReaders.filter((name) => groups.has(name));
+  if (readers.some((name) => mine.has(groups.get(name)!.gid))) return;
+  const denied = new NeedsRootError('svcctl logs');
+  denied.message = `svcctl logs needs root, or membership in ${readers.join(' or ') || 'systemd-journal'}: only they may read the system journal`;
+  throw denied;
+}
+
+/**
+ * Runs journalctl with our stdout (its own pager on a terminal, none on a pipe). Ctrl-C reaches journalctl through
+ * the terminal's process group; svcctl ends with exit 0, without a stack (through src/cli.ts, which ends a journalctl
+ * still running). When the reader of a pipe goes away, src/cli.ts ends svcctl with exit 0 the same way.
  */
 async function streamUntilInterrupted(argv: string[]): Promise<number> {
-  const interrupted = () => process.exit(0);
-  process.once('SIGINT', interrupted);
+  const interrupt = watchInterrupt();
   try {
-    const code = await execToStdout(argv);
+    const code = await Promise.race([execToStdout(argv), interrupt.arrived.then(() => 0)]);
+    if (interrupt.happened) throw new EndedEarly(0);
     return code === 130 ? 0 : code;
   } finally {
-    process.removeListener('SIGINT', interrupted);
+    interrupt.dispose();
   }
 }
 

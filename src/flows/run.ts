@@ -1,12 +1,13 @@
 // The run flow: start a bundle's service now, stream the output of this run only (by its invocation id), report its exit status.
-import { OperationError, UserError } from '../core/errors.js';
-import { formatSpan } from '../core/time.js';
+import { EndedEarly, OperationError, UserError } from '../core/errors.js';
+import { exitCodeOf, startVerdictOf, unitStateOf, unitStateProperties, type LastRun, type UnitProperties } from '../core/unit-state.js';
 import type { ExecResult } from '../system/exec.js';
+import { watchInterrupt } from '../system/interrupt.js';
 import { requireRoot } from '../system/privileges.js';
-import { SystemdClient } from '../system/systemd.js';
+import { clockNow, SystemdClient } from '../system/systemd.js';
 import { systemTarget } from '../core/target.js';
 import { sleep } from '../system/processes.js';
-import { exitCodeOf, installedReceipt, lastRunOf, unitProperties, type LastRun, type UnitProperties } from './status.js';
+import { findInstalled } from './installed.js';
 
 export interface RunOptions {
   /** Stream the run's output (--no-follow: only wait and report). */
@@ -42,16 +43,15 @@ const firstLines = 10;
 
 export async function runBundle(reference: string, options: RunOptions): Promise<RunResult> {
   requireRoot('svcctl run');
-  const receipt = await installedReceipt(reference, 'svcctl run');
-  if (receipt.state !== 'installed') throw new UserError(`bundle ${receipt.bundle} is not fully installed (receipt state: ${receipt.state})`, 'see `svcctl status` for what to do');
-  const service = receipt.service;
-  if (!service) throw new UserError(`bundle ${receipt.bundle} has no service to run`, 'see `svcctl status ' + receipt.bundle + '` for its units');
+  const installed = await findInstalled(reference, { command: 'svcctl run', needs: 'receipt', accept: 'complete' });
+  const service = installed.service;
+  if (!service) throw new UserError(`bundle ${installed.bundle} has no service to run`, 'see `svcctl status ' + installed.bundle + '` for its units');
   const systemd = new SystemdClient(systemTarget());
   await systemd.requireRunning();
 
-  const show = async (): Promise<UnitProperties> => ((await systemd.show([service], unitProperties, { utc: true })) as Record<string, UnitProperties>)[service] ?? {};
+  const show = async (): Promise<UnitProperties> => ((await systemd.show([service], unitStateProperties, { utc: true })) as Record<string, UnitProperties>)[service] ?? {};
   const before = await show();
-  if (before.LoadState !== 'loaded') throw new OperationError(`${service} is not loaded (${before.LoadState || 'unknown'})`, `see \`svcctl status ${receipt.bundle}\`; reinstalling the bundle restores its units`);
+  if (before.LoadState !== 'loaded') throw new OperationError(`${service} is not loaded (${before.LoadState || 'unknown'})`, `see \`svcctl status ${installed.bundle}\`; reinstalling the bundle restores its units`);
   const type = before.Type || 'simple';
   const oneshot = type === 'oneshot';
   // A oneshot already running (its timer fired) is followed rather than queued behind; a running daemon is restarted.
@@ -94,13 +94,14 @@ export async function runBundle(reference: string, options: RunOptions): Promise
     lines += read.lines.length;
   };
 
-  const stopFollowing = () => {
-    process.stderr.write(`\nstopped following; ${service} goes on (see \`svcctl logs ${receipt.bundle} -f\`)\n`);
-    process.exit(130);
+  // Ctrl-C stops following and leaves the service running; src/cli.ts ends svcctl with 130 at once.
+  const interrupt = watchInterrupt();
+  const stopIfInterrupted = () => {
+    if (interrupt.happened) throw new EndedEarly(130, `\nstopped following; ${service} goes on (see \`svcctl logs ${installed.bundle} -f\`)`);
   };
-  process.once('SIGINT', stopFollowing);
   try {
     for (;;) {
+      stopIfInterrupted();
       const ended = startDone(); // read before the query, so the last query sees the finished run
       props = await show();
       if (!invocationId && props.InvocationID && props.InvocationID !== before.InvocationID) invocationId = props.InvocationID;
@@ -109,14 +110,16 @@ export async function runBundle(reference: string, options: RunOptions): Promise
       if (oneshot) {
         if (action === 'joined' ? props.InvocationID !== invocationId || !['activating', 'deactivating'].includes(props.ActiveState ?? '') : ended) break;
       } else if (ended) {
-        const failing = props.ActiveState === 'failed' || props.ActiveState === 'inactive' || props.SubState === 'auto-restart';
+        const now = unitStateOf(service, props, clockNow());
+        const failing = now.failed || now.active === 'inactive';
         if (failing || Date.now() - began >= window || lines >= firstLines || !invocationId) break;
       }
-      await sleep(pollMs);
+      await Promise.race([sleep(pollMs), interrupt.arrived]);
     }
-    await starting;
+    await Promise.race([starting, interrupt.arrived]);
+    stopIfInterrupted();
   } finally {
-    process.removeListener('SIGINT', stopFollowing);
+    interrupt.dispose();
   }
 
   if (!invocationId) {
@@ -125,7 +128,7 @@ export async function runBundle(reference: string, options: RunOptions): Promise
     const said = (startResult?.stderr.trim() || `${service} did not start`).split('\n')[0];
     throw new OperationError(
       `could not start ${service}: systemd began no new run (${props.ActiveState}/${props.SubState}); systemctl said: ${said}`,
-      `if it was started many times in a row, its start rate limit refused it: wait a few seconds or run \`systemctl reset-failed ${service}\`; see \`svcctl status ${receipt.bundle}\` and \`svcctl logs ${receipt.bundle}\``,
+      `if it was started many times in a row, its start rate limit refused it: wait a few seconds or run \`systemctl reset-failed ${service}\`; see \`svcctl status ${installed.bundle}\` and \`svcctl logs ${installed.bundle}\``,
     );
   }
   // journald may still hold the last lines the process wrote just before it exited: flush, then read once more.
@@ -134,7 +137,8 @@ export async function runBundle(reference: string, options: RunOptions): Promise
     await drain();
   }
   props = ours ?? props;
-  let run = lastRunOf(props);
+  const state = unitStateOf(service, props, clockNow());
+  let run: LastRun = state.lastRun!;
   if (oneshot && run.state === 'running' && startResult) {
     // A fast timer started the next run before we could read how ours ended: `systemctl start` still says
     // whether it succeeded, though not with which status.
@@ -142,10 +146,10 @@ export async function runBundle(reference: string, options: RunOptions): Promise
       ? { ...run, state: 'success', result: 'success', exitStatus: 0, text: 'success' }
       : { ...run, state: 'failed', result: 'unknown', exitStatus: null, signal: null, text: 'failed (exit status not known: the next run had begun)' };
   }
-  const up = !oneshot && (props.ActiveState === 'active' || props.ActiveState === 'reloading') && props.SubState !== 'auto-restart';
+  const up = !oneshot && startVerdictOf(state) === 'active';
   const exitCode = oneshot ? exitCodeOf(run) : up ? 0 : exitCodeOf(run.state === 'success' || run.state === 'running' ? { ...run, state: 'failed' } : run);
   return {
-    bundle: receipt.bundle,
+    bundle: installed.bundle,
     service,
     type,
     action,
@@ -153,7 +157,7 @@ export async function runBundle(reference: string, options: RunOptions): Promise
     run,
     activeState: props.ActiveState ?? '',
     subState: props.SubState ?? '',
-    mainPid: Number(props.MainPID ?? '0') > 0 ? Number(props.MainPID) : null,
+    mainPid: state.mainPid ?? null,
     exitCode,
     lines,
   };
@@ -175,21 +179,4 @@ async function readJournal(systemd: SystemdClient, run: { invocationId: string; 
   const last = lines[lines.length - 1] ?? '';
   if (!last.startsWith('-- cursor: ')) return { lines: [] };
   return { lines: lines.slice(0, -1), cursor: last.slice('-- cursor: '.length) };
-}
-
-
-/** One line for the human on stderr about how the run went. */
-export function describeRun(result: RunResult): { ok: boolean; text: string } {
-  const { run } = result;
-  if (result.type !== 'oneshot') {
-    const pid = result.mainPid ? `, main PID ${result.mainPid}` : '';
-    return result.exitCode === 0
-      ? { ok: true, text: `${result.service} ${result.action}: ${result.activeState} (${result.subState})${pid}` }
-      : { ok: false, text: `${result.service} ${result.action} but is ${result.activeState} (${result.subState}): ${run.text}` };
-  }
-  const took = run.durationMs !== null ? ` in ${formatSpan(run.durationMs * 1000)}` : '';
-  const joined = result.action === 'joined' ? ' (joined a run already under way)' : '';
-  return run.state === 'success'
-    ? { ok: true, text: `${result.service} succeeded${took}${joined}` }
-    : { ok: false, text: `${result.service} failed: ${run.text}${took}${joined} → exit ${result.exitCode}` };
 }

@@ -1,17 +1,15 @@
-// The list-timers flow: `systemctl list-timers` for the timers of installed bundles (or all), plus each activated service's last result.
-import { formatTable } from '../views/output.js';
-import { formatRelative, formatSpan, formatTimestamp, nowUsec, parseSystemdTimestamp, usecOrUndefined, usecToIso, type Usec } from '../core/time.js';
-import type { Receipt } from '../core/receipt.js';
-import { isRoot } from '../system/privileges.js';
-import { SystemdClient, type TimerListing, type UnitListing } from '../system/systemd.js';
+// The list-timers flow: `systemctl list-timers` for the timers of installed bundles (or all), plus each activated
+// service's last run — its own, so a manual `svcctl run` counts before the timer has ever fired.
+import { nowUsec, usecOrUndefined, usecToIso } from '../core/time.js';
+import { lastRunOfInactive, propertiesOfListing, unitStateOf, unitStateProperties, type LastRun, type UnitProperties } from '../core/unit-state.js';
 import { systemTarget } from '../core/target.js';
-import { installedReceipts, lastRunOf, paint, unitProperties, type LastRun, type UnitProperties } from './status.js';
-import { userTimeZone } from '../system/timezone.js';
+import { clockNow, SystemdClient, type TimerListing, type UnitListing } from '../system/systemd.js';
+import { listInstalled, type InstalledBundle } from './installed.js';
 
 export interface TimerRow {
   unit: string;
   activates: string;
-  /** The installed bundle the timer belongs to (null: not svcctl's, or receipts not readable). */
+  /** The installed bundle the timer belongs to (null: not svcctl's, or no receipt or index readable). */
   bundle: string | null;
   /** Next elapse and last trigger, ISO 8601 in UTC (null: none). */
   next: string | null;
@@ -35,19 +33,22 @@ export interface TimersResult {
 }
 
 /**
- * Three systemd calls however many timers, in two rounds: `systemctl list-timers --output=json` (absolute
- * µs for next and last) beside `systemctl list-units '*.service'` (every loaded service's state), then one
- * `systemctl show` for the Result and exit status of the activated services that are not simply inactive
- * (usually few; skipped when none). One more, only when a bundle's timer is stopped and unloaded, asks
- * for it by name. (`show` costs a D-Bus round trip and a property dump per unit: 0.4 s for 200.)
+ * Three systemd calls however many timers, in two rounds: `systemctl list-timers --output=json` (absolute µs for
+ * next and last) beside `systemctl list-units '*.service'` (every loaded service's state), then one `systemctl show`
+ * for the services whose last run the listings do not tell: those not simply inactive (failed, running, not loaded),
+ * and the inactive ones whose timer has never fired (run by hand, or never run). Skipped when there are none. One
+ * more, only when a bundle's timer is stopped and unloaded, asks for it by name. (`show` costs a D-Bus round trip and
+ * a property dump per unit: 0.2-0.4 s for 200.)
  */
 export async function timers(options: { all: boolean }): Promise<TimersResult> {
-  // --all needs no receipts (so no root); the BUNDLE mapping is added when they are readable.
-  const receipts: Receipt[] = options.all ? (isRoot() ? await installedReceipts('svcctl list-timers').catch(() => []) : []) : await installedReceipts('svcctl list-timers');
+  // --all needs no receipts or index (so no root); the BUNDLE mapping is added when they are readable.
+  const bundles: InstalledBundle[] = options.all
+    ? await listInstalled({ command: 'svcctl list-timers', needs: 'public' }).catch(() => [])
+    : await listInstalled({ command: 'svcctl list-timers', needs: 'public', hint: ' (list-timers --all needs no root)' });
   const systemd = new SystemdClient(systemTarget());
   await systemd.requireRunning();
   const owner = new Map<string, string>();
-  for (const receipt of receipts) for (const unit of receipt.units) if (unit.endsWith('.timer')) owner.set(unit, receipt.bundle);
+  for (const bundle of bundles) for (const unit of bundle.units) if (unit.endsWith('.timer')) owner.set(unit, bundle.bundle);
   const wanted = [...owner.keys()];
   if (!options.all && wanted.length === 0) return { all: false, now: usecToIso(nowUsec())!, timers: [], missing: [] };
 
@@ -58,22 +59,25 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
   // by name (which loads it), so a bundle's stopped timer still shows, with no next elapse.
   const listed = new Set(listing.map((t) => t.unit));
   const absent = options.all ? [] : wanted.filter((u) => !listed.has(u));
-  const absentProps = (await systemd.show(absent, ['LoadState', 'Unit', 'LastTriggerUSec'] as const, { utc: true })) as Record<string, UnitProperties>;
+  const clock = clockNow();
+  const absentProps = (await systemd.show(absent, ['LoadState', 'ActiveState', 'SubState', 'Unit', 'LastTriggerUSec'] as const, { utc: true })) as Record<string, UnitProperties>;
   const missing: string[] = [];
   for (const unit of absent) {
-    const props = absentProps[unit] ?? {};
-    if (props.LoadState !== 'loaded') missing.push(unit);
-    else listing.push({ unit, activates: props.Unit ?? '', next: 0, last: parseSystemdTimestamp(props.LastTriggerUSec) ?? 0 });
+    const timer = unitStateOf(unit, absentProps[unit] ?? {}, clock);
+    if (timer.load !== 'loaded') missing.push(unit);
+    else listing.push({ unit, activates: timer.activates ?? '', next: 0, last: timer.lastTrigger ?? 0 });
   }
+  const triggered = new Set(listing.filter((t) => usecOrUndefined(t.last) !== undefined).map((t) => t.activates));
   const services = [...new Set(listing.map((t) => t.activates).filter(Boolean))];
-  // A service that is inactive/dead ran successfully (or never ran): the listing says so for all of them.
-  // Only the others (failed, running, not loaded) need `systemctl show` for their result and exit status.
-  const toShow = services.filter((s) => states.get(s)?.active !== 'inactive');
-  const props = (await systemd.show(toShow, unitProperties, { utc: true })) as Record<string, UnitProperties>;
+  // An inactive (dead) service whose timer has fired ran, and did not fail: the listings say that much for all of
+  // them. The others need `show` for how their last run went.
+  const toShow = services.filter((s) => states.get(s)?.active !== 'inactive' || !triggered.has(s));
+  const shown = (await systemd.show(toShow, unitStateProperties, { utc: true })) as Record<string, UnitProperties>;
   const rows = listing.map((t): TimerRow => {
     const next = usecOrUndefined(t.next);
     const last = usecOrUndefined(t.last);
-    const lastRun = props[t.activates] ? lastRunOf(props[t.activates]!) : inactiveRun(last);
+    const service = shown[t.activates] ? unitStateOf(t.activates, { ...propertiesOfListing(states.get(t.activates)), ...shown[t.activates] }, clock) : undefined;
+    const lastRun = service?.lastRun ?? lastRunOfInactive(last !== undefined);
     return {
       unit: t.unit,
       activates: t.activates,
@@ -87,45 +91,4 @@ export async function timers(options: { all: boolean }): Promise<TimersResult> {
     };
   });
   return { all: options.all, now: usecToIso(now)!, timers: rows, missing };
-}
-
-/**
- * The last run of an inactive (dead) service, known without asking for its properties: it succeeded if its
- * timer has triggered it, else it has not run (a manual start of a timer's service is not told apart).
- */
-function inactiveRun(lastTrigger: Usec | undefined): LastRun {
-  const none = { signal: null, startedAt: null, endedAt: null, durationMs: null };
-  return lastTrigger === undefined
-    ? { ...none, state: 'never', result: 'success', exitStatus: null, text: 'never run' }
-    : { ...none, state: 'success', result: 'success', exitStatus: 0, text: 'success' };
-}
-
-/** The table systemctl list-timers prints, plus RESULT; times in the user's zone. */
-export function renderTimers(result: TimersResult, timeZone: string = userTimeZone()): string {
-  const now: Usec = Date.parse(result.now) * 1000;
-  const at = (value: string | null) => (value ? Date.parse(value) * 1000 : undefined);
-  const colour = (run: LastRun) => (run.state === 'failed' ? 'red' : run.state === 'success' ? 'green' : undefined);
-  const rows = result.timers.map((t) => {
-    const next = at(t.next);
-    const last = at(t.last);
-    return [
-      next === undefined ? 'n/a' : formatTimestamp(next, timeZone),
-      next === undefined ? 'n/a' : formatSpan(Math.max(0, next - now)),
-      last === undefined ? 'n/a' : formatTimestamp(last, timeZone),
-      last === undefined ? 'n/a' : formatRelative(Math.min(last, now), now),
-      t.unit,
-      t.activates,
-      t.result,
-    ];
-  });
-  const table = formatTable(['NEXT', 'LEFT', 'LAST', 'PASSED', 'UNIT', 'ACTIVATES', 'RESULT'], rows);
-  // RESULT is the last column: colour it after padding.
-  return table
-    .split('\n')
-    .map((line, i) => {
-      const row = result.timers[i - 1];
-      const c = row ? colour(row.lastRun) : undefined;
-      return row && c && line.endsWith(row.result) ? line.slice(0, line.length - row.result.length) + paint(c, row.result) : line;
-    })
-    .join('\n');
 }

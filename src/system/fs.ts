@@ -330,6 +330,13 @@ export async function readTextIfExists(target: string): Promise<string | undefin
   return (await readFileIfExists(target))?.toString('utf8');
 }
 
+/** Whether a program is a regular file (following symlinks) that this process may execute. */
+export async function programState(program: string): Promise<{ exists: boolean; executable: boolean }> {
+  const exists = await fsp.stat(program).then((s) => s.isFile(), () => false);
+  const executable = exists && (await fsp.access(program, constants.X_OK).then(() => true, () => false));
+  return { exists, executable };
+}
+
 /** The path with every symlink resolved, or undefined when it does not exist. */
 export async function realPath(target: string): Promise<string | undefined> {
   return fsp.realpath(target).catch(() => undefined);

@@ -7,7 +7,8 @@ import { exec, tool, type ExecOptions, type ExecResult } from './exec.js';
 import { sleep } from './processes.js';
 import { OperationError, UserError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
-import { parseShowOutput, type ShowBlock } from '../core/unit-state.js';
+import { lastValues, parseShowOutput, unitStateOf, unitStateProperties, type Clock, type ShowBlock, type UnitState } from '../core/unit-state.js';
+import { nowUsec } from '../core/time.js';
 
 export interface TimerListing {
   /** µs since the epoch, 0 when none */
@@ -124,7 +125,14 @@ export class SystemdClient {
   /** As showBlocks, one value per property (the last, as `systemctl show -p X --value` prints repeated ones). */
   async show<P extends string>(units: string[], properties: readonly P[], options: { utc?: boolean } = {}): Promise<Record<string, Record<P, string>>> {
     const blocks = await this.showBlocks(units, properties, options);
-    return Object.fromEntries(Object.entries(blocks).map(([unit, block]) => [unit, Object.fromEntries(Object.entries(block).map(([k, v]) => [k, v[v.length - 1] ?? ''])) as Record<P, string>]));
+    return Object.fromEntries(Object.entries(blocks).map(([unit, block]) => [unit, lastValues(block) as Record<P, string>]));
+  }
+
+  /** The state of many units from one `systemctl show` of the unit-state properties, read by the one unit-state model. */
+  async unitStates(units: string[]): Promise<Record<string, UnitState>> {
+    const shown = await this.show(units, unitStateProperties, { utc: true });
+    const clock = clockNow();
+    return Object.fromEntries(units.map((unit) => [unit, unitStateOf(unit, shown[unit] ?? {}, clock)]));
   }
 
   /** `systemctl list-timers --output=json`: absolute next/last elapses of many timers in one call. */
@@ -252,6 +260,11 @@ export class SystemdClient {
     const how = props?.Result === 'exit-code' ? `exit status ${props.ExecMainStatus}` : props?.Result || result.stderr.trim().split('\n')[0];
     throw new OperationError(`${service} failed (${how})`);
   }
+}
+
+/** Realtime and monotonic "now", read together: a timer's monotonic next elapse is placed with them. */
+export function clockNow(): Clock {
+  return { now: nowUsec(), monotonicNow: Number(process.hrtime.bigint() / 1000n) };
 }
 
 function firstLine(text: string): string {

@@ -52,3 +52,23 @@ export function formatTable(header: string[], rows: string[][]): string {
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** Colour for data on stdout: only when stdout is a terminal too (style already checks stderr and NO_COLOR). */
+export function paintStdout(colour: Colour, text: string): string {
+  return process.stdout.isTTY ? style[colour](text) : text;
+}
+
+let readerGone: (() => void) | undefined;
+
+/**
+ * What to do when the reader of stdout goes away (`svcctl run B | head -1`) instead of what src/cli.ts does by
+ * default, which is to end at once with exit 0 (`svcctl status | head -1`).
+ */
+export function onReaderGone(handler: () => void): void {
+  readerGone = handler;
+}
+
+/** The handler a command set with onReaderGone, if any (src/cli.ts asks). */
+export function readerGoneHandler(): (() => void) | undefined {
+  return readerGone;
+}

@@ -171,7 +171,8 @@ describeInSandbox('svcctl logs and run', (sandbox) => {
       expect(pid).toBeDefined();
       const status = await sandbox.svcctl(['status', 'daemon']);
       expect(status.stdout).toContain(`state:      running (active/running), main PID ${pid}`);
-      const logs = await sandbox.svcctl(['logs', 'daemon', '-n', '1']);
+      // status asked the health URL, which http.server logs as a request line after "Serving HTTP".
+      const logs = await sandbox.svcctl(['logs', 'daemon', '-n', '5']);
       expect(logs.stdout).toMatch(new RegExp(`python3\\[${pid}\\]: Serving HTTP on 127\\.0\\.0\\.1 port 18080`));
     });
 

@@ -1,9 +1,7 @@
 // Table tests for the pure health evaluation behind `svcctl check`: unit properties as systemctl prints them, no systemd.
 import {
-  calendarPeriod,
   evaluateCheck,
   formatCheckLine,
-  parseTimespan,
   previousLastSuccess,
   renderTextfileMetrics,
   resolveMaxAge,
@@ -81,57 +79,6 @@ const runningDaemon = (overrides: UnitProperties = {}): UnitProperties => ({
 function job(service: UnitProperties, timer: UnitProperties = activeTimer, extra: Partial<CheckInput> = {}): CheckInput {
   return { subject: timerJob, units: { 'tick.service': service, 'tick.timer': timer }, now, monotonicNow: 1000 * s, ...extra };
 }
-
-describe('parseTimespan', () => {
-  test.each<[string, number | undefined]>([
-    ['10s', 10],
-    ['1h 30min', 5400],
-    ['1h30min', 5400],
-    ['2.5h', 9000],
-    ['25 h', 90_000],
-    ['5', 5],
-    ['15min', 900],
-    ['1m', 60],
-    ['1M', 2_629_800],
-    ['2d', 172_800],
-    ['1w', 604_800],
-    ['1y', 31_557_600],
-    ['350ms', 0.35],
-    ['14min 22.791390s', 862.79139],
-    ['infinity', Infinity],
-    ['', undefined],
-    ['soon', undefined],
-    ['10 parsecs', undefined],
-    ['5 10min', undefined],
-    ['-5s', undefined],
-  ])('%j → %p', (text, seconds) => {
-    const parsed = parseTimespan(text);
-    if (seconds === undefined || !Number.isFinite(seconds)) expect(parsed).toBe(seconds);
-    else expect(parsed).toBeCloseTo(seconds, 6);
-  });
-});
-
-describe('calendarPeriod', () => {
-  test.each<[string, number | undefined]>([
-    ['daily', 86_400],
-    ['hourly', 3600],
-    ['weekly', 604_800],
-    ['*-*-* 02:00:00', 86_400],
-    ['*-*-* 02:00:00 America/New_York', 86_400],
-    ['*-*-* 02:00', 86_400],
-    ['Mon..Fri 09:00', 3 * 86_400],
-    ['Mon *-*-* 03:00:00', 7 * 86_400],
-    ['Sat,Sun 10:00', 6 * 86_400],
-    ['*:0/15', 900],
-    ['*-*-* *:00:00', 3600],
-    ['*-*-* 06,18:00:00', 12 * 3600],
-    ['*-*-* *:*:00', 60],
-    ['*-*-01 04:00:00', 31 * 86_400],
-    ['*-01-01 00:00:00', 12 * 31 * 86_400],
-  ])('%j → %p s', (expression, seconds) => {
-    expect(calendarPeriod(expression)).toBe(seconds);
-  });
-});
 
 describe('resolveMaxAge', () => {
   const subject = (schedule: string | undefined, maxAge?: string): CheckSubject => ({
@@ -218,7 +165,7 @@ describe('evaluateCheck', () => {
       'CRITICAL',
       /http:\/\/127.0.0.1:18080\/ is down \(connection refused\)/,
     ],
-    ['daemon: failed', { subject: daemon, units: { 'daemon.service': runningDaemon({ ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '1' }) }, now, monotonicNow: 0 }, 'CRITICAL', /daemon.service failed \(exit status 1\)/],
+    ['daemon: failed', { subject: daemon, units: { 'daemon.service': runningDaemon({ ActiveState: 'failed', Result: 'exit-code', ExecMainCode: '1', ExecMainStatus: '1' }) }, now, monotonicNow: 0 }, 'CRITICAL', /daemon.service failed \(exit status 1\)/],
     ['daemon: killed', { subject: daemon, units: { 'daemon.service': runningDaemon({ ActiveState: 'failed', Result: 'signal', ExecMainStatus: '9' }) }, now, monotonicNow: 0 }, 'CRITICAL', /daemon.service failed \(signal\)/],
     [
       'daemon: crash loop',

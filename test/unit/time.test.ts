@@ -1,6 +1,6 @@
 // Table tests for the pure time helpers: systemd's timestamps in, absolute and relative times out.
 import fc from 'fast-check';
-import { formatRelative, formatSpan, formatTimestamp, formatWhen, isUtcZone, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/core/time.js';
+import { formatRelative, formatTimestamp, formatWhen, isUtcZone, parseSystemdTimestamp, usecOrUndefined, usecToIso } from '../../src/core/time.js';
 import { userTimeZone } from '../../src/system/timezone.js';
 
 const s = 1_000_000;
@@ -49,28 +49,6 @@ describe('usecOrUndefined / usecToIso', () => {
   test('ISO strings in UTC, null for none', () => {
     expect(usecToIso(at('2026-11-22T00:03:54.721Z') + 290)).toBe('2026-11-22T00:03:54.721Z');
     expect(usecToIso(undefined)).toBeNull();
-  });
-});
-
-describe('formatSpan', () => {
-  test.each([
-    [0, '0ms'],
-    [350_000, '350ms'],
-    [999_999, '999ms'],
-    [1 * s, '1s'],
-    [12 * s + 400_000, '12s'],
-    [4 * 60 * s + 12 * s, '4min 12s'],
-    [3600 * s, '1h'],
-    [3600 * s + 5 * s, '1h'],
-    [3 * 3600 * s + 2 * 60 * s + 7 * s, '3h 2min'],
-    [59 * 60 * s + 48 * s, '59min 48s'],
-    [86_400 * s + 3600 * s, '1d 1h'],
-    [8 * 86_400 * s, '1w 1d'],
-    [40 * 86_400 * s, '1month 1w'],
-    [400 * 86_400 * s, '1y 1month'],
-    [-(4 * 60 * s + 12 * s), '4min 12s'],
-  ])('%d µs → %s', (usec, text) => {
-    expect(formatSpan(usec)).toBe(text);
   });
 });
 
