@@ -1,6 +1,7 @@
 // check-health: a job whose run is over is looked at once; a daemon gets until the deadline to become active and
 // answer on its URL, and must stay healthy for a second. Only problems of the service itself fail the step.
-import { checkProperties, evaluateCheck, type CheckResult } from '../core/health.js';
+import { evaluateCheck, type CheckResult } from '../core/health.js';
+import { unitStateProperties } from '../core/unit-state.js';
 import type { CheckHealth } from '../core/steps/types.js';
 import { nowUsec } from '../core/time.js';
 import { probeUrl } from '../system/http.js';
@@ -22,7 +23,7 @@ async function awaitHealth({ subject, timeoutMs, once }: CheckHealth, ctx: StepC
   const deadline = Date.now() + timeoutMs;
   let healthySince: number | undefined;
   for (;;) {
-    const [properties, url] = await Promise.all([ctx.systemd.show(units, checkProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
+    const [properties, url] = await Promise.all([ctx.systemd.show(units, unitStateProperties, { utc: true }), subject.health?.url ? probeUrl(subject.health.url, 2000) : Promise.resolve(undefined)]);
     const result = evaluateCheck({ subject, units: properties, ...(url ? { url } : {}), now: nowUsec(), monotonicNow: Number(process.hrtime.bigint() / 1000n) });
     if (once) return result;
     if (healthVerdict(result) === undefined) {

@@ -8,7 +8,8 @@ import type { Bundle } from './bundle/types.js';
 import { fillTemplate } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { layout as layoutOf, type Layout, type Target } from './target.js';
-import { renderEnvFile, renderOverride, renderScheduleDropIn, parseScheduleExpression, type OverrideSpec } from './render.js';
+import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
+import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
@@ -201,7 +202,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
   }
   const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
   if (bundle.schedule && overridden) {
-    const content = renderScheduleDropIn(parseScheduleExpression(inputs.schedule!), header);
+    const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
   const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));

@@ -2,10 +2,9 @@
 import { formatSeconds, parseSchedule, parseTimespan, schedulePeriod } from './schedule.js';
 import type { Usec } from './time.js';
 import type { Receipt } from './receipt.js';
-import { timerNextElapse, unitStateOf, unitStateProperties, type UnitProperties, type UnitState } from './unit-state.js';
+import { unitStateOf, type UnitProperties, type UnitState } from './unit-state.js';
 
-// The schedule flow reads time spans, the transaction timer elapses, through here until they import their models.
-export { parseTimespan, timerNextElapse };
+export type { UnitProperties };
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -43,12 +42,6 @@ export function subjectFromReceipt(receipt: Receipt): CheckSubject {
   };
 }
 
-/**
- * What `check` asks systemd for: the one unit-state property list (the transaction's health wait reads it through
- * this name too).
- */
-export const checkProperties = unitStateProperties;
-export type { UnitProperties };
 
 /** The result of asking the bundle's health URL. */
 export interface UrlProbe {

@@ -7,7 +7,8 @@ import { exists, nameOfGid, nameOfUid, type Observed, type PathState } from './o
 import { RECEIPT_FORMAT, type ArtifactRole, type Receipt, type ReceiptArtifact, type ReceiptDirectory } from './receipt.js';
 import { layout as layoutOf, systemDirectories, type Layout, type Target } from './target.js';
 import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFile } from './steps/types.js';
-import { parseTimespan, type CheckSubject } from './health.js';
+import type { CheckSubject } from './health.js';
+import { parseTimespan } from './schedule.js';
 
 export interface PlanContext {
   target: Target;

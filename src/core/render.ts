@@ -50,7 +50,6 @@ export function renderEnvFile(entries: { key: string; value: string }[], header?
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-export { parseSchedule as parseScheduleExpression, type Schedule } from './schedule.js';
 
 /** A timer drop-in that replaces the unit's triggers with `schedule` (schedule.ts decides the lines). */
 export function renderScheduleDropIn(schedule: Schedule, header: string): string {

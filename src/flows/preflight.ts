@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Bundle } from '../core/bundle/types.js';
 import type { DesiredState } from '../core/desired.js';
 import { UserError } from '../core/errors.js';
-import { parseScheduleExpression } from '../core/render.js';
+import { parseSchedule } from '../core/schedule.js';
 import { layout, type Target } from '../core/target.js';
 import type { SystemdClient } from '../system/systemd.js';
 import { checkSysusersText, checkTmpfilesText, type LineProblem } from '../system/line-check.js';
@@ -20,7 +20,7 @@ export async function preflightProblems(systemd: SystemdClient, desired: Desired
   const problems: string[] = [];
   // The default schedule is the bundle's own (verify checks it); install checks one given on the command line.
   if (desired.schedule && (desired.schedule.overridden || options.defaultSchedule)) {
-    const parsed = parseScheduleExpression(desired.schedule.expression);
+    const parsed = parseSchedule(desired.schedule.expression);
     try {
       await systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
     } catch (error) {

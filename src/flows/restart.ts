@@ -2,7 +2,7 @@
 // same health check as install's (units active, the health URL answering) before saying it worked.
 import { OperationError, UserError } from '../core/errors.js';
 import { subjectFromReceipt } from '../core/health.js';
-import { parseTimespan } from '../core/health.js';
+import { parseTimespan } from '../core/schedule.js';
 import { systemTarget } from '../core/target.js';
 import { checkHealth } from '../apply/check-health.js';
 import { StepContext } from '../apply/context.js';

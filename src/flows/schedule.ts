@@ -4,8 +4,8 @@ import { StepFailed, UserError } from '../core/errors.js';
 import { planScheduleChange } from '../core/changes.js';
 import { managedHeader } from '../core/desired.js';
 import { intentReceipt } from '../core/receipt.js';
-import { parseScheduleExpression, renderScheduleDropIn, type Schedule } from '../core/render.js';
-import { parseTimespan } from '../core/health.js';
+import { renderScheduleDropIn } from '../core/render.js';
+import { parseSchedule, parseTimespan, type Schedule } from '../core/schedule.js';
 import { actionAsData } from '../core/steps/index.js';
 import { layout, onHost, systemTarget } from '../core/target.js';
 import { formatTimestamp, nowUsec, usecToIso } from '../core/time.js';
@@ -73,7 +73,7 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
     const overridden = wanted !== undefined && wanted !== defaultSchedule;
     const check = wanted !== undefined ? await validate(systemd, wanted) : undefined;
     const dropInPath = l.scheduleDropIn(timer);
-    const content = overridden ? Buffer.from(renderScheduleDropIn(parseScheduleExpression(wanted), managedHeader(name))) : undefined;
+    const content = overridden ? Buffer.from(renderScheduleDropIn(parseSchedule(wanted), managedHeader(name))) : undefined;
     const existing = await readFileIfExists(onHost(target, dropInPath));
     if (existing !== undefined && !receipt.artifacts.some((a) => a.path === dropInPath)) {
       throw new UserError(`${dropInPath} exists and was not created by svcctl`, `move it away (it changes ${timer}'s schedule too), then run the command again`);
@@ -135,7 +135,7 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
 }
 
 async function validate(systemd: SystemdClient, expression: string): Promise<ScheduleCheck> {
-  const parsed = parseScheduleExpression(expression);
+  const parsed = parseSchedule(expression);
   return systemd.checkSchedule(parsed.kind, parsed.kind === 'interval' ? parsed.span : parsed.expression);
 }
 

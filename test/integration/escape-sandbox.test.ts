@@ -1,6 +1,7 @@
 // Proves the escaping rules on the real systemd 252: what a service sees is, byte for byte, what svcctl wrote.
 import { directiveLine, environmentDirective, execCommandLine, parseEnvFile } from '../../src/core/escape/index.js';
-import { parseScheduleExpression, renderEnvFile, renderOverride, renderScheduleDropIn } from '../../src/core/render.js';
+import { renderEnvFile, renderOverride, renderScheduleDropIn } from '../../src/core/render.js';
+import { parseSchedule as parseScheduleExpression } from '../../src/core/schedule.js';
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
 
 const header = 'managed by svcctl (bundle escape-test); edits are overwritten';

@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { UserError } from '../../src/core/errors.js';
 import { parseEnvFile } from '../../src/core/escape/index.js';
-import { parseScheduleExpression, renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from '../../src/core/render.js';
+import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from '../../src/core/render.js';
+import { parseSchedule as parseScheduleExpression } from '../../src/core/schedule.js';
 
 const header = 'managed by svcctl (bundle backup); edits are overwritten';
 
