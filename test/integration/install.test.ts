@@ -90,10 +90,10 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
     expect(result.stderr).toContain(`✔ systemctl enable --now ${timer}`);
     expect(result.exitCode).toBe(0);
     expect(result.stderr.match(/✔ systemctl daemon-reload/g)).toHaveLength(1);
-    // Every process the install started (DEBUG traces the exec seam): one reload, one enable, and one
-    // `systemctl show` that is both the post-check and the source of the next run printed.
+    // Every process the install started (DEBUG traces the exec seam): the lock (flock(1) on svcctl's open file),
+    // one reload, one enable, and one `systemctl show` that is both the post-check and the source of the next run printed.
     const processes = [...result.stderr.matchAll(/^svcctl \+\d+ms exec (\[.*\])$/gm)].map((m) => (JSON.parse(m[1]!) as string[]).slice(0, 2).join(' ').replace(/^\/usr\/s?bin\//, ''));
-    expect(processes).toEqual(['systemctl show', 'systemd-analyze verify', 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
+    expect(processes).toEqual(['flock --exclusive', 'systemctl show', 'systemd-analyze verify', 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
     const printed = result.stderr.match(new RegExp(`${timer}: next run (.+) \\(in [^)]+\\)`))?.[1];
     const listed = (await sandbox.run(['systemctl', 'list-timers', '--all', '--no-pager', '--no-legend', timer])).stdout;
     expect(printed).toBeDefined();
