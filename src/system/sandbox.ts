@@ -144,10 +144,14 @@ function notOurs(dir: string): UserError {
 
 async function readRecord(dir: string, token: string): Promise<StoredRecord | undefined> {
   const text = await fsp.readFile(path.join(dir, 'sandbox.json'), 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  const record = JSON.parse(text) as StoredRecord;
+  let record: StoredRecord;
+  try {
+    record = JSON.parse(text ?? '') as StoredRecord;
+  } catch {
+    return undefined; // cut short by a crash while it was written: nothing in it can be trusted
+  }
   // A record that does not carry the marker's token was not written for this directory: its PIDs are not ours.
-  return record.token === token ? record : undefined;
+  return record.token === token && Number.isInteger(record.launcherPid) && record.launcherPid > 1 ? record : undefined;
 }
 
 async function writeRecord(dir: string, record: StoredRecord): Promise<void> {
