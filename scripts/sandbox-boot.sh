@@ -2,11 +2,18 @@
 # Boots a throwaway systemd as PID 1 in private namespaces over a copy-on-write view of the host.
 # Used by `svcctl sandbox start` (src/system/sandbox.ts); never run it by hand on a host you care about.
 #
-#   sandbox-boot.sh launch NAME STATE_DIR PACKAGE_ROOT NODE_BINARY
+#   sandbox-boot.sh launch NAME STATE_DIR PACKAGE_ROOT NODE_BINARY TOKEN
+#
+# TOKEN is the random word in STATE_DIR's marker file: it is on the command line of the processes this
+# starts, so that `svcctl sandbox stop` signals only those.
 #
 # Phase "launch" (host side) moves itself into a cgroup of its own, so that several sandboxes can
 # run side by side without sharing /init.scope or /system.slice, then re-executes itself as
-# phase "inside" under unshare. Phase "inside" builds the new root:
+# phase "host-view" in a mount namespace of its own: a private copy of the host's mounts, in which
+# STATE_DIR/incoming is made a shared mount. `svcctl sandbox exec` mounts a host directory there
+# (read-only) to pass it into the sandbox, whose copy of STATE_DIR/incoming is a slave: mounts
+# propagate from the host view into the sandbox, never back, and the host's own mount table never
+# changes. Then it re-executes itself as phase "inside" under unshare. Phase "inside" builds the new root:
 #   - overlayfs with the host's / as the read-only lower layer and STATE_DIR/upper as the upper
 #     layer: every write inside (/etc, /var, /usr/local, /home, /opt, /root, /srv, ...) lands in
 #     STATE_DIR/upper, never on the host;
@@ -14,6 +21,7 @@
 #     boot: without a private /tmp it would wipe the host's), cgroup hierarchies rooted in the
 #     sandbox's own cgroup namespace;
 #   - PACKAGE_ROOT bind-mounted read-only at its own path (reachable even when it lives under /tmp);
+#   - STATE_DIR/incoming at /run/svcctl-sandbox/incoming, read-only (see "host-view" above);
 #   - own network namespace (loopback only), UTS, IPC and PID namespaces;
 # then execs systemd with basic.target, which keeps the host's multi-user services from starting.
 set -euo pipefail
@@ -23,6 +31,7 @@ name=$2
 state=$3
 package_root=$4
 node_binary=$5
+token=$6
 
 if [ "$phase" = launch ]; then
   for hierarchy in systemd unified; do
@@ -32,8 +41,19 @@ if [ "$phase" = launch ]; then
       echo $$ > "$cgroup/cgroup.procs"
     fi
   done
-  exec unshare --pid --fork --mount --uts --ipc --net --cgroup --propagation private \
-    "$0" inside "$name" "$state" "$package_root" "$node_binary"
+  # --kill-child: whichever of these processes is killed, the ones below it (and the sandbox) end too.
+  exec unshare --mount --fork --kill-child --propagation private \
+    "$0" host-view "$name" "$state" "$package_root" "$node_binary" "$token"
+fi
+
+if [ "$phase" = host-view ]; then
+  mkdir -p "$state/incoming" "$state/staging"
+  mount --bind "$state/incoming" "$state/incoming"
+  mount --make-shared "$state/incoming"
+  # --propagation slave: the sandbox's copy of STATE_DIR/incoming receives what is mounted there; every
+  # other mount is private here already and stays private.
+  exec unshare --pid --fork --kill-child --mount --uts --ipc --net --cgroup --propagation slave \
+    "$0" inside "$name" "$state" "$package_root" "$node_binary" "$token"
 fi
 
 root="$state/root"
@@ -63,7 +83,9 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
 if [ ! -d "$root$package_root" ]; then mkdir -p "$root$package_root"; fi
 mount --bind "$package_root" "$root$package_root"
 mount -o remount,bind,ro "$root$package_root"
-mkdir -p "$root/run/svcctl-sandbox/bin"
+mkdir -p "$root/run/svcctl-sandbox/bin" "$root/run/svcctl-sandbox/incoming"
+mount --bind "$state/incoming" "$root/run/svcctl-sandbox/incoming"
+mount -o remount,bind,ro,nosuid,nodev "$root/run/svcctl-sandbox/incoming"
 ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
 # The test build (fault injection, tool-path overrides) for the test suite; never shipped.
 ln -s "$package_root/bin/svcctl-test.js" "$root/run/svcctl-sandbox/bin/svcctl-test"

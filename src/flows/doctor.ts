@@ -8,7 +8,7 @@ import type { Bundle } from '../core/bundle/types.js';
 import { exec } from '../system/exec.js';
 import { inspectPath, listDirectory, programState, readTextIfExists, type PathState } from '../system/fs.js';
 import { layout, systemTarget } from '../core/target.js';
-import { inspectLock, lockPath, type LockState } from '../system/lock.js';
+import { inspectLock, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { probeUrl } from '../system/http.js';
 import { clockNow, SystemdClient } from '../system/systemd.js';
@@ -49,23 +49,15 @@ export async function doctor(reference: string | undefined): Promise<DoctorRepor
   const receipts = installed.map((bundle) => bundle.receipt!);
   if (reference === undefined && receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
   const bundles: DoctorReport['bundles'] = [];
-  for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock?.pid !== undefined && !lock.stale) });
+  for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock.held) });
   const ok = [...host, ...bundles.flatMap((b) => b.findings)].every((f) => f.ok);
   return { ok, host, bundles };
 }
 
-/** A lock whose file names no PID is reported as stale too: no transaction leaves it that way for long. */
-function lockFindings(lock: LockState | undefined): Finding[] {
-  if (!lock) return [{ check: 'lock', ok: true, message: `no stale lock (${lockPath(systemTarget())})` }];
-  if (lock.pid !== undefined && !lock.stale) return [{ check: 'lock', ok: true, message: `a transaction is running (pid ${lock.pid}, ${lock.path})` }];
-  return [
-    {
-      check: 'lock',
-      ok: false,
-      message: `stale lock ${lock.path}: its process (${lock.pid ?? 'unknown pid'}) is gone, so the next transaction waits for nothing`,
-      fix: `rm ${lock.path}`,
-    },
-  ];
+/** Whether a transaction runs is the kernel's answer (a flock); what the lock file says does not matter. */
+function lockFindings(lock: LockState): Finding[] {
+  if (lock.held) return [{ check: 'lock', ok: true, message: `a transaction is running (pid ${lock.pid ?? 'unknown'}, ${lock.path})` }];
+  return [{ check: 'lock', ok: true, message: `no transaction is running (${lock.path})` }];
 }
 
 /** What doctor reads of a unit's configuration, beside its state; several (ExecStart, EnvironmentFiles) repeat, one line per entry. */

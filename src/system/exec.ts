@@ -46,6 +46,8 @@ export interface ExecOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
+  /** An open file descriptor of svcctl's that the process gets as its fd 3 (flock(1) locks svcctl's own lock file through it). */
+  fd3?: number;
 }
 
 /** Called before every process; may throw to simulate a failure (fault injection in tests). */
@@ -92,7 +94,7 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
       env: childEnvironment(options.env),
       cwd: options.cwd,
       timeout: options.timeoutMs,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.fd3 === undefined ? [] : [options.fd3])],
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

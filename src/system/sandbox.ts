@@ -3,12 +3,14 @@ import path from 'node:path';
 import * as fsp from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { OperationError, UserError } from '../core/errors.js';
-import { exec, execInteractive, spawnDetached } from './exec.js';
+import { randomBytes } from 'node:crypto';
+import { exec, execInteractive, spawnDetached, tool } from './exec.js';
 import { packageRoot, scriptsDir } from './paths.js';
 import { requireRoot } from './privileges.js';
-import { ensureDirectory, removeTree, sha256 } from './fs.js';
+import { atomicWrite, removeTree, sha256 } from './fs.js';
 import { debug } from '../debug.js';
 import { byPath } from '../core/plan.js';
+import { MANIFEST_FILE } from '../core/bundle/names.js';
 import { isAlive, sleep } from './processes.js';
 
 export const defaultSandboxName = 'default';
@@ -20,16 +22,28 @@ export function sandboxStateRoot(): string {
 }
 
 const insidePath = '/run/svcctl-sandbox/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The sandbox's own mounts over the host's tree: what lies there on the host is not seen inside. */
+const privateTrees = ['/tmp', '/run', '/dev/shm'];
+/** Where the sandbox receives the host directories `sandbox exec` shows it (scripts/sandbox-boot.sh, phase host-view). */
+const incomingInside = '/run/svcctl-sandbox/incoming';
+/** The file in a state directory that proves svcctl made it: it holds the sandbox's token. */
+const markerFile = 'svcctl-sandbox.id';
+const tokenPattern = /^[0-9a-f]{32}$/;
 
 export interface SandboxRecord {
   name: string;
-  /** host PID of the unshare process */
+  /** Random, also in the state directory's marker file and on the command line of the processes the sandbox runs. */
+  token: string;
+  /** host PID of the outer unshare (the "host view" mount namespace; see scripts/sandbox-boot.sh) */
   launcherPid: number;
   /** host PID of the sandbox's systemd (PID 1 inside) */
   pid: number;
   startedAt: string;
   packageRoot: string;
 }
+
+/** What is on disk: a sandbox still booting has no systemd PID yet. */
+type StoredRecord = Omit<SandboxRecord, 'pid'> & { pid?: number };
 
 export interface SandboxStatus {
   name: string;
@@ -48,26 +62,145 @@ export function validateSandboxName(name: string): string {
   return name;
 }
 
-function stateDir(name: string): string {
-  return path.join(sandboxStateRoot(), name);
+// ---- state: a root-owned root, and only directories carrying our marker are ever removed ----
+
+/**
+ * The state root, checked: a real directory owned by root and not writable by group or others, under
+ * directories that are root-owned and not writable by others unless sticky (as /dev/shm). Records there name
+ * PIDs that svcctl signals and directories it removes, so nobody else may write there. `create` makes it
+ * (0700) when it is missing; otherwise a missing root is undefined.
+ */
+async function checkedStateRoot(options: { create: boolean }): Promise<string | undefined> {
+  const given = sandboxStateRoot();
+  const fix = 'set SVCCTL_SANDBOX_DIR to a directory only root can write (mode 0700, owned by root), or unset it for /dev/shm/svcctl-sandbox';
+  if (!path.isAbsolute(given) || path.resolve(given) === '/') throw new UserError(`SVCCTL_SANDBOX_DIR must be an absolute path below /, not "${given}"`, fix);
+  const parent = await fsp.realpath(path.dirname(path.resolve(given))).catch(() => undefined);
+  if (parent === undefined) throw new UserError(`the sandbox state directory ${given} cannot be made: ${path.dirname(given)} does not exist`, fix);
+  const root = path.join(parent, path.basename(given));
+  for (let dir = parent; ; dir = path.dirname(dir)) {
+    const info = await fsp.lstat(dir);
+    const sticky = (info.mode & 0o1000) !== 0;
+    if (!info.isDirectory() || info.uid !== 0 || ((info.mode & 0o022) !== 0 && !sticky)) {
+      throw new UserError(`the sandbox state directory ${root} is refused: ${dir} is ${describeOwner(info)}`, fix);
+    }
+    if (dir === '/') break;
+  }
+  let info = await fsp.lstat(root).catch(() => undefined);
+  if (!info) {
+    if (!options.create) return undefined;
+    await fsp.mkdir(root, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    info = await fsp.lstat(root);
+  }
+  if (!info.isDirectory() || info.uid !== 0 || (info.mode & 0o022) !== 0) {
+    throw new UserError(`the sandbox state directory ${root} is refused: it is ${describeOwner(info)}, and must be a directory owned by root that nobody else can write`, fix);
+  }
+  return root;
 }
 
-async function readRecord(name: string): Promise<SandboxRecord | undefined> {
-  const text = await fsp.readFile(path.join(stateDir(name), 'sandbox.json'), 'utf8').catch(() => undefined);
-  return text ? (JSON.parse(text) as SandboxRecord) : undefined;
+function describeOwner(info: { isDirectory(): boolean; isSymbolicLink(): boolean; uid: number; mode: number }): string {
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (!info.isDirectory()) return 'not a directory';
+  return `mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, owned by uid ${info.uid}`;
 }
 
-/** The systemd of a record is still ours: same PID alive and still a child of our launcher. */
-async function recordIsLive(record: SandboxRecord): Promise<boolean> {
-  if (!isAlive(record.launcherPid) || !isAlive(record.pid)) return false;
-  const children = await fsp.readFile(`/proc/${record.launcherPid}/task/${record.launcherPid}/children`, 'utf8').catch(() => '');
-  return children.split(/\s+/).includes(String(record.pid));
+/** The state directory of sandbox `name` (a checked root), and the token of its marker when svcctl made it. */
+async function stateOf(name: string, options: { create: boolean }): Promise<{ dir: string; exists: boolean; token?: string } | undefined> {
+  validateSandboxName(name);
+  const root = await checkedStateRoot(options);
+  if (root === undefined) return undefined;
+  const dir = path.join(root, name);
+  const info = await fsp.lstat(dir).catch(() => undefined);
+  if (!info) return { dir, exists: false };
+  const token = info.isDirectory() ? await readMarker(dir) : undefined;
+  return { dir, exists: true, ...(token ? { token } : {}) };
+}
+
+/** The marker's token: a regular file owned by root, never through a symbolic link. */
+async function readMarker(dir: string): Promise<string | undefined> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(path.join(dir, markerFile), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.uid !== 0 || info.size > 64) return undefined;
+    const token = (await handle.readFile('utf8')).trim();
+    return tokenPattern.test(token) ? token : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+function notOurs(dir: string): UserError {
+  return new UserError(
+    `${dir} was not made by svcctl sandbox (no ${markerFile} marker in it): nothing was removed or signalled`,
+    'choose another --name, or another SVCCTL_SANDBOX_DIR; remove that directory yourself if it is a leftover',
+  );
+}
+
+async function readRecord(dir: string, token: string): Promise<StoredRecord | undefined> {
+  const text = await fsp.readFile(path.join(dir, 'sandbox.json'), 'utf8').catch(() => undefined);
+  let record: StoredRecord;
+  try {
+    record = JSON.parse(text ?? '') as StoredRecord;
+  } catch {
+    return undefined; // cut short by a crash while it was written: nothing in it can be trusted
+  }
+  // A record that does not carry the marker's token was not written for this directory: its PIDs are not ours.
+  return record.token === token && Number.isInteger(record.launcherPid) && record.launcherPid > 1 ? record : undefined;
+}
+
+async function writeRecord(dir: string, record: StoredRecord): Promise<void> {
+  await atomicWrite(path.join(dir, 'sandbox.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, uid: 0, gid: 0 });
+}
+
+// ---- the sandbox's processes, known by the token on their command line ----
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await fsp.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
+
+async function carriesToken(pid: number, token: string): Promise<boolean> {
+  const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.split('\0').includes(token);
+}
+
+/**
+ * The processes of a record that are alive and ours: the launcher (outer unshare), the inner unshare below it,
+ * and the systemd below that; each checked by its place in the tree and the token on the unshares' command
+ * lines, so that a PID reused by another process is never taken for the sandbox's.
+ */
+async function liveProcesses(record: StoredRecord): Promise<{ launcher?: number; inner?: number; systemd?: number }> {
+  if (!isAlive(record.launcherPid) || !(await carriesToken(record.launcherPid, record.token))) return {};
+  let inner: number | undefined;
+  for (const child of await childrenOf(record.launcherPid)) if (await carriesToken(child, record.token)) inner = child;
+  if (inner === undefined) return { launcher: record.launcherPid };
+  let systemd: number | undefined;
+  for (const child of await childrenOf(inner)) {
+    const comm = await fsp.readFile(`/proc/${child}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'systemd' && (record.pid === undefined || record.pid === child)) systemd = child;
+  }
+  return { launcher: record.launcherPid, inner, ...(systemd !== undefined ? { systemd } : {}) };
+}
+
+async function liveRecord(name: string): Promise<SandboxRecord | undefined> {
+  const state = await stateOf(name, { create: false });
+  if (!state?.token) return undefined;
+  const record = await readRecord(state.dir, state.token);
+  if (!record || record.pid === undefined) return undefined;
+  const processes = await liveProcesses(record);
+  return processes.systemd === record.pid ? { ...record, pid: record.pid } : undefined;
 }
 
 /** The argv prefix that runs a command inside sandbox `pid` as root, with svcctl on PATH. */
 export function insideArgv(pid: number, command: string[], options: { cwd?: string } = {}): string[] {
   // --wdns resolves the directory inside the sandbox (--wd would resolve it on the host, leaving an unreachable cwd).
-  return ['nsenter', '-t', String(pid), '-a', `--wdns=${options.cwd ?? '/'}`, 'env', `PATH=${insidePath}`, ...command];
+  return [tool('nsenter'), '-t', String(pid), '-a', `--wdns=${options.cwd ?? '/'}`, 'env', `PATH=${insidePath}`, ...command];
 }
 
 async function checkRequirements(): Promise<void> {
@@ -85,7 +218,7 @@ async function checkRequirements(): Promise<void> {
   }
   const filesystems = await fsp.readFile('/proc/filesystems', 'utf8').catch(() => '');
   if (!/\boverlay\b/.test(filesystems)) {
-    await exec(['modprobe', 'overlay'], { check: false }).catch(() => undefined);
+    await exec([tool('modprobe'), 'overlay'], { check: false }).catch(() => undefined);
     const again = await fsp.readFile('/proc/filesystems', 'utf8').catch(() => '');
     if (!/\boverlay\b/.test(again)) missing.push('overlayfs in the kernel (modprobe overlay)');
   }
@@ -95,63 +228,71 @@ async function checkRequirements(): Promise<void> {
 }
 
 export async function sandboxStatus(name: string): Promise<SandboxStatus> {
-  const record = await readRecord(name);
-  const base = { name, stateDir: stateDir(name) };
-  if (!record || !(await recordIsLive(record))) return { ...base, running: false };
-  const state = await exec(insideArgv(record.pid, ['systemctl', 'is-system-running']), { check: false });
-  return { ...base, running: true, pid: record.pid, startedAt: record.startedAt, state: state.stdout.trim() || 'unknown' };
+  const state = await stateOf(name, { create: false });
+  const base = { name, stateDir: state?.dir ?? path.join(sandboxStateRoot(), name) };
+  const record = await liveRecord(name);
+  if (!record) return { ...base, running: false };
+  const running = await exec(insideArgv(record.pid, ['systemctl', 'is-system-running']), { check: false });
+  return { ...base, running: true, pid: record.pid, startedAt: record.startedAt, state: running.stdout.trim() || 'unknown' };
 }
 
 export async function listSandboxes(): Promise<SandboxStatus[]> {
-  const names = await fsp.readdir(sandboxStateRoot()).catch(() => [] as string[]);
+  const root = await checkedStateRoot({ create: false });
+  const names = root ? await fsp.readdir(root) : [];
   return Promise.all(names.filter((n) => namePattern.test(n)).map((n) => sandboxStatus(n)));
 }
 
 /** Boots sandbox `name` (idempotent: a running one is left as it is) and returns its record. */
 export async function startSandbox(name: string, options: { timeoutMs?: number } = {}): Promise<SandboxRecord> {
   requireRoot('svcctl sandbox');
-  validateSandboxName(name);
-  const existing = await readRecord(name);
-  if (existing && (await recordIsLive(existing))) return existing;
-  if (existing) await cleanUp(name);
+  const existing = await liveRecord(name);
+  if (existing) return existing;
+  let state = await stateOf(name, { create: true });
+  if (state?.exists) {
+    // Ours but not running (a crash, a failed boot): end what is left of it, then start afresh.
+    if (!state.token) throw notOurs(state.dir);
+    await endSandbox(state.dir, state.token, name);
+    state = await stateOf(name, { create: true });
+  }
+  if (!state || state.exists) throw new OperationError(`could not clear ${state?.dir ?? name} for a new sandbox`);
   await checkRequirements();
 
-  const dir = stateDir(name);
-  // The state root lives in /dev/shm (world-writable, sticky): walked loosely there, and owned by root below it.
-  await ensureDirectory(sandboxStateRoot(), { mode: 0o700, looseParents: true });
-  await removeTree(dir, { looseParents: true });
-  await ensureDirectory(dir, { mode: 0o700, looseParents: true });
+  const dir = state.dir;
+  const token = randomBytes(16).toString('hex');
+  await fsp.mkdir(dir, { mode: 0o700 });
+  await fsp.writeFile(path.join(dir, markerFile), `${token}\n`, { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW });
   const started = Date.now();
-  const launcherPid = await spawnDetached(['/bin/bash', path.join(scriptsDir, 'sandbox-boot.sh'), 'launch', name, dir, packageRoot, process.execPath], {
+  const launcherPid = await spawnDetached(['/bin/bash', path.join(scriptsDir, 'sandbox-boot.sh'), 'launch', name, dir, packageRoot, process.execPath, token], {
     stdoutFile: path.join(dir, 'console.log'),
     env: { SYSTEMD_COLORS: '0' },
   });
+  // Recorded at once, so that a `stop` while it boots (or after this process is killed) finds what to end.
+  const booting: StoredRecord = { name, token, launcherPid, startedAt: new Date().toISOString(), packageRoot };
+  await writeRecord(dir, booting);
   let pid: number | undefined;
   const deadline = started + (options.timeoutMs ?? 30_000);
   try {
     while (Date.now() < deadline) {
       if (!isAlive(launcherPid)) break;
-      pid ??= await systemdChildOf(launcherPid);
+      pid ??= (await liveProcesses(booting)).systemd;
       if (pid !== undefined) {
-        const state = await exec(insideArgv(pid, ['systemctl', 'is-system-running']), { check: false });
-        const word = state.stdout.trim();
+        const running = await exec(insideArgv(pid, ['systemctl', 'is-system-running']), { check: false });
+        const word = running.stdout.trim();
         debug('sandbox %s: %s', name, word);
         if (word === 'running' || word === 'degraded') {
-          const record: SandboxRecord = { name, launcherPid, pid, startedAt: new Date().toISOString(), packageRoot };
-          await fsp.writeFile(path.join(dir, 'sandbox.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
+          const record: SandboxRecord = { ...booting, pid, startedAt: new Date().toISOString() };
+          await writeRecord(dir, record);
           return record;
         }
       }
       await sleep(50);
     }
   } catch (error) {
-    await stopProcesses(launcherPid, pid);
-    await cleanUp(name);
+    await endSandbox(dir, token, name);
     throw error;
   }
   const console = await fsp.readFile(path.join(dir, 'console.log'), 'utf8').catch(() => '');
-  await stopProcesses(launcherPid, pid);
-  await cleanUp(name);
+  await endSandbox(dir, token, name);
   throw new OperationError(
     `sandbox "${name}" did not reach running within ${Math.round((Date.now() - started) / 1000)} s`,
     'run with DEBUG=svcctl* to see its console',
@@ -159,60 +300,53 @@ export async function startSandbox(name: string, options: { timeoutMs?: number }
   );
 }
 
-async function systemdChildOf(launcherPid: number): Promise<number | undefined> {
-  const children = await fsp.readFile(`/proc/${launcherPid}/task/${launcherPid}/children`, 'utf8').catch(() => '');
-  for (const child of children.split(/\s+/).filter(Boolean)) {
-    const comm = await fsp.readFile(`/proc/${child}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() === 'systemd') return Number(child);
-  }
-  return undefined;
-}
-
-/** Powers the sandbox off, waits for it to end, and removes its state. */
+/** Powers the sandbox off, waits for it to end, and removes its state. False when there was nothing to stop. */
 export async function stopSandbox(name: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
   requireRoot('svcctl sandbox');
-  validateSandboxName(name);
-  const record = await readRecord(name);
-  if (!record) {
-    await cleanUp(name);
-    return false;
-  }
-  if (await recordIsLive(record)) {
-    // SIGRTMIN+4 asks systemd for a clean poweroff (systemd(1), "Signals").
-    const sigrtmin = 34;
-    try {
-      process.kill(record.pid, sigrtmin + 4);
-    } catch {
-      /* already gone */
-    }
-    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-    while (isAlive(record.launcherPid) && Date.now() < deadline) await sleep(50);
-  }
-  await stopProcesses(record.launcherPid, record.pid);
-  await cleanUp(name);
-  return true;
-}
-
-/** Ends only the two processes we started, by PID; the kernel ends the rest of the PID namespace with its PID 1. */
-async function stopProcesses(launcherPid: number, pid: number | undefined): Promise<void> {
-  for (const target of [pid, launcherPid]) {
-    if (target !== undefined && isAlive(target)) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+  const state = await stateOf(name, { create: false });
+  if (!state?.exists) return false;
+  if (!state.token) throw notOurs(state.dir);
+  const record = await readRecord(state.dir, state.token);
+  if (record?.pid !== undefined) {
+    const { systemd } = await liveProcesses(record);
+    if (systemd !== undefined) {
+      // SIGRTMIN+4 asks systemd for a clean poweroff (systemd(1), "Signals").
+      const sigrtmin = 34;
+      signal(systemd, sigrtmin + 4);
+      const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+      while (isAlive(record.launcherPid) && Date.now() < deadline) await sleep(50);
     }
   }
-  const deadline = Date.now() + 5000;
-  while (isAlive(launcherPid) && Date.now() < deadline) await sleep(20);
+  await endSandbox(state.dir, state.token, name);
+  return record !== undefined;
 }
 
-async function cleanUp(name: string): Promise<void> {
+/**
+ * Ends what is left of a sandbox and removes its state: SIGKILL to its own processes only (by PID, each checked
+ * by token; the kernel ends the rest of the PID namespace with its PID 1), its cgroups, then its directory, and
+ * only while the marker still holds the token.
+ */
+async function endSandbox(dir: string, token: string, name: string): Promise<void> {
+  const record = await readRecord(dir, token);
+  if (record) {
+    const { launcher, inner, systemd } = await liveProcesses(record);
+    for (const pid of [systemd, inner, launcher]) if (pid !== undefined) signal(pid, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (launcher !== undefined && isAlive(launcher) && Date.now() < deadline) await sleep(20);
+  }
   for (const hierarchy of ['systemd', 'unified']) {
     await removeCgroupTree(`/sys/fs/cgroup/${hierarchy}/svcctl-sandbox-${name}`);
   }
-  await removeTree(stateDir(name), { looseParents: true });
+  if ((await readMarker(dir)) !== token) throw notOurs(dir);
+  await removeTree(dir);
+}
+
+function signal(pid: number, which: NodeJS.Signals | number): void {
+  try {
+    process.kill(pid, which);
+  } catch {
+    /* already gone */
+  }
 }
 
 async function removeCgroupTree(dir: string): Promise<void> {
@@ -223,9 +357,8 @@ async function removeCgroupTree(dir: string): Promise<void> {
 }
 
 export async function requireRunning(name: string): Promise<SandboxRecord> {
-  validateSandboxName(name);
-  const record = await readRecord(name);
-  if (!record || !(await recordIsLive(record))) {
+  const record = await liveRecord(name);
+  if (!record) {
     throw new UserError(`sandbox "${name}" is not running`, `start it with: svcctl sandbox start${name === defaultSandboxName ? '' : ` --name ${name}`}`);
   }
   return record;
@@ -236,6 +369,127 @@ export async function execInSandbox(name: string, command: string[]): Promise<nu
   requireRoot('svcctl sandbox');
   const record = await requireRunning(name);
   return execInteractive(insideArgv(record.pid, command));
+}
+
+// ---- host bundles the sandbox cannot see, shown inside read-only ----
+
+interface HiddenDirectory {
+  /** the host directory (real path) */
+  source: string;
+  /** where the command looks for it inside: the path it names */
+  target: string;
+  /** device:inode of the source, to recognise it inside */
+  id: string;
+}
+
+export interface ShownDirectory {
+  target: string;
+  /** shown: now visible inside; already: shown by an earlier exec; shadowed: the sandbox has its own file there */
+  outcome: 'shown' | 'already' | 'shadowed';
+}
+
+function underPrivateTree(p: string): boolean {
+  return privateTrees.some((tree) => p === tree || p.startsWith(`${tree}/`));
+}
+
+/**
+ * The bundle directories that `command` names by absolute path (a directory holding bundle.yaml, or the
+ * bundle.yaml) under the host's /tmp, /run or /dev/shm: the sandbox has its own of those, so it cannot see them.
+ * Paths elsewhere are seen through the overlay already.
+ */
+async function hiddenBundleDirectories(command: string[]): Promise<HiddenDirectory[]> {
+  const found = new Map<string, HiddenDirectory>();
+  for (const word of command) {
+    if (!path.isAbsolute(word)) continue;
+    const lexical = path.resolve(word);
+    const info = await fsp.stat(lexical).catch(() => undefined);
+    if (!info) continue;
+    const given = info.isDirectory() ? lexical : path.basename(lexical) === MANIFEST_FILE ? path.dirname(lexical) : undefined;
+    if (given === undefined) continue;
+    const source = await fsp.realpath(given);
+    const manifest = await fsp.stat(path.join(source, MANIFEST_FILE)).catch(() => undefined);
+    if (!manifest?.isFile()) continue;
+    const { dev, ino } = await fsp.stat(source);
+    for (const target of new Set([source, given])) if (underPrivateTree(target)) found.set(target, { source, target, id: `${dev}:${ino}` });
+  }
+  return [...found.values()];
+}
+
+const hint = 'or put the bundle where the sandbox sees the host (anywhere but /tmp, /run and /dev/shm, e.g. under /root or /srv)';
+
+/**
+ * Shows inside the sandbox, read-only and at the same path, each host bundle directory that `command` names and
+ * the sandbox cannot see (see hiddenBundleDirectories). A process cannot bind-mount a directory of another mount
+ * namespace (mount(2) refuses a source outside the caller's namespace), so it goes the way of propagation: in the
+ * sandbox's "host view" namespace (scripts/sandbox-boot.sh) the directory is bind-mounted and made read-only in
+ * staging/, moved under the shared incoming/, which propagates it to the sandbox's /run/svcctl-sandbox/incoming;
+ * inside it is bound at its own path (read-only, private) and the host view lets go of its copy. The host's own
+ * mount table never changes, and nothing propagates from the sandbox back.
+ */
+export async function showHostBundles(name: string, command: string[]): Promise<ShownDirectory[]> {
+  requireRoot('svcctl sandbox');
+  const record = await requireRunning(name);
+  const hidden = await hiddenBundleDirectories(command);
+  if (hidden.length === 0) return [];
+  const state = await stateOf(name, { create: false });
+  if (!state) throw new OperationError(`the state of sandbox "${name}" is gone`);
+  const launcher = (await liveProcesses(record)).launcher;
+  if (launcher === undefined) throw new OperationError(`sandbox "${name}" has no host view to pass ${hidden[0]!.target} through`, 'restart it: svcctl sandbox stop, then start');
+
+  // What the sandbox has at each target now: the same directory (an earlier exec showed it), its own file, or nothing.
+  const probe = await exec(
+    insideArgv(record.pid, ['/bin/sh', '-c', 'for t; do if [ -e "$t" ] || [ -L "$t" ]; then stat -L -c %d:%i "$t" 2>/dev/null || echo other; else echo none; fi; done', 'sh', ...hidden.map((h) => h.target)]),
+  );
+  const seen = probe.stdout.trim().split('\n');
+  const results: ShownDirectory[] = [];
+  const toShow: (HiddenDirectory & { slot: string })[] = [];
+  hidden.forEach((directory, index) => {
+    const inside = seen[index];
+    if (inside === directory.id) results.push({ target: directory.target, outcome: 'already' });
+    else if (inside !== 'none') results.push({ target: directory.target, outcome: 'shadowed' });
+    else toShow.push({ ...directory, slot: randomBytes(8).toString('hex') });
+  });
+  if (toShow.length === 0) return results;
+
+  const inHostView = (script: string, args: string[]) => exec([tool('nsenter'), '-t', String(launcher), '-m', '--', '/bin/sh', '-c', script, 'sh', state.dir, ...args], { check: false });
+  try {
+    const stage = await inHostView(
+      `set -e; cd "$1"; shift
+      while [ $# -gt 0 ]; do
+        [ "$(stat -L -c %d:%i "$1")" = "$3" ] || { echo "$1 is not the directory svcctl looked at (a mount made on the host after the sandbox started?)" >&2; exit 3; }
+        mkdir "staging/$2" "incoming/$2"
+        mount --bind "$1" "staging/$2"
+        mount -o remount,bind,ro,nosuid,nodev "staging/$2"
+        mount --move "staging/$2" "incoming/$2"
+        shift 3
+      done`,
+      toShow.flatMap((d) => [d.source, d.slot, d.id]),
+    );
+    if (stage.exitCode !== 0) throw new OperationError(`could not pass ${toShow.map((d) => d.source).join(', ')} into sandbox "${name}": ${stage.stderr.trim()}`, `restart the sandbox (svcctl sandbox stop, then start), ${hint}`);
+    const bind = await exec(
+      insideArgv(record.pid, [
+        '/bin/sh',
+        '-c',
+        `set -e; incoming=$1; shift
+        while [ $# -gt 0 ]; do
+          mkdir -p "$2"
+          mount --bind "$incoming/$1" "$2"
+          mount -o remount,bind,ro,nosuid,nodev "$2"
+          mount --make-private "$2"
+          [ "$(stat -c %d:%i "$2")" = "$3" ] || { echo "$2 does not show the host's directory" >&2; exit 3; }
+          shift 3
+        done`,
+        'sh',
+        incomingInside,
+        ...toShow.flatMap((d) => [d.slot, d.target, d.id]),
+      ]),
+      { check: false },
+    );
+    if (bind.exitCode !== 0) throw new OperationError(`could not show ${toShow.map((d) => d.target).join(', ')} inside sandbox "${name}": ${bind.stderr.trim()}`, `make room at that path inside the sandbox, ${hint}`);
+  } finally {
+    await inHostView('cd "$1"; shift; for slot; do umount "incoming/$slot" "staging/$slot" 2>/dev/null; rmdir "incoming/$slot" "staging/$slot" 2>/dev/null; done; true', toShow.map((d) => d.slot));
+  }
+  return [...results, ...toShow.map((d) => ({ target: d.target, outcome: 'shown' as const }))];
 }
 
 // ---- changes: what the sandbox did to its copy of the host ----
@@ -263,7 +517,8 @@ const bootNoise: RegExp[] = [
 export async function sandboxChanges(name: string): Promise<SandboxChange[]> {
   requireRoot('svcctl sandbox');
   const record = await requireRunning(name);
-  const upper = path.join(stateDir(name), 'upper');
+  const state = await stateOf(name, { create: false });
+  const upper = path.join(state!.dir, 'upper');
   const changes: SandboxChange[] = [];
   await walkUpper({ upper, merged: `/proc/${record.pid}/root` }, '', changes);
   return changes.filter((c) => !bootNoise.some((pattern) => pattern.test(c.path))).sort(byPath);

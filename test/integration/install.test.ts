@@ -90,10 +90,10 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
     expect(result.stderr).toContain(`✔ systemctl enable --now ${timer}`);
     expect(result.exitCode).toBe(0);
     expect(result.stderr.match(/✔ systemctl daemon-reload/g)).toHaveLength(1);
-    // Every process the install started (DEBUG traces the exec seam): one reload, one enable, and one
-    // `systemctl show` that is both the post-check and the source of the next run printed.
+    // Every process the install started (DEBUG traces the exec seam): the lock (flock(1) on svcctl's open file),
+    // one reload, one enable, and one `systemctl show` that is both the post-check and the source of the next run printed.
     const processes = [...result.stderr.matchAll(/^svcctl \+\d+ms exec (\[.*\])$/gm)].map((m) => (JSON.parse(m[1]!) as string[]).slice(0, 2).join(' ').replace(/^\/usr\/s?bin\//, ''));
-    expect(processes).toEqual(['systemctl show', 'systemd-analyze verify', 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
+    expect(processes).toEqual(['flock --exclusive', 'systemctl show', 'systemd-analyze verify', 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
     const printed = result.stderr.match(new RegExp(`${timer}: next run (.+) \\(in [^)]+\\)`))?.[1];
     const listed = (await sandbox.run(['systemctl', 'list-timers', '--all', '--no-pager', '--no-legend', timer])).stdout;
     expect(printed).toBeDefined();
@@ -154,12 +154,18 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
   });
 
   test('a second transaction while one holds the lock fails with a clear message and changes nothing', async () => {
-    // PID 1 is alive for as long as the sandbox: the lock looks held.
-    await sandbox.sh('echo 1 > /run/svcctl.lock');
+    // A unit holds the lock (flock(1) on the same file); its PID is written there, as a transaction writes its own.
+    await sandbox.run(['systemd-run', '--unit=lock-holder.service', '/usr/bin/flock', '/run/svcctl.lock', '/bin/sleep', '600']);
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      if ((await sandbox.run(['flock', '--nonblock', '/run/svcctl.lock', 'true'])).exitCode !== 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const holder = (await sandbox.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'lock-holder.service'])).stdout.trim();
+    await sandbox.sh(`echo ${holder} > /run/svcctl.lock`);
     const result = await sandbox.svcctl(['install', bundle, '--yes', '--set', 'STALE_THRESHOLD_SECONDS=30'], { env: { SVCCTL_LOCK_WAIT_MS: '300' } });
-    await sandbox.sh('rm -f /run/svcctl.lock');
+    await sandbox.run(['systemctl', 'stop', 'lock-holder.service']);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('another svcctl transaction is running (pid 1');
+    expect(result.stderr).toContain(`another svcctl transaction is running (pid ${holder}, lock /run/svcctl.lock)`);
     const shown = await sandbox.run(['systemctl', 'show', '-p', 'Environment', '--value', 'cleanup-blocking-coordination.service']);
     expect(shown.stdout).toContain('STALE_THRESHOLD_SECONDS=1200');
   });

@@ -1,6 +1,27 @@
 // Proves the harness: a real systemd runs units and timers inside, and nothing reaches the host.
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import fc from 'fast-check';
 import { describeInSandbox } from '../helpers/sandbox.js';
+import { sandboxStateRoot } from '../../src/system/sandbox.js';
+
+const bin = `${process.cwd()}/bin/run.js`;
+/** The built CLI on the host, as a user runs `svcctl sandbox ...`. */
+const hostSvcctl = async (args: string[], env: Record<string, string> = {}) => {
+  const result = await execa(process.execPath, [bin, ...args], { reject: false, env: { NO_COLOR: '1', ...env }, stdin: 'ignore', timeout: 60_000 });
+  return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
+};
+
+/** Polls `check` until it holds or `deadlineMs` passes (CI is a loaded 2-core machine: no fixed sleeps). */
+async function eventually(check: () => Promise<boolean>, deadlineMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return check();
+}
 
 describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => {
   test('systemd is PID 1 inside, booted to basic.target only', async () => {
@@ -38,9 +59,8 @@ describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => 
         'systemctl start harness-tick.timer',
       ].join(' && '),
     );
-    await new Promise((resolve) => setTimeout(resolve, 3500));
-    const journal = await sandbox.run(['journalctl', '-u', 'harness-tick.service', '-o', 'cat', '--no-pager', '--grep', '^tick$']);
-    expect(journal.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    const ticks = async () => (await sandbox.run(['journalctl', '-u', 'harness-tick.service', '-o', 'cat', '--no-pager', '--grep', '^tick$'])).stdout.trim().split('\n').filter(Boolean).length;
+    expect(await eventually(async () => (await ticks()) >= 2)).toBe(true);
     await sandbox.run(['systemctl', 'stop', 'harness-tick.timer']);
   });
 
@@ -88,5 +108,138 @@ describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => 
     const version = await sandbox.svcctl(['--version']);
     expect(version.exitCode).toBe(0);
     expect(version.stdout).toMatch(/^svcctl\/\d+\.\d+\.\d+ /);
+  });
+
+  test('sandbox exec passes every word after -- to the command unchanged and in order', async () => {
+    const name = sandbox.record().name;
+    const words = ['a', 'b', 'a', 'c', name, '--name', name, '-n', 'x', '--', '--help', '--secret', 'A=@f', '--secret', 'B=@g'];
+    const result = await hostSvcctl(['sandbox', 'exec', '--name', name, '--', 'printf', '[%s]', ...words]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(words.map((w) => `[${w}]`).join(''));
+    expect(result.exitCode).toBe(0);
+  });
+
+  test('sandbox exec: arbitrary words after -- arrive as given', async () => {
+    const name = sandbox.record().name;
+    const word = fc.oneof(
+      fc.constantFrom('--', '-', '--name', '-n', name, '--help', '-h', '--version', '--json', '--name=x', '--set', 'K=V'),
+      fc.string({ unit: 'grapheme', maxLength: 12 }).filter((w) => !w.includes('\0')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(word, { maxLength: 8 }), async (words) => {
+        const result = await hostSvcctl(['sandbox', 'exec', '--name', name, '--', 'printf', '%s\\0', ...words]);
+        expect(result.exitCode).toBe(0);
+        expect(result.stdout.split('\0').slice(0, -1)).toEqual(words.length === 0 ? [''] : words);
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  test('sandbox exec without a command, or with one before --, is a usage error', async () => {
+    const name = sandbox.record().name;
+    const none = await hostSvcctl(['sandbox', 'exec', '--name', name, '--']);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('no command given');
+    const early = await hostSvcctl(['sandbox', 'exec', '--name', name, 'printf', 'x']);
+    expect(early.exitCode).toBe(2);
+    expect(early.stderr).toContain('the command must come after --: printf');
+  });
+
+  describe('bundles at host paths the sandbox does not share (its own /tmp, /run, /dev/shm)', () => {
+    // The host's /dev/shm stands for all three (a test never writes to the host's /tmp or /run).
+    let scratch = '';
+    const minimal = `${process.cwd()}/test/fixtures/bundles/minimal`;
+    beforeAll(() => {
+      scratch = mkdtempSync('/dev/shm/svcctl-sandbox-test-');
+      cpSync(minimal, path.join(scratch, 'bundle'), { recursive: true });
+      cpSync(minimal, path.join(scratch, 'shadowed'), { recursive: true });
+      mkdirSync(path.join(scratch, 'not-a-bundle'));
+    });
+    afterAll(() => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+
+    test('a bundle directory named on the command line is shown inside read-only at its path; the host mount table does not change', async () => {
+      const name = sandbox.record().name;
+      const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+      const bundle = path.join(scratch, 'bundle');
+      const first = await hostSvcctl(['sandbox', 'exec', '--name', name, '--', 'svcctl', 'verify', bundle]);
+      expect(first.stderr).toContain(`the host's ${bundle} is shown read-only inside the sandbox`);
+      expect(first.exitCode).toBe(0);
+      const write = await sandbox.sh(`touch ${bundle}/written-inside`);
+      expect(write.stderr).toContain('Read-only file system');
+      expect(existsSync(path.join(bundle, 'written-inside'))).toBe(false);
+      // Shown once: the next exec (here naming its bundle.yaml) finds it there.
+      const again = await hostSvcctl(['sandbox', 'exec', '--name', name, '--', 'svcctl', 'verify', path.join(bundle, 'bundle.yaml')]);
+      expect(again.exitCode).toBe(0);
+      expect(again.stderr).not.toContain('shown read-only');
+      // Only bundles are shown: another host directory named there stays the sandbox's own business.
+      const other = await hostSvcctl(['sandbox', 'exec', '--name', name, '--', 'test', '-e', path.join(scratch, 'not-a-bundle')]);
+      expect(other.exitCode).toBe(1);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostMounts);
+      const hostView = readdirSync(path.join(sandboxStateRoot(), name, 'incoming'));
+      expect(hostView).toEqual([]);
+    });
+
+    test('a path the sandbox has a file of its own at is left alone, and the command is told', async () => {
+      const name = sandbox.record().name;
+      const shadowed = path.join(scratch, 'shadowed');
+      await sandbox.sh(`mkdir -p ${shadowed} && echo mine > ${shadowed}/own`);
+      const result = await hostSvcctl(['sandbox', 'exec', '--name', name, '--', 'sh', '-c', 'cat "$1/own"', 'sh', shadowed]);
+      expect(result.stderr).toContain(`${shadowed} exists inside the sandbox: the command sees the sandbox's own, not the host's`);
+      expect(result.stdout).toBe('mine');
+    });
+  });
+
+  describe('sandbox state: only what svcctl made is removed, only what it started is signalled', () => {
+    // Run inside the sandbox, whose /var is a copy-on-write view: the host's /var/tmp is never at stake.
+    const inside = (root: string, args: string[]) => sandbox.run(['env', `SVCCTL_SANDBOX_DIR=${root}`, 'svcctl', 'sandbox', ...args]);
+
+    test('stop --name victimdir with SVCCTL_SANDBOX_DIR=/var/tmp (writable by everyone): exit 2 saying why, nothing removed', async () => {
+      await sandbox.sh('mkdir -p /var/tmp/victimdir && echo data > /var/tmp/victimdir/keep');
+      const result = await inside('/var/tmp', ['stop', '--name', 'victimdir']);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('the sandbox state directory /var/tmp is refused: it is mode 1777');
+      expect((await sandbox.run(['cat', '/var/tmp/victimdir/keep'])).stdout).toBe('data');
+      await sandbox.sh('rm -rf /var/tmp/victimdir');
+    });
+
+    test('a state root owned by someone else, or a symbolic link, is refused by every sandbox command', async () => {
+      await sandbox.sh('mkdir -m 0700 /var/lib/not-roots && chown 65534:65534 /var/lib/not-roots && ln -s /var/lib/svcctl-elsewhere /var/lib/linked-root');
+      for (const args of [['stop'], ['status'], ['start'], ['exec', '--', 'true']]) {
+        const foreign = await inside('/var/lib/not-roots', args);
+        expect({ args, exitCode: foreign.exitCode, refused: foreign.stderr.includes('owned by uid 65534') }).toEqual({ args, exitCode: 2, refused: true });
+      }
+      const linked = await inside('/var/lib/linked-root', ['stop']);
+      expect(linked.exitCode).toBe(2);
+      expect(linked.stderr).toContain('a symbolic link');
+      await sandbox.sh('rm -rf /var/lib/not-roots /var/lib/linked-root');
+    });
+
+    test('a directory without svcctl\'s marker in a good state root: stop and start refuse, and it stays', async () => {
+      await sandbox.sh('mkdir -m 0700 /var/lib/sbx-root && mkdir /var/lib/sbx-root/victimdir && echo data > /var/lib/sbx-root/victimdir/keep');
+      for (const args of [['stop', '--name', 'victimdir'], ['start', '--name', 'victimdir']]) {
+        const result = await inside('/var/lib/sbx-root', args);
+        expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 2 });
+        expect(result.stderr).toContain('/var/lib/sbx-root/victimdir was not made by svcctl sandbox (no svcctl-sandbox.id marker in it): nothing was removed or signalled');
+      }
+      expect((await sandbox.run(['cat', '/var/lib/sbx-root/victimdir/keep'])).stdout).toBe('data');
+      await sandbox.sh('rm -rf /var/lib/sbx-root');
+    });
+
+    test('a record naming PIDs of other processes: stop signals none of them, and removes only the marked directory', async () => {
+      const token = '0123456789abcdef0123456789abcdef';
+      await sandbox.run(['systemd-run', '--unit=bystander.service', '/bin/sleep', '1000']);
+      const bystander = Number((await sandbox.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'bystander.service'])).stdout.trim());
+      expect(bystander).toBeGreaterThan(1);
+      const record = { name: 'forged', token, launcherPid: bystander, pid: bystander, startedAt: new Date().toISOString(), packageRoot: '/' };
+      await sandbox.sh(`mkdir -m 0700 -p /var/lib/sbx-root/forged && echo ${token} > /var/lib/sbx-root/forged/svcctl-sandbox.id && cat > /var/lib/sbx-root/forged/sandbox.json`, { input: JSON.stringify(record) });
+      const result = await inside('/var/lib/sbx-root', ['stop', '--name', 'forged']);
+      expect(result.exitCode).toBe(0);
+      expect((await sandbox.run(['systemctl', 'is-active', 'bystander.service'])).stdout.trim()).toBe('active');
+      expect((await sandbox.run(['test', '-e', '/var/lib/sbx-root/forged'])).exitCode).toBe(1);
+      await sandbox.run(['systemctl', 'stop', 'bystander.service']);
+      await sandbox.sh('rm -rf /var/lib/sbx-root');
+    });
   });
 });

@@ -4,7 +4,7 @@ import { describeInSandbox } from '../helpers/sandbox.js';
 const bundle = 'cleanup-blocking';
 const units = ['cleanup-blocking-coordination.service', 'cleanup-blocking-coordination.timer'];
 // Every program svcctl may start during install, uninstall and secret commands.
-const spied = ['systemctl', 'systemd-analyze', 'systemd-sysusers', 'systemd-tmpfiles', 'userdel', 'groupdel', 'journalctl', 'useradd'];
+const spied = ['systemctl', 'systemd-analyze', 'systemd-sysusers', 'systemd-tmpfiles', 'userdel', 'groupdel', 'journalctl', 'useradd', 'flock'];
 
 describeInSandbox('secrets never leak', (sandbox) => {
   const coordination = `coord-${'c0ffee'.repeat(8)}`;
