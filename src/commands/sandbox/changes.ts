@@ -1,5 +1,5 @@
 import { SvcctlCommand } from '../../base-command.js';
-import { sandboxChanges, type SandboxChange } from '../../system/sandbox.js';
+import { sandboxChanges, type SandboxChange } from '../../flows/sandbox.js';
 import { say } from '../../views/output.js';
 import { nameFlag } from '../../flags.js';
 

@@ -1,6 +1,6 @@
 import { Args } from '../../oclif.js';
 import { SvcctlCommand } from '../../base-command.js';
-import { execInSandbox, showHostBundles } from '../../system/sandbox.js';
+import { execInSandbox, showHostBundles } from '../../flows/sandbox.js';
 import { say, style } from '../../views/output.js';
 import { UserError } from '../../core/errors.js';
 import { nameFlag } from '../../flags.js';

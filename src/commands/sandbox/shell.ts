@@ -1,5 +1,5 @@
 import { SvcctlCommand } from '../../base-command.js';
-import { execInSandbox } from '../../system/sandbox.js';
+import { execInSandbox } from '../../flows/sandbox.js';
 import { nameFlag } from '../../flags.js';
 
 export default class SandboxShell extends SvcctlCommand {

@@ -1,5 +1,5 @@
 import { SvcctlCommand } from '../../base-command.js';
-import { startSandbox, type SandboxRecord } from '../../system/sandbox.js';
+import { startSandbox, type SandboxRecord } from '../../flows/sandbox.js';
 import { say } from '../../views/output.js';
 import { nameFlag } from '../../flags.js';
 

@@ -1,6 +1,5 @@
 import { SvcctlCommand } from '../../base-command.js';
-import { sandboxStatus, type SandboxStatus } from '../../system/sandbox.js';
-import { requireRoot } from '../../system/privileges.js';
+import { sandboxStatusOf, type SandboxStatus } from '../../flows/sandbox.js';
 import { nameFlag } from '../../flags.js';
 
 export default class SandboxStatusCommand extends SvcctlCommand {
@@ -10,8 +9,7 @@ export default class SandboxStatusCommand extends SvcctlCommand {
 
   async run(): Promise<SandboxStatus> {
     const { flags } = await this.parse(SandboxStatusCommand);
-    requireRoot('svcctl sandbox');
-    const status = await sandboxStatus(flags.name);
+    const status = await sandboxStatusOf(flags.name);
     this.print(status.running ? `${status.name}: running (pid ${status.pid}, systemd ${status.state}, since ${status.startedAt})` : `${status.name}: not running`);
     return status;
   }

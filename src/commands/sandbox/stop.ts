@@ -1,5 +1,5 @@
 import { SvcctlCommand } from '../../base-command.js';
-import { stopSandbox } from '../../system/sandbox.js';
+import { stopSandbox } from '../../flows/sandbox.js';
 import { say } from '../../views/output.js';
 import { nameFlag } from '../../flags.js';
 
