@@ -18,11 +18,11 @@ export interface ScaffoldFile {
 }
 
 /**
- * The system user for a bundle: its name when that is a valid user name (a letter or _ first, at most 32
- * characters), else "svc-" and the name, cut to 32.
+ * The system user for a bundle: its name when that is a valid user name (a letter or _ first, at most 31
+ * characters, systemd-sysusers' limit), else "svc-" and the name, cut to 31.
  */
 export function userNameFor(name: string): string {
-  return /^[a-z_][a-z0-9_-]{0,31}$/.test(name) ? name : `svc-${name}`.slice(0, 32);
+  return /^[a-z_][a-z0-9_-]{0,30}$/.test(name) ? name : `svc-${name}`.slice(0, 31);
 }
 
 /** A YAML double-quoted scalar (JSON's string syntax is YAML's): "0" stays a string, not a number. */

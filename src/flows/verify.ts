@@ -11,6 +11,7 @@ import { findBundle } from '../system/bundles/lookup.js';
 import { SystemdClient } from '../system/systemd.js';
 import { svcctlVersion } from '../system/version.js';
 import { preflightProblems, refuseScheduleWithoutTimer } from './preflight.js';
+import { declaredScheduleProblem } from '../core/schedule.js';
 
 export interface VerifyOptions {
   set: string[];
@@ -65,5 +66,12 @@ async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<str
     { settings, secrets, ...(options.schedule !== undefined ? { schedule: options.schedule } : {}), force: false, start: true, enable: true, now: new Date().toISOString(), svcctlVersion },
     target,
   );
-  return preflightProblems(new SystemdClient(target), desired, target, { defaultSchedule: true });
+  const problems = await preflightProblems(new SystemdClient(target), desired, target, { defaultSchedule: true });
+  // The manifest's default schedule is what the timer file itself does when svcctl writes no drop-in: they must agree.
+  if (bundle.schedule) {
+    const timer = bundle.units.find((u) => u.name === bundle.schedule!.timer);
+    const mismatch = timer ? declaredScheduleProblem(timer.name, bundle.schedule.default, timer.content) : undefined;
+    if (mismatch) problems.push(mismatch);
+  }
+  return problems;
 }

@@ -101,3 +101,17 @@ test('without systemd-analyze nothing is verified, and verify says so rather tha
   expect(result.stderr).toContain('systemd-analyze was not found, so svcctl cannot check the units and schedules it would install');
   expect(readdirSync(tmp)).toEqual([]);
 });
+
+test("the manifest's default schedule must be what the timer file does (a 6h manifest with a timer firing every second is refused)", async () => {
+  const unit = '[Service]\nType=oneshot\nExecStart=/bin/true\n';
+  const timer = (span: string) => `[Timer]\nOnActiveSec=${span}\nOnUnitActiveSec=${span}\n\n[Install]\nWantedBy=timers.target\n`;
+  const manifest = (declared: string) => `name: every\ndescription: schedule cross-check\nunits: [every.service, every.timer]\nenable: [every.timer]\nschedule: { timer: every.timer, default: ${declared} }\n`;
+  const wrong = bundleDir('every', { 'bundle.yaml': manifest('6h'), 'every.service': unit, 'every.timer': timer('1s') });
+  const refused = await svcctl([wrong]);
+  expect(refused.exitCode).toBe(2);
+  expect(refused.stderr).toContain('the bundle declares the schedule "6h", but every.timer fires every 1s');
+  writeFileSync(path.join(wrong, 'every.timer'), timer('6h'));
+  const agreed = await svcctl([wrong]);
+  expect(agreed.stderr).toBe('✔ every: manifest, settings, units and schedule pass');
+  expect(agreed.exitCode).toBe(0);
+});

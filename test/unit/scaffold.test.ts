@@ -34,10 +34,10 @@ test('every scaffold loads as a valid bundle, with the name, units and schedule 
   );
 });
 
-test('the system user is the bundle name where that is a valid user name, else svc-NAME within 32 characters', () => {
+test('the system user is the bundle name where that is a valid user name, else svc-NAME within 31 characters (systemd-sysusers' limit)', () => {
   expect(userNameFor('nightly-report')).toBe('nightly-report');
   expect(userNameFor('0day')).toBe('svc-0day');
-  expect(userNameFor('a'.repeat(40))).toBe(`svc-${'a'.repeat(28)}`);
+  expect(userNameFor('a'.repeat(40))).toBe(`svc-${'a'.repeat(27)}`);
 });
 
 test('a name that is not a bundle name is refused before anything is rendered', () => {
