@@ -34,7 +34,7 @@ test('every scaffold loads as a valid bundle, with the name, units and schedule 
   );
 });
 
-test('the system user is the bundle name where that is a valid user name, else svc-NAME within 31 characters (systemd-sysusers' limit)', () => {
+test('the system user is the bundle name where that is a valid user name, else svc-NAME within 31 characters (the limit of systemd-sysusers)', () => {
   expect(userNameFor('nightly-report')).toBe('nightly-report');
   expect(userNameFor('0day')).toBe('svc-0day');
   expect(userNameFor('a'.repeat(40))).toBe(`svc-${'a'.repeat(27)}`);
