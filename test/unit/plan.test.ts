@@ -411,3 +411,22 @@ describe('the step registry', () => {
     expect(Object.keys(stepKinds).length).toBeGreaterThanOrEqual(20);
   });
 });
+
+describe('a daemon with a health URL', () => {
+  const daemon = bundle({
+    name: 'web',
+    units: [{ name: 'web.service', content: '[Service]\nExecStart=/usr/local/bin/demo.sh\n[Install]\nWantedBy=multi-user.target\n' }],
+    enable: ['web.service'],
+    schedule: undefined,
+    health: { url: 'http://127.0.0.1:8080/', startTimeout: '45s' },
+  });
+
+  test('its URL is checked after the one enable and the check that it is active, also with other bundles', () => {
+    const web = plan(daemon, freshHost());
+    const other = plan(bundle({ name: 'alpha', user: undefined, directories: [], payload: [] }), freshHost());
+    const merged = mergeActions([web.actions, other.actions]).map((a) => a.kind);
+    expect(merged.indexOf('check-health')).toBeGreaterThan(merged.indexOf('check-active'));
+    expect(merged.indexOf('check-active')).toBeGreaterThan(merged.indexOf('enable'));
+    expect(web.actions.find((a) => a.kind === 'check-health')).toMatchObject({ timeoutMs: 45_000, once: false, subject: { bundle: 'web', service: 'web.service', health: { url: 'http://127.0.0.1:8080/' } } });
+  });
+});

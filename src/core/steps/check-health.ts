@@ -5,4 +5,6 @@ export const checkHealth: StepKind<CheckHealth> = {
   describe: (a) => `check the health of ${a.subject.bundle}`,
   data: (a) => ({ ...a }),
   touches: () => ({ paths: [], units: [] }),
+  // After the one enable and the check that the units are active: a daemon must be up before its URL is asked.
+  collective: { placement: 'last', merge: (actions) => actions },
 };
