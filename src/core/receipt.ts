@@ -113,6 +113,11 @@ export function criticalPath(p: string): string | undefined {
 export function parseReceipt(data: unknown, bundle: string, layout: Layout): Receipt {
   const value = migrate(data);
   const r = object(value, '(receipt)');
+  // Whose receipt, and for which scope, before anything it names is believed.
+  const named = str(r, 'bundle');
+  if (named !== bundle || !BUNDLE_NAME_PATTERN.test(named)) throw new ReceiptProblem('bundle', `is ${JSON.stringify(named)}, but the receipt is the one of bundle ${bundle}`);
+  const scope = oneOf(r, 'scope', ['system', 'user'] as const);
+  if (scope !== layout.scope) throw new ReceiptProblem('scope', `is ${scope}, but it was read from the ${layout.scope} scope's receipts`);
   const receipt: Receipt = {
     format: RECEIPT_FORMAT,
     bundle: str(r, 'bundle'),
@@ -134,8 +139,6 @@ export function parseReceipt(data: unknown, bundle: string, layout: Layout): Rec
     artifacts: list(r, 'artifacts').map((a, i) => artifact(a, i, bundle, layout)),
     directories: list(r, 'directories').map((d, i) => directory(d, i, layout)),
   };
-  if (receipt.bundle !== bundle || !BUNDLE_NAME_PATTERN.test(receipt.bundle)) throw new ReceiptProblem('bundle', `is ${JSON.stringify(receipt.bundle)}, but the receipt is the one of bundle ${bundle}`);
-  if (receipt.scope !== layout.scope) throw new ReceiptProblem('scope', `is ${receipt.scope}, but it was read from the ${layout.scope} scope's receipts`);
   for (const [field, unit] of [...receipt.units.map((u) => ['units', u] as const), ...receipt.enabled.map((u) => ['enabled', u] as const)]) {
     if (!/^[A-Za-z0-9:_.\\@-]+\.(service|timer|socket|path|target|mount)$/.test(unit)) throw new ReceiptProblem(field, `${JSON.stringify(unit)} is not a unit name`);
   }
@@ -184,8 +187,8 @@ function migrate(data: unknown): unknown {
     ? r.directories.map((d: unknown) => {
         if (d === null || typeof d !== 'object') return d;
         const dir = d as Record<string, unknown>;
-        if (dir.own === true) return dir;
-        return shared.includes(String(dir.path)) ? { ...dir, shared: true } : { ...dir, data: true };
+        if (shared.includes(String(dir.path))) return { ...dir, own: false, shared: true };
+        return dir.own === true ? dir : { ...dir, data: true };
       })
     : r.directories;
   return { ...r, format: RECEIPT_FORMAT, scope: 'system', artifacts, directories };
