@@ -17,7 +17,7 @@ UNKNOWN: not installed, systemd not running, or any error of the check itself (i
 
 The max age is --max-age, else the manifest's health.maxAge, else derived from the schedule: twice an interval (at least interval + 1 min), a calendar's period plus up to an hour (25 h for a daily job).
 
-Without root the receipt (mode 0600) cannot be read: the check then takes the units, schedule and health settings from the public index (/var/lib/svcctl/installed.json, written with every change), or where there is none from the bundle's manifest (by name on the search path, or by path), so a schedule changed with \`svcctl schedule\` is not seen.
+Without root the receipt (mode 0600) cannot be read: the check then takes the units, schedule and health settings from the public index (/var/lib/svcctl/.installed.json, written with every change), or where there is none from the bundle's manifest (by name on the search path, or by path), so a schedule changed with \`svcctl schedule\` is not seen.
 
 --textfile DIR also writes DIR/svcctl_<bundle>.prom for node_exporter's textfile collector (status, up, last run, last success, next run, last exit status, max age), atomically.`;
   static override examples = [

@@ -9,7 +9,7 @@ export default class Logs extends SvcctlCommand {
 
 --since takes what journalctl takes ("1 hour ago", today, "2026-01-31 08:00", -15min) and is checked before anything is shown. --json collects the newest entries (${defaultJsonLines} unless -n) into one JSON document; for a stream of JSON objects use --output json, with -f if you like.
 
-Without root it finds the bundle's units in the public index (/var/lib/svcctl/installed.json) and needs membership in the systemd-journal or adm group, whose members may read the system journal (exit 77 otherwise).`;
+Without root it finds the bundle's units in the public index (/var/lib/svcctl/.installed.json) and needs membership in the systemd-journal or adm group, whose members may read the system journal (exit 77 otherwise).`;
   static override examples = [
     '<%= config.bin %> logs cleanup-blocking -n 50',
     '<%= config.bin %> logs cleanup-blocking -f',

@@ -10,7 +10,7 @@ export default class Status extends SvcctlCommand {
 
 With BUNDLE: when and from what it was installed; per unit its load, active and sub state and whether it is enabled; for services the last run's start, end, result and exit status; for daemons the restart policy, the restarts so far and the start limit, and whether the health URL answers (as \`svcctl check\` asks it); for timers the last trigger and next elapse (absolute in your time zone, and relative); drift (files changed or missing since install, by the receipt's checksums); the names of the secrets that are set (never their values) and the settings.
 
-Without root it shows what every user may see: the bundles named in the public index (/var/lib/svcctl/installed.json), their units' state, last and next runs and health URL. Drift, secrets and settings come from the receipts, which only root may read.`;
+Without root it shows what every user may see: the bundles named in the public index (/var/lib/svcctl/.installed.json), their units' state, last and next runs and health URL. Drift, secrets and settings come from the receipts, which only root may read.`;
   static override examples = [
     '<%= config.bin %> status',
     '<%= config.bin %> status cleanup-blocking',

@@ -26,7 +26,7 @@ export interface InstalledBundle {
   /** When the last transaction changed it (ISO 8601), when known. */
   updatedAt?: string;
   /**
-   * receipt: everything is known. index: the public index (installed.json, 0644) — no drift, secrets or settings.
+   * receipt: everything is known. index: the public index (.installed.json, 0644) — no drift, secrets or settings.
    * manifest: the bundle's own manifest (check without root and without an index): defaults, not a changed schedule.
    */
   from: 'receipt' | 'index' | 'manifest';
@@ -95,7 +95,7 @@ function receiptsNeedRoot(options: Pick<FindOptions, 'command' | 'needs' | 'targ
   return denied;
 }
 
-/** A receipt as read, or undefined when it is not one (installed.json, the public index, lives beside the receipts). */
+/** A receipt as read, or undefined when it is not one (.installed.json, the public index, lives beside the receipts). */
 function asReceipt(value: Receipt | undefined): Receipt | undefined {
   return value && typeof value.bundle === 'string' && Array.isArray(value.units) ? value : undefined;
 }

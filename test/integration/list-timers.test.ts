@@ -52,7 +52,7 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
     expect(failing.lastRun).toMatchObject({ state: 'failed', exitStatus: 3 });
   });
 
-  test('--all lists every timer and needs no root; the default needs the receipts (exit 77)', async () => {
+  test('--all lists every timer and needs no root; the default reads the public index, and without one needs root (exit 77)', async () => {
     const all = await sandbox.run([...nobody, 'svcctl', 'list-timers', '--all', '--json']);
     expect(all.exitCode).toBe(0);
     const data = JSON.parse(all.stdout) as { timers: Row[] };
@@ -60,9 +60,18 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
     expect(data.timers.find((t) => t.unit === 'systemd-tmpfiles-clean.timer')).toMatchObject({ bundle: null, result: 'never run' });
     const asRoot = JSON.parse((await sandbox.svcctl(['list-timers', '--all', '--json'])).stdout) as { timers: Row[] };
     expect(asRoot.timers.find((t) => t.unit === 'tick.timer')?.bundle).toBe('tick');
-    const denied = await sandbox.run([...nobody, 'svcctl', 'list-timers']);
-    expect(denied.exitCode).toBe(77);
-    expect(denied.stderr).toContain('(list-timers --all needs no root)');
+    // Without root the default listing reads the public index every transaction writes; without it, exit 77.
+    const fromIndex = await sandbox.run([...nobody, 'svcctl', 'list-timers', '--json']);
+    expect(fromIndex.exitCode).toBe(0);
+    expect((JSON.parse(fromIndex.stdout) as { timers: Row[] }).timers.map((t) => t.unit).sort()).toEqual(['failing.timer', 'tick.timer']);
+    await sandbox.sh('mv /var/lib/svcctl/.installed.json /var/lib/svcctl/.installed.json.away');
+    try {
+      const denied = await sandbox.run([...nobody, 'svcctl', 'list-timers']);
+      expect(denied.exitCode).toBe(77);
+      expect(denied.stderr).toContain('(list-timers --all needs no root)');
+    } finally {
+      await sandbox.sh('mv /var/lib/svcctl/.installed.json.away /var/lib/svcctl/.installed.json');
+    }
   });
 
   test('a stopped timer of a bundle is still listed, with no next elapse', async () => {

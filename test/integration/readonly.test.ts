@@ -147,7 +147,7 @@ describeInSandbox('read-only commands', (sandbox) => {
   });
 
   describe('without root', () => {
-    // The public index as every transaction writes it (installed.json, 0644, in a 0755 /var/lib/svcctl; receipts 0600).
+    // The public index as every transaction writes it (.installed.json, 0644, in a 0755 /var/lib/svcctl; receipts 0600).
     const publishIndex = () =>
       sandbox.sh(`chmod 0755 /var/lib/svcctl && node --input-type=module -e '
         const { listReceipts } = await import("${root}/dist/system/receipts.js");
@@ -156,14 +156,14 @@ describeInSandbox('read-only commands', (sandbox) => {
         const receipts = (await listReceipts(systemTarget())).filter((r) => typeof r.bundle === "string");
         await writePublicIndex(systemTarget(), receipts.map((r) => ({ bundle: r.bundle, description: r.description, state: r.state, units: r.units, enabled: r.enabled, service: r.service, timer: r.timer, schedule: r.schedule, health: r.health, updatedAt: r.updatedAt })));
       '`);
-    const withdrawIndex = () => sandbox.sh('rm -f /var/lib/svcctl/installed.json && chmod 0700 /var/lib/svcctl');
+    const withdrawIndex = () => sandbox.sh('rm -f /var/lib/svcctl/.installed.json && chmod 0700 /var/lib/svcctl');
     const asNobody = (args: string[], groups?: string) => sandbox.run([...nobody.filter((a) => !groups || a !== '--clear-groups'), ...(groups ? [`--groups=${groups}`] : []), 'svcctl', ...args]);
 
     beforeAll(async () => {
       const published = await publishIndex();
       expect(published.stderr).toBe('');
       expect(published.exitCode).toBe(0);
-      expect((await sandbox.run(['stat', '-c', '%a', '/var/lib/svcctl/installed.json', '/var/lib/svcctl/tick.json'])).stdout.split('\n').slice(0, 2)).toEqual(['644', '600']);
+      expect((await sandbox.run(['stat', '-c', '%a', '/var/lib/svcctl/.installed.json', '/var/lib/svcctl/tick.json'])).stdout.split('\n').slice(0, 2)).toEqual(['644', '600']);
     }, 60_000);
     afterAll(async () => {
       await withdrawIndex();
@@ -220,7 +220,7 @@ describeInSandbox('read-only commands', (sandbox) => {
       try {
         const denied = await asNobody(['status']);
         expect(denied.exitCode).toBe(77);
-        expect(denied.stderr).toContain('the public index of installed bundles (/var/lib/svcctl/installed.json, written by svcctl with every change) is not there to read instead');
+        expect(denied.stderr).toContain('the public index of installed bundles (/var/lib/svcctl/.installed.json, written by svcctl with every change) is not there to read instead');
       } finally {
         await publishIndex();
       }
