@@ -215,6 +215,13 @@ describeInSandbox('cleanup-blocking installed by svcctl, run through systemd aga
     const leftSeconds = (timers[0]!.next - nowUs) / 1e6;
     expect(leftSeconds).toBeGreaterThan(4 * 60);
     expect(leftSeconds).toBeLessThan(5 * 60 + 30);
+    // The sandboxing every run below works under: no W^X memory, a system-call allow-list, a read-only system.
+    const hardening = (await sandbox.run(['systemctl', 'show', service, '-p', 'MemoryDenyWriteExecute', '-p', 'NoNewPrivileges', '-p', 'ProtectSystem', '-p', 'SystemCallFilter', '-p', 'RestrictAddressFamilies'])).stdout;
+    expect(hardening).toMatch(/^MemoryDenyWriteExecute=yes$/m);
+    expect(hardening).toMatch(/^NoNewPrivileges=yes$/m);
+    expect(hardening).toMatch(/^ProtectSystem=strict$/m);
+    expect(hardening).toMatch(/^SystemCallFilter=\S+ \S+/m);
+    expect(hardening).toMatch(/^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$/m);
     const files = await ok(sandbox, `stat -c '%n %U %a' ${script} ${secretsFile} /etc/systemd/system/${service}.d/override.conf`);
     expect(files.stdout.trim().split('\n')).toEqual([`${script} root 755`, `${secretsFile} root 600`, `/etc/systemd/system/${service}.d/override.conf root 600`]);
     // Parked for the length of these tests, so that the timer never runs the job in the middle of one.
