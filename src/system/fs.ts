@@ -253,7 +253,9 @@ async function removeEntry(parent: fsp.FileHandle, name: string, shown: string, 
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return; // moved away while we emptied it: what remains is no longer in the tree
+        // Moved away while we emptied it (ENOENT), or swapped for a symlink or file (ENOTDIR): what is at `name` now
+        // is not the directory we emptied, and the parent's next round removes it like any other entry.
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
       }
     }
