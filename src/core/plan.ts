@@ -428,12 +428,15 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, { kind: 'reset-failed', units: [...receipt.units] });
 
   // Purge: the user's processes end first, then the data directories go (never following a symlink), then the user.
-  const userInUse = receipt.user && observed.otherReceipts.some((r) => r.user?.name === receipt.user!.name);
+  // A user another bundle also declares is left to that bundle: its receipt says svcctl created the user too, so the
+  // last bundle out removes it.
+  const usersOfTheUser = receipt.user ? observed.otherReceipts.filter((r) => r.user?.name === receipt.user!.name).map((r) => r.bundle) : [];
+  const userInUse = usersOfTheUser.length > 0;
   const userPresent = receipt.user !== undefined && observed.users[receipt.user.name] !== undefined;
   const removeTheUser = options.purge && receipt.user?.created === true && userPresent && !userInUse;
   if (options.purge && receipt.user && userPresent && online && !userInUse) actions.push({ kind: 'stop-user-processes', user: receipt.user.name });
   if (!removeTheUser && receipt.user?.created && userPresent) {
-    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: another installed bundle runs as it`);
+    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: ${usersOfTheUser.join(', ')} ${usersOfTheUser.length === 1 ? 'uses' : 'use'} it too, and removes it when purged`);
     else retained.push(`user ${receipt.user.name}`);
   }
   const keptDirectories: ReceiptDirectory[] = [];
@@ -478,7 +481,8 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory' || a.kind === 'restore-directory';
   const ordered = [...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'remove-user'), ...actions.filter(isDirectoryStep), ...actions.filter((a) => a.kind === 'remove-user')];
 
-  const keepUser = receipt.user?.created && userPresent && !removeTheUser;
+  // Purged while another bundle uses the user: nothing of this bundle is kept for it (that bundle removes the user).
+  const keepUser = receipt.user?.created && userPresent && !removeTheUser && !(options.purge && userInUse);
   const remainder: Receipt | undefined =
     keptArtifacts.length + keptDirectories.length > 0 || keepUser || drifted.length > 0
       ? {
