@@ -398,7 +398,13 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const online = !target.offline;
   const wasInstalled = receipt.state !== 'retained';
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
-  if (wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled], before: Object.fromEntries(receipt.units.map((u) => [u, before(u)])) });
+  // A unit that overrode the distribution's (--force) is not stopped: once its file is gone the distribution's unit is
+  // in effect again, and one that is running is restarted after the reload so that it is what runs.
+  const vendor = new Set(observed.vendorUnits);
+  const toStop = receipt.units.filter((u) => !vendor.has(u));
+  if (wasInstalled && toStop.length + receipt.enabled.length > 0) actions.push({ kind: 'stop-disable', units: toStop, enabled: [...receipt.enabled], before: Object.fromEntries(toStop.map((u) => [u, before(u)])) });
+  const vendorRunning = receipt.units.filter((u) => vendor.has(u) && ['active', 'activating', 'reloading'].includes(before(u).active));
+  for (const unit of receipt.units.filter((u) => vendor.has(u))) notes.push(`${unit}: the distribution's unit of that name is in effect again${vendorRunning.includes(unit) ? ' (restarted)' : ''}`);
   actions.push(...observed.tempFiles.map((p): Action => ({ kind: 'remove-file', path: p, role: 'temp' })));
 
   const keptArtifacts: ReceiptArtifact[] = [];
@@ -425,7 +431,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     }
     actions.push({ kind: 'remove-file', path: artifact.path, role: artifact.role, ...(artifact.backup ? { restoreFrom: artifact.backup } : {}) });
   }
-  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, { kind: 'reset-failed', units: [...receipt.units] });
+  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, ...(vendorRunning.length > 0 ? [{ kind: 'restart' as const, units: vendorRunning }] : []), { kind: 'reset-failed', units: [...receipt.units] });
 
   // Purge: the user's processes end first, then the data directories go (never following a symlink), then the user.
   // A user another bundle also declares is left to that bundle: its receipt says svcctl created the user too, so the
