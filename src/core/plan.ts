@@ -240,7 +240,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
       else if (ctx.force) {
         tmpfiles.adjusted.push({ path: dir.path, mode: current.mode, uid: current.uid, gid: current.gid });
         directories.set(dir.path, { ...recorded, previous: { mode: current.mode, uid: current.uid, gid: current.gid } });
-        notes.push(`${dir.path} (${octal(current.mode)} uid ${current.uid} gid ${current.gid}) is changed to ${octal(dir.mode)} ${dir.owner}:${dir.group}; uninstall puts it back`);
+        notes.push(`${dir.path} exists (${octal(current.mode)} uid ${current.uid} gid ${current.gid}) and is changed to ${octal(dir.mode)} ${dir.owner}:${dir.group} (--force); uninstall --purge puts it back`);
       } else {
         conflicts.push(`${dir.path} exists with mode ${octal(current.mode)}, uid ${current.uid}, gid ${current.gid}; the bundle declares ${octal(dir.mode)} ${dir.owner}:${dir.group} (pass --force to change it; uninstall restores it)`);
       }
@@ -457,7 +457,11 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     const present = exists(observed, dir.path);
     if (dir.previous && present) {
       if (options.purge) actions.push({ kind: 'restore-directory', path: dir.path, ...dir.previous });
-      else keptDirectories.push(dir);
+      else {
+        // Its tmpfiles.d entry stays too (and would set the mode again at boot): both go back with --purge.
+        keptDirectories.push(dir);
+        retained.push(`${dir.path} as changed (mode and owner restored by --purge)`);
+      }
       continue;
     }
     if (!dir.created || !present) continue;
