@@ -180,7 +180,10 @@ export async function removeFile(target: string, options: Pick<WriteOptions, 'ow
   });
 }
 
-/** Removes an empty directory; one that is not empty is left alone (false). Nothing there counts as removed. */
+/**
+ * Removes an empty directory; one that is not empty, or is a mount point (EBUSY), is left alone (false). Nothing there
+ * counts as removed.
+ */
 export async function removeEmptyDirectory(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<boolean> {
   seeWrite('rmdir', target);
   try {
@@ -189,7 +192,7 @@ export async function removeEmptyDirectory(target: string, options: Pick<WriteOp
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return true;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EBUSY') return false;
     throw error;
   }
 }
