@@ -86,8 +86,8 @@ async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: Rea
   const info = await handle.stat();
   // A sticky directory (/tmp) lets no one replace an entry they do not own: what matters is who owns the next one.
   if (info.mode & 0o1000 && owners.has(info.uid)) return;
-  if (!owners.has(info.uid)) throw new UnsafePath(`refusing to write under ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes there`, `make it owned by root (chown root:root ${shown})`);
-  if (info.mode & 0o022) throw new UnsafePath(`refusing to write under ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
+  if (!owners.has(info.uid)) throw new UnsafePath(`refusing to use ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes or reads there`, `make it owned by root (chown root:root ${shown})`);
+  if (info.mode & 0o022) throw new UnsafePath(`refusing to use ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
 }
 
 async function inDirectory<T>(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'>, work: (dir: fsp.FileHandle, name: string) => Promise<T>): Promise<T> {
@@ -318,6 +318,42 @@ export async function inspectPath(target: string, checksum: { content: boolean; 
 
 export function sha256(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * Reads a file root acts on (a receipt): the directories on the way are walked as for a write, and the file is opened
+ * without following a symlink and believed only if it is a regular file owned by `owners`, not writable by group or
+ * others — what someone else could have put there is never acted on. Undefined when nothing is there.
+ */
+export async function readTrustedFile(target: string, options: Pick<WriteOptions, 'owners'> & { maxBytes: number }): Promise<Buffer | undefined> {
+  if (!(await fsp.lstat(target).catch(() => undefined))) return undefined;
+  const owners = options.owners ?? rootOnly;
+  const refuse = (why: string, hint: string) => new UnsafePath(`refusing to read ${target}: ${why}`, hint);
+  try {
+    return await inDirectory(target, { owners }, async (dir, name) => {
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(at(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw refuse('it is a symlink', 'svcctl only reads its own files; move the symlink away');
+        // Name the file, not the descriptor path it was opened through (a reader without root is told what it needs).
+        throw Object.assign(error as NodeJS.ErrnoException, { path: target });
+      }
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) throw refuse('it is not a regular file', 'move it away');
+        if (!owners.has(info.uid)) throw refuse(`it is owned by uid ${info.uid}, who could have written anything in it`, `check it, then chown root:root ${target}`);
+        if (info.mode & 0o022) throw refuse(`its mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets others change it`, `check it, then chmod go-w ${target}`);
+        if (info.size > options.maxBytes) throw new OperationError(`${target} is larger than ${options.maxBytes} bytes`);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 export async function readFileIfExists(target: string, maxBytes?: number): Promise<Buffer | undefined> {
