@@ -66,7 +66,32 @@ export function reportError(error: unknown): number {
     if (debugEnabled() && err.stack) process.stderr.write(`${err.stack}\n`);
     return err.oclif.exit === 1 ? ExitCode.failed : ExitCode.usage;
   }
+  if (isSystemError(error)) {
+    // A system call failed before any transaction began (one that fails inside a transaction is a StepFailed with the
+    // rollback's report): what failed, in the system's words, and that the host is as it was.
+    process.stderr.write(`${style.red('✖')} ${error.message}\n`);
+    process.stderr.write(`  ${style.dim('→')} nothing was changed; ${systemErrorHints[error.code] ?? 'fix the cause and run the command again'}\n`);
+    if (debugEnabled() && error.stack) process.stderr.write(`${error.stack}\n`);
+    return ExitCode.failed;
+  }
   process.stderr.write(`${style.red('✖')} internal error: ${err?.message ?? String(error)}\n`);
   process.stderr.write(debugEnabled() ? `${err?.stack ?? ''}\n` : `  ${style.dim('→')} run again with DEBUG=svcctl* for details\n`);
   return ExitCode.failed;
 }
+
+/** An error from a system call (ENOSPC, ENOTDIR, EBUSY, …), as Node reports one: an errno code and the call. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  const e = error as NodeJS.ErrnoException;
+  return e instanceof Error && typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
+}
+
+const systemErrorHints: Record<string, string> = {
+  ENOSPC: 'free some space on that file system, then run the command again',
+  EDQUOT: 'free some space on that file system, then run the command again',
+  ENOTDIR: 'a file is where a directory should be: move it away, then run the command again',
+  EISDIR: 'a directory is where a file should be: move it away, then run the command again',
+  EBUSY: 'something holds that path (a mount point, a running program): free it, then run the command again',
+  EROFS: 'that file system is read-only: remount it read-write, then run the command again',
+  EACCES: 'run it as root (sudo)',
+  EPERM: 'run it as root (sudo); an immutable file (chattr +i) also refuses',
+};

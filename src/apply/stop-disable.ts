@@ -9,7 +9,8 @@ const runningStates = ['active', 'activating', 'reloading'];
 
 export const stopDisable: Executor<StopDisable> = {
   async perform(a, ctx) {
-    if (!ctx.target.offline) await tolerateMissingUnits(ctx.systemd.unitVerb('stop', a.units, { check: false }));
+    // No units to stop: a bundle whose only units override the distribution's (those are left running).
+    if (!ctx.target.offline && a.units.length > 0) await tolerateMissingUnits(ctx.systemd.unitVerb('stop', a.units, { check: false }));
     // The uninstall's own daemon-reload follows once the files are gone.
     if (a.enabled.length > 0) await tolerateMissingUnits(ctx.systemd.disable(a.enabled, false, { check: false }));
   },

@@ -73,9 +73,16 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
   const ctx = new StepContext(tx.target);
   const touched = collectTouches(tx.actions);
   const before = await observeTouched(tx.target, touched);
-  if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
-  for (const r of tx.receipts) await writeReceipt(tx.target, r.intent);
   const completed: Done[] = [];
+  try {
+    if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
+    for (const r of tx.receipts) await writeReceipt(tx.target, r.intent);
+  } catch (error) {
+    // No space for the intent receipt (ENOSPC), its directory in the way…: nothing ran, and the receipts go back.
+    const description = 'write the intent receipt';
+    report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
+    throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
+  }
   const outcomes = new Map<number, string>();
   for (const [index, action] of tx.actions.entries()) {
     const description = describeAction(action);

@@ -242,7 +242,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
       else if (ctx.force) {
         tmpfiles.adjusted.push({ path: dir.path, mode: current.mode, uid: current.uid, gid: current.gid });
         directories.set(dir.path, { ...recorded, previous: { mode: current.mode, uid: current.uid, gid: current.gid } });
-        notes.push(`${dir.path} (${octal(current.mode)} uid ${current.uid} gid ${current.gid}) is changed to ${octal(dir.mode)} ${dir.owner}:${dir.group}; uninstall puts it back`);
+        notes.push(`${dir.path} exists (${octal(current.mode)} uid ${current.uid} gid ${current.gid}) and is changed to ${octal(dir.mode)} ${dir.owner}:${dir.group} (--force); uninstall --purge puts it back`);
       } else {
         conflicts.push(`${dir.path} exists with mode ${octal(current.mode)}, uid ${current.uid}, gid ${current.gid}; the bundle declares ${octal(dir.mode)} ${dir.owner}:${dir.group} (pass --force to change it; uninstall restores it)`);
       }
@@ -423,7 +423,13 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const online = !target.offline;
   const wasInstalled = receipt.state !== 'retained';
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
-  if (wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled], before: Object.fromEntries(receipt.units.map((u) => [u, before(u)])) });
+  // A unit that overrode the distribution's (--force) is not stopped: once its file is gone the distribution's unit is
+  // in effect again, and one that is running is restarted after the reload so that it is what runs.
+  const vendor = new Set(observed.vendorUnits);
+  const toStop = receipt.units.filter((u) => !vendor.has(u));
+  if (wasInstalled && toStop.length + receipt.enabled.length > 0) actions.push({ kind: 'stop-disable', units: toStop, enabled: [...receipt.enabled], before: Object.fromEntries(toStop.map((u) => [u, before(u)])) });
+  const vendorRunning = receipt.units.filter((u) => vendor.has(u) && ['active', 'activating', 'reloading'].includes(before(u).active));
+  for (const unit of receipt.units.filter((u) => vendor.has(u))) notes.push(`${unit}: the distribution's unit of that name is in effect again${vendorRunning.includes(unit) ? ' (restarted)' : ''}`);
   actions.push(...observed.tempFiles.map((p): Action => ({ kind: 'remove-file', path: p, role: 'temp' })));
 
   const keptArtifacts: ReceiptArtifact[] = [];
@@ -450,15 +456,18 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     }
     actions.push({ kind: 'remove-file', path: artifact.path, role: artifact.role, ...(artifact.backup ? { restoreFrom: artifact.backup } : {}) });
   }
-  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, { kind: 'reset-failed', units: [...receipt.units] });
+  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, ...(vendorRunning.length > 0 ? [{ kind: 'restart' as const, units: vendorRunning }] : []), { kind: 'reset-failed', units: [...receipt.units] });
 
   // Purge: the user's processes end first, then the data directories go (never following a symlink), then the user.
-  const userInUse = receipt.user && observed.otherReceipts.some((r) => r.user?.name === receipt.user!.name);
+  // A user another bundle also declares is left to that bundle: its receipt says svcctl created the user too, so the
+  // last bundle out removes it.
+  const usersOfTheUser = receipt.user ? observed.otherReceipts.filter((r) => r.user?.name === receipt.user!.name).map((r) => r.bundle) : [];
+  const userInUse = usersOfTheUser.length > 0;
   const userPresent = receipt.user !== undefined && observed.users[receipt.user.name] !== undefined;
   const removeTheUser = options.purge && receipt.user?.created === true && userPresent && !userInUse;
   if (options.purge && receipt.user && userPresent && online && !userInUse) actions.push({ kind: 'stop-user-processes', user: receipt.user.name });
   if (!removeTheUser && receipt.user?.created && userPresent) {
-    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: another installed bundle runs as it`);
+    if (options.purge && userInUse) notes.push(`user ${receipt.user.name} is kept: ${usersOfTheUser.join(', ')} ${usersOfTheUser.length === 1 ? 'uses' : 'use'} it too, and removes it when purged`);
     else retained.push(`user ${receipt.user.name}`);
   }
   const keptDirectories: ReceiptDirectory[] = [];
@@ -473,7 +482,11 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     const present = exists(observed, dir.path);
     if (dir.previous && present) {
       if (options.purge) actions.push({ kind: 'restore-directory', path: dir.path, ...dir.previous });
-      else keptDirectories.push(dir);
+      else {
+        // Its tmpfiles.d entry stays too (and would set the mode again at boot): both go back with --purge.
+        keptDirectories.push(dir);
+        retained.push(`${dir.path} as changed (mode and owner restored by --purge)`);
+      }
       continue;
     }
     if (!dir.created || !present) continue;
@@ -503,7 +516,8 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory' || a.kind === 'restore-directory';
   const ordered = [...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'remove-user'), ...actions.filter(isDirectoryStep), ...actions.filter((a) => a.kind === 'remove-user')];
 
-  const keepUser = receipt.user?.created && userPresent && !removeTheUser;
+  // Purged while another bundle uses the user: nothing of this bundle is kept for it (that bundle removes the user).
+  const keepUser = receipt.user?.created && userPresent && !removeTheUser && !(options.purge && userInUse);
   const remainder: Receipt | undefined =
     keptArtifacts.length + keptDirectories.length > 0 || keepUser || drifted.length > 0
       ? {

@@ -86,8 +86,8 @@ async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: Rea
   const info = await handle.stat();
   // A sticky directory (/tmp) lets no one replace an entry they do not own: what matters is who owns the next one.
   if (info.mode & 0o1000 && owners.has(info.uid)) return;
-  if (!owners.has(info.uid)) throw new UnsafePath(`refusing to write under ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes there`, `make it owned by root (chown root:root ${shown})`);
-  if (info.mode & 0o022) throw new UnsafePath(`refusing to write under ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
+  if (!owners.has(info.uid)) throw new UnsafePath(`refusing to use ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes or reads there`, `make it owned by root (chown root:root ${shown})`);
+  if (info.mode & 0o022) throw new UnsafePath(`refusing to use ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
 }
 
 async function inDirectory<T>(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'>, work: (dir: fsp.FileHandle, name: string) => Promise<T>): Promise<T> {
@@ -180,7 +180,10 @@ export async function removeFile(target: string, options: Pick<WriteOptions, 'ow
   });
 }
 
-/** Removes an empty directory; one that is not empty is left alone (false). Nothing there counts as removed. */
+/**
+ * Removes an empty directory; one that is not empty, or is a mount point (EBUSY), is left alone (false). Nothing there
+ * counts as removed.
+ */
 export async function removeEmptyDirectory(target: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<boolean> {
   seeWrite('rmdir', target);
   try {
@@ -189,7 +192,7 @@ export async function removeEmptyDirectory(target: string, options: Pick<WriteOp
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return true;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EBUSY') return false;
     throw error;
   }
 }
@@ -253,7 +256,9 @@ async function removeEntry(parent: fsp.FileHandle, name: string, shown: string, 
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return; // moved away while we emptied it: what remains is no longer in the tree
+        // Moved away while we emptied it (ENOENT), or swapped for a symlink or file (ENOTDIR): what is at `name` now
+        // is not the directory we emptied, and the parent's next round removes it like any other entry.
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
       }
     }
@@ -313,6 +318,42 @@ export async function inspectPath(target: string, checksum: { content: boolean; 
 
 export function sha256(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * Reads a file root acts on (a receipt): the directories on the way are walked as for a write, and the file is opened
+ * without following a symlink and believed only if it is a regular file owned by `owners`, not writable by group or
+ * others — what someone else could have put there is never acted on. Undefined when nothing is there.
+ */
+export async function readTrustedFile(target: string, options: Pick<WriteOptions, 'owners'> & { maxBytes: number }): Promise<Buffer | undefined> {
+  if (!(await fsp.lstat(target).catch(() => undefined))) return undefined;
+  const owners = options.owners ?? rootOnly;
+  const refuse = (why: string, hint: string) => new UnsafePath(`refusing to read ${target}: ${why}`, hint);
+  try {
+    return await inDirectory(target, { owners }, async (dir, name) => {
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(at(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw refuse('it is a symlink', 'svcctl only reads its own files; move the symlink away');
+        // Name the file, not the descriptor path it was opened through (a reader without root is told what it needs).
+        throw Object.assign(error as NodeJS.ErrnoException, { path: target });
+      }
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) throw refuse('it is not a regular file', 'move it away');
+        if (!owners.has(info.uid)) throw refuse(`it is owned by uid ${info.uid}, who could have written anything in it`, `check it, then chown root:root ${target}`);
+        if (info.mode & 0o022) throw refuse(`its mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets others change it`, `check it, then chmod go-w ${target}`);
+        if (info.size > options.maxBytes) throw new OperationError(`${target} is larger than ${options.maxBytes} bytes`);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 export async function readFileIfExists(target: string, maxBytes?: number): Promise<Buffer | undefined> {

@@ -58,9 +58,14 @@ export async function observeUninstall(target: Target, receipt: Receipt, hostKey
     for (const a of ancestors(p)) targets.add(a);
   }
   const secretPaths = new Set(receipt.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path));
-  const [paths, base, units] = await Promise.all([observePaths(target, [...targets], secretPaths, hostKey), observeBase(target, receipt.bundle), observeUnits(target, receipt.units)]);
+  const [paths, base, units, vendorUnits] = await Promise.all([
+    observePaths(target, [...targets], secretPaths, hostKey),
+    observeBase(target, receipt.bundle),
+    observeUnits(target, receipt.units),
+    findVendorUnits(target, receipt.units),
+  ]);
   const tempFiles = await findTempFiles(target, [...receipt.artifacts.map((a) => a.path), layout(target).receipt(receipt.bundle)]);
-  return { receipt, ...base, paths, existingSecrets: {}, units, vendorUnits: [], tempFiles };
+  return { receipt, ...base, paths, existingSecrets: {}, units, vendorUnits, tempFiles };
 }
 
 /** Users, groups and the other bundles' receipts. */

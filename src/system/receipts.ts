@@ -6,7 +6,7 @@ import { OperationError } from '../core/errors.js';
 import { parseReceipt, ReceiptProblem, serializeReceipt, type Receipt } from '../core/receipt.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import { BUNDLE_NAME_PATTERN } from '../core/bundle/names.js';
-import { atomicWrite, ensureDirectory, listDirectory, readFileIfExists, readTextIfExists, removeEmptyDirectory, removeFile } from './fs.js';
+import { atomicWrite, ensureDirectory, listDirectory, readFileIfExists, readTextIfExists, readTrustedFile, removeEmptyDirectory, removeFile } from './fs.js';
 import { publicIndexPath, writePublicIndex, type PublicEntry } from './public-index.js';
 
 /** The owners trusted on the way to svcctl's own files: root, and the user in user scope. */
@@ -20,7 +20,11 @@ const MAX_RECEIPT_BYTES = 4 * 1024 * 1024;
 export async function readReceipt(target: Target, bundle: string): Promise<Receipt | undefined> {
   if (!BUNDLE_NAME_PATTERN.test(bundle)) throw new OperationError(`"${bundle}" is not a bundle name: no receipt is read for it`);
   const file = onHost(target, layout(target).receipt(bundle));
-  const bytes = await readFileIfExists(file, MAX_RECEIPT_BYTES);
+  // Only a receipt root (or, in user scope, the user) wrote is believed: one in a directory someone else can write
+  // to, or owned by someone else, could list any path for uninstall --purge to remove. The invoking user trusts
+  // their own files (a dry run over a --root tree they own).
+  const owners = new Set([...trustedOwners(target), process.getuid?.() ?? 0]);
+  const bytes = await readTrustedFile(file, { owners, maxBytes: MAX_RECEIPT_BYTES });
   if (bytes === undefined) return undefined;
   let data: unknown;
   try {

@@ -336,12 +336,13 @@ describe('planUninstall', () => {
     expect(p.receipt).toBeUndefined();
   });
 
-  test('--purge keeps a user another installed bundle runs as', () => {
+  test('--purge keeps a user another installed bundle runs as, and leaves it to that bundle (no receipt kept for it)', () => {
     const other = { ...receipt, bundle: 'other', artifacts: [], directories: [] };
     const p = planUninstall(receipt, { ...host, otherReceipts: [other] }, { purge: true, force: false }, target);
     expect(kinds(p)).not.toContain('remove-user');
     expect(kinds(p)).not.toContain('stop-user-processes');
-    expect(p.notes.join()).toMatch(/user demo-user is kept: another installed bundle runs as it/);
+    expect(p.notes.join()).toMatch(/user demo-user is kept: other uses it too, and removes it when purged/);
+    expect(p.receipt).toBeUndefined();
   });
 
   test('a file changed since install is reported and kept, unless --force', () => {

@@ -7,6 +7,7 @@ import { criticalPath } from '../receipt.js';
 import { systemDirectories } from '../target.js';
 
 import { BUNDLE_NAME_PATTERN, MANIFEST_FILE } from './names.js';
+import { systemDirectories } from '../target.js';
 
 export { BUNDLE_NAME_PATTERN, MANIFEST_FILE };
 export const DEFAULT_SHELL = '/usr/sbin/nologin';
@@ -274,6 +275,7 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
     if (pathProblem) add(['directories', i, 'path'], pathProblem.message, pathProblem.hint);
     else if (dir.path === '/') add(['directories', i, 'path'], 'must not be /');
     else if (root) add(['directories', i, 'path'], `"${dir.path}" is under ${root}, where a bundle may not create directories`);
+    else if (systemDirectories.has(dir.path)) add(['directories', i, 'path'], `"${dir.path}" is one of the system's own directories: svcctl never changes its mode or owner (and --purge would remove it)`, 'declare a directory of the bundle\'s own below it');
     const earlier = directoryPaths.get(dir.path);
     if (earlier !== undefined) add(['directories', i, 'path'], `"${dir.path}" is also directories[${earlier}]`);
     else directoryPaths.set(dir.path, i);

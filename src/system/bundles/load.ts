@@ -19,6 +19,8 @@ import { checkBundleTrust } from './trust.js';
 
 /** A manifest is a page of YAML; anything this large is a mistake (or an attack on the parser). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** A unit or payload file larger than this is refused, never read into memory (a sparse file, a runaway build). */
+export const MAX_BUNDLE_FILE_BYTES = 128 * 1024 * 1024;
 
 export interface LoadOptions {
   /** The name the bundle was looked up by: its manifest must declare the same name. */
@@ -99,8 +101,13 @@ async function readInside(
     return undefined;
   }
   try {
-    if (!(await stat(real)).isFile()) {
+    const info = await stat(real);
+    if (!info.isFile()) {
       problems.push(parsed.problemAt(fieldPath, `${relative} is not a regular file`));
+      return undefined;
+    }
+    if (info.size > MAX_BUNDLE_FILE_BYTES) {
+      problems.push(parsed.problemAt(fieldPath, `${relative} is ${info.size} bytes, more than the ${MAX_BUNDLE_FILE_BYTES / 1024 / 1024} MiB a bundle file may have`));
       return undefined;
     }
     return await readFile(real);
