@@ -203,17 +203,30 @@ describeInSandbox('the transaction under failure', (sandbox) => {
     expect(await sandbox.changes()).toEqual([]);
   });
 
+  test('a unit whose start fails makes `systemctl enable --now` fail: exit 1, the enable undone too, nothing left', async () => {
+    const result = await sandbox.svcctl(['install', `${fixtures}/start-fails`, '--yes']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toMatchObject({ exitCode: 1 });
+    expect(result.stderr).toMatch(/step "systemctl enable --now start-fails\.service" failed: .*exited with 1/);
+    // enable --now had enabled the unit (its symlink) before the start failed: that half is undone as well.
+    expect(result.stderr).toContain('Created symlink /etc/systemd/system/multi-user.target.wants/start-fails.service');
+    expect(result.stderr).toMatch(/rolled back: .*create \/etc\/systemd\/system\/start-fails\.service/);
+    expect(result.stderr).toContain('the host is as it was before');
+    expect((await sandbox.run(['test', '-e', '/var/lib/svcctl/start-fails.json'])).exitCode).toBe(1);
+    expect(await sandbox.changes()).toEqual([]);
+  });
+
   test('a failure after `systemctl enable --now` (the post-check) undoes the enable too: exit 1, nothing left', async () => {
     // The real failures that would reach this step are timing races (a daemon dying within 300 ms) or end in
-    // the enable step itself, so the fault is injected before the last step, once the timer runs.
+    // the enable step itself, so the fault is injected before the check that follows the enable, once the timer runs.
     const plan = await sandbox.svcctl(['install', bundle, '--dry-run', '--json']);
-    const actions = JSON.parse(plan.stdout).bundles[0].actions as { kind: string }[];
-    expect(actions.map((a) => a.kind).slice(-2)).toEqual(['enable', 'check-active']);
-    const result = await sandbox.svcctl(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `fail-before:${actions.length}` } });
+    const kinds = (JSON.parse(plan.stdout).bundles[0].actions as { kind: string }[]).map((a) => a.kind);
+    const step = kinds.indexOf('check-active') + 1;
+    expect(kinds[step - 2]).toBe('enable');
+    const result = await sandbox.svcctlTest(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `fail-before:${step}` } });
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toMatchObject({ exitCode: 1 });
     expect(result.stderr).toContain(`✔ systemctl enable --now ${timer}\n`);
-    expect(result.stderr).toContain(`step "check that ${timer} is active" failed: injected failure before step ${actions.length}`);
-    expect(result.stderr).toMatch(new RegExp(`rolled back: systemctl enable --now ${timer}; systemctl daemon-reload; .*create system user claude-flow`));
+    expect(result.stderr).toContain(`step "check that ${timer} is active" failed: injected failure before step ${step}`);
+    expect(result.stderr).toMatch(new RegExp(`rolled back: systemctl enable --now ${timer}; .*create system user claude-flow`));
     expect(result.stderr).toContain('the host is as it was before');
     // The timer was running: the undo stopped and disabled it, and systemd no longer knows it.
     expect((await sandbox.run(['systemctl', 'show', '-p', 'LoadState,ActiveState', timer])).stdout.split('\n').sort()).toEqual(['ActiveState=inactive', 'LoadState=not-found']);
