@@ -99,21 +99,27 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
   });
 
   test('--textfile writes node_exporter metrics atomically, mode 0644', async () => {
-    await sandbox.run(['mkdir', '-p', '/tmp/textfiles']);
+    const textfiles = '/run/svcctl-textfiles';
+    // A root-owned directory: svcctl refuses to write under a world-writable one such as /tmp (and /run is the
+    // sandbox's own tmpfs, so nothing is left behind).
+    await sandbox.run(['mkdir', '-p', '-m', '0755', textfiles]);
     // While tick.service runs (every second, as long as a loaded machine makes it) its timer has no next
     // elapse, and the file rightly has no next-run line: check again until it was written while the timer waited.
-    const written = async () => ({ exitCode: (await check('tick', '--textfile', '/tmp/textfiles')).exitCode, text: (await sandbox.run(['cat', '/tmp/textfiles/svcctl_tick.prom'])).stdout });
-    const { exitCode, text } = await waitFor('a textfile written while tick.timer waited', written, (w) => w.exitCode !== 0 || w.text.includes('svcctl_next_run_timestamp_seconds'));
-    expect(exitCode).toBe(0);
+    const written = async () => {
+      const result = await check('tick', '--textfile', textfiles);
+      return { exitCode: result.exitCode, stderr: result.stderr, text: (await sandbox.run(['cat', `${textfiles}/svcctl_tick.prom`])).stdout };
+    };
+    const { exitCode, stderr, text } = await waitFor('a textfile written while tick.timer waited', written, (w) => w.exitCode !== 0 || w.stderr !== '' || w.text.includes('svcctl_next_run_timestamp_seconds'));
+    expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(text).toContain('# TYPE svcctl_up gauge\nsvcctl_up{bundle="tick"} 1\n');
     expect(text).toContain('svcctl_check_status{bundle="tick"} 0\n');
     expect(text).toMatch(/^svcctl_last_run_timestamp_seconds\{bundle="tick"\} \d{10}$/m);
     expect(text).toMatch(/^svcctl_next_run_timestamp_seconds\{bundle="tick"\} \d{10}$/m);
-    expect((await sandbox.run(['stat', '-c', '%a', '/tmp/textfiles/svcctl_tick.prom'])).stdout.trim()).toBe('644');
-    const failing = await check('failing', '--textfile', '/tmp/textfiles');
+    expect((await sandbox.run(['stat', '-c', '%a', `${textfiles}/svcctl_tick.prom`])).stdout.trim()).toBe('644');
+    const failing = await check('failing', '--textfile', textfiles);
     expect(failing.exitCode).toBe(2);
-    expect((await sandbox.run(['cat', '/tmp/textfiles/svcctl_failing.prom'])).stdout).toContain('svcctl_up{bundle="failing"} 0');
-    expect((await sandbox.run(['ls', '-A', '/tmp/textfiles'])).stdout.trim().split('\n').sort()).toEqual(['svcctl_failing.prom', 'svcctl_tick.prom']);
+    expect((await sandbox.run(['cat', `${textfiles}/svcctl_failing.prom`])).stdout).toContain('svcctl_up{bundle="failing"} 0');
+    expect((await sandbox.run(['ls', '-A', textfiles])).stdout.trim().split('\n').sort()).toEqual(['svcctl_failing.prom', 'svcctl_tick.prom']);
   });
 
   test('without root: the manifest stands in for the unreadable receipt', async () => {
