@@ -134,15 +134,12 @@ describeInSandbox('svcctl list-timers', (sandbox) => {
     expect(listing.timers).toHaveLength(202);
     expect(listing.timers.filter((t) => t.bundle === 'many')).toHaveLength(200);
 
-    // The same calls with 202 timers as with 2: one listing of the timers, one of the services, and `show` (when
-    // any service is not simply inactive) only for those: failing.service, and any that runs at that moment.
+    // The same calls with 202 timers as with 2: one listing of the timers, one of the services, and at most one
+    // `show` for the services those listings say too little about (failing.service among them), whatever their number.
     const manyCalls = await systemctlCalls('list-timers');
-    expect(verbs(manyCalls).filter((v) => v !== 'show')).toEqual(['list-timers', 'list-units']);
-    expect(verbs(fewCalls).filter((v) => v !== 'show')).toEqual(['list-timers', 'list-units']);
-    expect(manyCalls.length).toBeLessThanOrEqual(3);
-    const shown = manyCalls.filter((argv) => argv[1] === 'show').flatMap((argv) => argv.filter((word) => word.endsWith('.service')));
-    expect(shown).toContain('failing.service');
-    expect(shown.length).toBeLessThan(10);
+    expect(verbs(manyCalls)).toEqual(['list-timers', 'list-units', 'show']);
+    expect(verbs(fewCalls)).toEqual(['list-timers', 'list-units', 'show']);
+    expect(manyCalls.find((argv) => argv[1] === 'show')).toContain('failing.service');
 
     const many = await measure(['list-timers', 'status', 'list-timers --help']);
     const show = (times: Record<string, number[]>) => Object.entries(times).map(([c, t]) => `${c} ${t.join('/')}`).join('; ');
