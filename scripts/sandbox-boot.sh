@@ -97,4 +97,4 @@ umount -l .
 cd /
 
 export container=svcctl-sandbox
-exec /lib/systemd/systemd --system --unit=basic.target --log-target=console --show-status=false
+exec /lib/systemd/systemd --system --unit=basic.target --log-target=journal --show-status=false

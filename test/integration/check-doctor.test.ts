@@ -1,9 +1,9 @@
 // svcctl check and doctor against real timers, real failures and a real daemon in the sandbox.
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A daemon with a health URL (HTTP on 127.0.0.1:18092), written into the sandbox's private /tmp. */
 const web = {
@@ -35,8 +35,19 @@ interface Finding {
   fix?: string;
 }
 
+/** The check's status for a last success `age` seconds old (as perfdata prints it: rounded) against a max age of `limit` s. */
+function statusesForAge(age: number, limit: number): string[] {
+  // The check compares the unrounded age: a printed age half a second either way could be it.
+  const status = (exact: number) => (exact > 2 * limit ? 'CRITICAL' : exact > limit ? 'WARNING' : 'OK');
+  return [...new Set([status(age - 0.5), status(age), status(age + 0.5)])];
+}
+
+const ageOf = (stdout: string) => Number(stdout.match(/last_success_age=(\d+)s/)?.[1]);
+
 describeInSandbox('svcctl check and doctor', (sandbox) => {
   const check = (...args: string[]) => sandbox.svcctl(['check', ...args]);
+  /** The sockets listening on 127.0.0.1:PORT, as `ss` shows them (with the owning process). */
+  const listeners = async (port: number) => (await sandbox.run(['ss', '-ltnpH', `sport = :${port}`])).stdout.trim();
 
   test('not installed: UNKNOWN, exit 3', async () => {
     const result = await check('tick');
@@ -66,7 +77,8 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
 
   test('tick: OK once it has fired, with perfdata; one systemctl show call', async () => {
     expect((await sandbox.svcctl(['install', `${lifecycle}/tick`, '--yes'])).exitCode).toBe(0);
-    await sleep(2500);
+    const lastExit = async () => Number((await sandbox.run(['systemctl', 'show', '-p', 'ExecMainExitTimestampMonotonic', '--value', 'tick.service'])).stdout.trim());
+    await waitFor('a first run of tick.service to have ended', lastExit, (usec) => usec > 0);
     const result = await sandbox.svcctl(['check', 'tick'], { env: { DEBUG: 'svcctl' } });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^SVCCTL OK - tick: (last run succeeded \S+ ago \(max age 10s\)|running now \(started \S+ ago\)), next run /);
@@ -87,19 +99,27 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
   });
 
   test('--textfile writes node_exporter metrics atomically, mode 0644', async () => {
-    await sandbox.run(['mkdir', '-p', '/tmp/textfiles']);
-    const result = await check('tick', '--textfile', '/tmp/textfiles');
-    expect(result.exitCode).toBe(0);
-    const text = (await sandbox.run(['cat', '/tmp/textfiles/svcctl_tick.prom'])).stdout;
+    const textfiles = '/run/svcctl-textfiles';
+    // A root-owned directory: svcctl refuses to write under a world-writable one such as /tmp (and /run is the
+    // sandbox's own tmpfs, so nothing is left behind).
+    await sandbox.run(['mkdir', '-p', '-m', '0755', textfiles]);
+    // While tick.service runs (every second, as long as a loaded machine makes it) its timer has no next
+    // elapse, and the file rightly has no next-run line: check again until it was written while the timer waited.
+    const written = async () => {
+      const result = await check('tick', '--textfile', textfiles);
+      return { exitCode: result.exitCode, stderr: result.stderr, text: (await sandbox.run(['cat', `${textfiles}/svcctl_tick.prom`])).stdout };
+    };
+    const { exitCode, stderr, text } = await waitFor('a textfile written while tick.timer waited', written, (w) => w.exitCode !== 0 || w.stderr !== '' || w.text.includes('svcctl_next_run_timestamp_seconds'));
+    expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(text).toContain('# TYPE svcctl_up gauge\nsvcctl_up{bundle="tick"} 1\n');
     expect(text).toContain('svcctl_check_status{bundle="tick"} 0\n');
     expect(text).toMatch(/^svcctl_last_run_timestamp_seconds\{bundle="tick"\} \d{10}$/m);
     expect(text).toMatch(/^svcctl_next_run_timestamp_seconds\{bundle="tick"\} \d{10}$/m);
-    expect((await sandbox.run(['stat', '-c', '%a', '/tmp/textfiles/svcctl_tick.prom'])).stdout.trim()).toBe('644');
-    const failing = await check('failing', '--textfile', '/tmp/textfiles');
+    expect((await sandbox.run(['stat', '-c', '%a', `${textfiles}/svcctl_tick.prom`])).stdout.trim()).toBe('644');
+    const failing = await check('failing', '--textfile', textfiles);
     expect(failing.exitCode).toBe(2);
-    expect((await sandbox.run(['cat', '/tmp/textfiles/svcctl_failing.prom'])).stdout).toContain('svcctl_up{bundle="failing"} 0');
-    expect((await sandbox.run(['ls', '-A', '/tmp/textfiles'])).stdout.trim().split('\n').sort()).toEqual(['svcctl_failing.prom', 'svcctl_tick.prom']);
+    expect((await sandbox.run(['cat', `${textfiles}/svcctl_failing.prom`])).stdout).toContain('svcctl_up{bundle="failing"} 0');
+    expect((await sandbox.run(['ls', '-A', textfiles])).stdout.trim().split('\n').sort()).toEqual(['svcctl_failing.prom', 'svcctl_tick.prom']);
   });
 
   test('without root: the manifest stands in for the unreadable receipt', async () => {
@@ -111,25 +131,34 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
   });
 
   test('the max age: late is WARNING, more than twice late is CRITICAL', async () => {
-    // One hour between runs from now on; the last run stays where it was.
+    // One hour between runs from now on; the last run stays where it was, and its age grows.
     expect((await sandbox.svcctl(['schedule', 'tick', '1h'])).exitCode).toBe(0);
-    await sleep(8000);
-    const ok = await check('tick', '--max-age', '1min');
-    expect(ok.exitCode).toBe(0);
-    // Limits relative to the age measured now, so a slow machine moves both sides alike: the next checks
-    // run a few seconds later at most, which keeps the age between 1x and 2x of ~0.7 x age, and above 3x of age / 3.
-    const age = Number(ok.stdout.match(/last_success_age=(\d+)s/)?.[1]);
-    expect(age).toBeGreaterThanOrEqual(8);
-    const lateLimit = `${Math.ceil(age * 0.7)}s`;
-    const late = await check('tick', '--max-age', lateLimit);
-    expect(late.exitCode).toBe(1);
-    expect(late.stdout).toMatch(new RegExp(`^SVCCTL WARNING - tick: late: last success \\d+s ago \\(max age ${lateLimit}\\)`));
-    const staleLimit = `${Math.floor(age / 3)}s`;
-    const stale = await check('tick', '--max-age', staleLimit);
-    expect(stale.exitCode).toBe(2);
-    expect(stale.stdout).toMatch(new RegExp(`more than twice the max age ${staleLimit}`));
+    // Every check below must give the status its own printed age calls for, whatever time has passed; the
+    // limits are chosen from the latest age so that WARNING and CRITICAL are each seen, which on a slow run may
+    // take another check (the age keeps growing, so a limit can always be found).
+    const exitCodes: Record<string, number> = { OK: 0, WARNING: 1, CRITICAL: 2 };
+    let age = 0;
+    const checkAge = async (limitSeconds: number) => {
+      const result = await check('tick', '--max-age', limitSeconds === 60 ? '1min' : `${limitSeconds}s`);
+      age = ageOf(result.stdout);
+      const status = result.stdout.match(/^SVCCTL (\w+) - /)?.[1] ?? '';
+      const fitsAge = Number.isInteger(age) && statusesForAge(age, limitSeconds).includes(status);
+      expect({ output: result.stdout, fitsAge, exitCode: result.exitCode }).toEqual({ output: result.stdout, fitsAge: true, exitCode: exitCodes[status] });
+      return { result, status };
+    };
+    const ok = await waitFor('the last success of tick to be 6 s old', () => checkAge(60), () => age >= 6, { timeoutMs: 60_000 });
+    expect(ok.status).toBe('OK');
+    expect(ok.result.stdout).toMatch(/^SVCCTL OK - tick: last run succeeded \d+s ago \(max age 1min\)/);
+    // Late: a limit of two thirds of the latest age puts the age in the middle of (limit, 2 x limit].
+    const late = await waitFor('a WARNING', () => checkAge(Math.floor((age * 2) / 3)), (c) => c.status === 'WARNING', { timeoutMs: 60_000 });
+    expect(late.result.stdout).toMatch(/^SVCCTL WARNING - tick: late: last success \d+s ago \(max age \d+s\)/);
+    // More than twice late: a limit of a third of the age stays exceeded twice over as the age grows.
+    const staleLimit = Math.floor(age / 3);
+    const stale = await checkAge(staleLimit);
+    expect(stale.status).toBe('CRITICAL');
+    expect(stale.result.stdout).toMatch(new RegExp(`more than twice the max age ${staleLimit}s`));
     expect((await sandbox.svcctl(['schedule', 'tick', '--reset'])).exitCode).toBe(0);
-  });
+  }, 120_000);
 
   test('a timer stopped by hand is CRITICAL', async () => {
     await sandbox.run(['systemctl', 'stop', 'tick.timer']);
@@ -142,12 +171,7 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
   test('a daemon: OK while it answers on its URL, CRITICAL when stopped', async () => {
     await writeFiles(sandbox, web);
     expect((await sandbox.svcctl(['install', '/tmp/bundles/web', '--yes'])).exitCode).toBe(0);
-    let ok = await check('web');
-    for (let i = 0; i < 20 && ok.exitCode !== 0; i++) {
-      await sleep(250);
-      ok = await check('web');
-    }
-    expect(ok.exitCode).toBe(0);
+    const ok = await waitFor('web to answer on its URL', () => check('web'), (result) => result.exitCode === 0);
     expect(ok.stdout).toMatch(/^SVCCTL OK - web: web.service active for \S+, http:\/\/127.0.0.1:18092\/ answered 200 in \d+ ms \| uptime=\d+s;;;0 restarts=0;;;0 response_time=[\d.]+s;;;0$/);
     await sandbox.run(['systemctl', 'stop', 'web.service']);
     const down = await check('web');
@@ -157,14 +181,16 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
 
   test('doctor: a port held by another process is found, with the command that frees it', async () => {
     await sandbox.run(['systemd-run', '--unit=intruder', '/usr/bin/python3', '-m', 'http.server', '18092', '--bind', '127.0.0.1']);
-    await sleep(1000);
+    const intruder = (await sandbox.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'intruder.service'])).stdout.trim();
+    await waitFor('the intruder to listen on 18092', () => listeners(18092), (ss) => ss.includes(`pid=${intruder},`));
     const result = await sandbox.svcctl(['doctor', 'web']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/✖ port 18092 is held by python3 \(pid (\d+)\), not by web.service\n\s+fix: kill \1 && systemctl restart web.service/);
     expect(result.stdout).toContain('✖ web.service is inactive');
     await sandbox.run(['systemctl', 'stop', 'intruder']);
     await sandbox.run(['systemctl', 'start', 'web.service']);
-    await sleep(500);
+    const web = (await sandbox.run(['systemctl', 'show', '-p', 'MainPID', '--value', 'web.service'])).stdout.trim();
+    await waitFor('web.service to listen on 18092', () => listeners(18092), (ss) => ss.includes(`pid=${web},`));
     const fine = await sandbox.svcctl(['doctor', 'web']);
     expect(fine.stdout).toMatch(/✔ port 18092 is held by web.service \(pid \d+\)/);
     expect(fine.exitCode).toBe(0);

@@ -3,6 +3,7 @@ import { directiveLine, environmentDirective, execCommandLine, parseEnvFile } fr
 import { renderEnvFile, renderOverride, renderScheduleDropIn } from '../../src/core/render.js';
 import { parseSchedule as parseScheduleExpression } from '../../src/core/schedule.js';
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const header = 'managed by svcctl (bundle escape-test); edits are overwritten';
 
@@ -57,13 +58,35 @@ function environmentOf(dump: string[]): Map<string, string> {
   return new Map(dump.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 }
 
-/** No warning about our files, from the service manager or from systemd-analyze verify. */
+/**
+ * What the service manager itself (PID 1) warned about a unit and its drop-ins since boot. The sandbox's
+ * systemd logs to its journal (scripts/sandbox-boot.sh, --log-target=journal); `journalctl --sync` waits
+ * until journald has stored what PID 1 sent before it, such as the warnings of the last daemon-reload.
+ */
+async function systemdWarningsAbout(sandbox: Sandbox, unit: string): Promise<string[]> {
+  await mustRun(sandbox, ['journalctl', '--sync']);
+  const json = await mustRun(sandbox, ['journalctl', '-b', '_PID=1', '-p', 'warning', '-o', 'json', '--no-pager']);
+  return json
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { UNIT?: string; MESSAGE?: string })
+    .filter((entry) => entry.UNIT === unit || String(entry.MESSAGE).includes(`/etc/systemd/system/${unit}`))
+    .map((entry) => String(entry.MESSAGE));
+}
+
+/**
+ * systemd 252 warns at every load that a drop-in of mode 0600 (the mode DESIGN.md gives svcctl's override.conf)
+ * "is marked world-inaccessible. This has no effect as configuration data is accessible via APIs without
+ * restrictions". That is about the file's mode, not about what was rendered into it, and it is reported to
+ * the lead (issue 8); every other warning counts.
+ */
+const modeWarning = /^Configuration file \/etc\/systemd\/system\/\S+\.d\/override\.conf is marked world-inaccessible\./;
+
+/** No warning about what we rendered, from systemd-analyze verify or from the service manager when it loaded the files. */
 async function expectNoWarnings(sandbox: Sandbox, unit: string): Promise<void> {
   const verify = await sandbox.run(['systemd-analyze', 'verify', `/etc/systemd/system/${unit}`]);
-  expect(verify.stderr).toBe('');
-  expect(verify.exitCode).toBe(0);
-  const journal = await sandbox.run(['journalctl', '-b', '_PID=1', '-o', 'cat', '--no-pager']);
-  expect(journal.stdout.split('\n').filter((line) => line.includes(`/etc/systemd/system/${unit}`))).toEqual([]);
+  const serviceManager = (await systemdWarningsAbout(sandbox, unit)).filter((message) => !modeWarning.test(message));
+  expect({ verify: verify.stderr, exitCode: verify.exitCode, serviceManager }).toEqual({ verify: '', exitCode: 0, serviceManager: [] });
 }
 
 describeInSandbox('escaping: systemd 252 reads back exactly what svcctl writes', (sandbox) => {
@@ -114,6 +137,19 @@ describeInSandbox('escaping: systemd 252 reads back exactly what svcctl writes',
 
   test('systemd-analyze verify and the service manager have no warning about those files', async () => {
     await expectNoWarnings(sandbox, unit);
+  });
+
+  test('the warnings check hears the service manager: a rendered value systemd warns about is reported', async () => {
+    // directiveLine renders any single-line value; "a while" is no time span, which systemd says when it loads the unit.
+    const warned = 'svcctl-escape-warned.service';
+    await writeFile(sandbox, `/etc/systemd/system/${warned}`, ['[Service]', 'Type=oneshot', 'ExecStart=/bin/true', directiveLine('TimeoutStartSec', 'a while'), ''].join('\n'));
+    await mustRun(sandbox, ['systemctl', 'daemon-reload']);
+    // systemd parses a unit file when it loads the unit, not at every reload of units nothing uses.
+    await mustRun(sandbox, ['systemctl', 'start', warned]);
+    const expected = `/etc/systemd/system/${warned}:4: Failed to parse TimeoutStartSec= parameter, ignoring: a while`;
+    expect(await systemdWarningsAbout(sandbox, warned)).toEqual([expected]);
+    await mustRun(sandbox, ['rm', `/etc/systemd/system/${warned}`]);
+    await mustRun(sandbox, ['systemctl', 'daemon-reload']);
   });
 
   test('an Exec line built with execCommandLine gives the program exactly its argv', async () => {
@@ -192,7 +228,9 @@ describeInSandbox('escaping: systemd 252 reads back exactly what svcctl writes',
   test('a schedule drop-in replaces the timer\'s triggers; an interval timer fires without a prior run', async () => {
     const timer = 'svcctl-escape.timer';
     await writeFile(sandbox, '/etc/systemd/system/svcctl-escape.service', ['[Service]', 'Type=oneshot', `ExecStart=${execCommandLine(['/bin/echo', 'tick'])}`, ''].join('\n'));
-    await writeFile(sandbox, `/etc/systemd/system/${timer}`, ['[Timer]', 'OnBootSec=1h', 'OnCalendar=weekly', ''].join('\n'));
+    // AccuracySec: without it systemd may put each elapse up to a minute late (its default accuracy), and the
+    // drop-in replaces the triggers only.
+    await writeFile(sandbox, `/etc/systemd/system/${timer}`, ['[Timer]', 'OnBootSec=1h', 'OnCalendar=weekly', 'AccuracySec=100ms', ''].join('\n'));
     const dropIn = `/etc/systemd/system/${timer}.d/override.conf`;
     const show = async (): Promise<string> => mustRun(sandbox, ['systemctl', 'show', '-p', 'TimersMonotonic', '-p', 'TimersCalendar', '-p', 'Persistent', timer]);
 
@@ -204,10 +242,10 @@ describeInSandbox('escaping: systemd 252 reads back exactly what svcctl writes',
     expect(shown).not.toMatch(/OnBootUSec|TimersCalendar=\{/);
     await expectNoWarnings(sandbox, timer);
     await mustRun(sandbox, ['systemctl', 'start', timer]);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // The service's own output only (_SYSTEMD_UNIT): PID 1's lines about the unit are not a run.
+    const ticks = async () => (await sandbox.run(['journalctl', '_SYSTEMD_UNIT=svcctl-escape.service', '-o', 'cat', '--no-pager'])).stdout.split('\n').filter((line) => line === 'tick');
+    await waitFor('the interval timer to fire', ticks, (lines) => lines.length >= 1);
     await mustRun(sandbox, ['systemctl', 'stop', timer]);
-    const journal = await sandbox.run(['journalctl', '-u', 'svcctl-escape.service', '-o', 'cat', '--no-pager', '--grep', '^tick$']);
-    expect(journal.stdout.trim().split('\n').length).toBeGreaterThanOrEqual(1);
 
     await writeFile(sandbox, dropIn, renderScheduleDropIn(parseScheduleExpression('*-*-* 02:00:00 America/New_York'), header));
     await mustRun(sandbox, ['systemctl', 'daemon-reload']);

@@ -203,23 +203,35 @@ describeInSandbox('the transaction under failure', (sandbox) => {
     expect(await sandbox.changes()).toEqual([]);
   });
 
-  test('a real command failing mid-transaction (systemctl enable of a broken timer) rolls everything back', async () => {
-    await sandbox.sh(
-      [
-        'mkdir -p /tmp/broken && cd /tmp/broken',
-        'printf "name: broken\\ndescription: enable fails\\nunits: [broken.service, broken.timer]\\nenable: [broken.timer]\\n" > bundle.yaml',
-        'printf "[Service]\\nType=oneshot\\nExecStart=/bin/true\\n" > broken.service',
-        // A timer with no trigger at all loads fine but refuses to start ("Timer unit lacks value setting").
-        'printf "[Unit]\\nDescription=broken\\n[Timer]\\nAccuracySec=1s\\n[Install]\\nWantedBy=timers.target\\n" > broken.timer',
-      ].join(' && '),
-    );
-    const result = await sandbox.svcctl(['install', '/tmp/broken', '--yes']);
-    await sandbox.sh('rm -rf /tmp/broken');
-    expect(result.exitCode).not.toBe(0);
-    if (result.exitCode === 1) {
-      expect(result.stderr).toMatch(/step ".*" failed: .*exited with/);
-      expect(result.stderr).toContain('rolled back:');
-    }
+  test('a unit whose start fails makes `systemctl enable --now` fail: exit 1, the enable undone too, nothing left', async () => {
+    const result = await sandbox.svcctl(['install', `${fixtures}/start-fails`, '--yes']);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toMatchObject({ exitCode: 1 });
+    expect(result.stderr).toMatch(/step "systemctl enable --now start-fails\.service" failed: .*exited with 1/);
+    // enable --now had enabled the unit (its symlink) before the start failed: that half is undone as well.
+    expect(result.stderr).toContain('Created symlink /etc/systemd/system/multi-user.target.wants/start-fails.service');
+    expect(result.stderr).toMatch(/rolled back: .*create \/etc\/systemd\/system\/start-fails\.service/);
+    expect(result.stderr).toContain('the host is as it was before');
+    expect((await sandbox.run(['test', '-e', '/var/lib/svcctl/start-fails.json'])).exitCode).toBe(1);
+    expect(await sandbox.changes()).toEqual([]);
+  });
+
+  test('a failure after `systemctl enable --now` (the post-check) undoes the enable too: exit 1, nothing left', async () => {
+    // The real failures that would reach this step are timing races (a daemon dying within 300 ms) or end in
+    // the enable step itself, so the fault is injected before the check that follows the enable, once the timer runs.
+    const plan = await sandbox.svcctl(['install', bundle, '--dry-run', '--json']);
+    const kinds = (JSON.parse(plan.stdout).bundles[0].actions as { kind: string }[]).map((a) => a.kind);
+    const step = kinds.indexOf('check-active') + 1;
+    expect(kinds[step - 2]).toBe('enable');
+    const result = await sandbox.svcctlTest(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `fail-before:${step}` } });
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toMatchObject({ exitCode: 1 });
+    expect(result.stderr).toContain(`✔ systemctl enable --now ${timer}\n`);
+    expect(result.stderr).toContain(`step "check that ${timer} is active" failed: injected failure before step ${step}`);
+    expect(result.stderr).toMatch(new RegExp(`rolled back: systemctl enable --now ${timer}; .*create system user claude-flow`));
+    expect(result.stderr).toContain('the host is as it was before');
+    // The timer was running: the undo stopped and disabled it, and systemd no longer knows it.
+    expect((await sandbox.run(['systemctl', 'show', '-p', 'LoadState,ActiveState', timer])).stdout.split('\n').sort()).toEqual(['ActiveState=inactive', 'LoadState=not-found']);
+    // Nothing left: no unit file, no enablement symlink, no user, no receipt (the write-ahead one is removed too).
+    expect((await sandbox.run(['test', '-e', `/var/lib/svcctl/${bundle}.json`])).exitCode).toBe(1);
     expect(await sandbox.changes()).toEqual([]);
   });
 

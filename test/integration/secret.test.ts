@@ -59,7 +59,8 @@ describeInSandbox('svcctl secret', (sandbox) => {
   const tokenFile = '/etc/svcctl/tick/secrets.env';
   /** The fingerprint the tick fixture prints for the token in the secrets file (computed inside; the value never leaves). */
   const fileFingerprint = async () => (await sandbox.sh(`. ${tokenFile}; printf %s "$TICK_TOKEN" | sha256sum | cut -c1-12`)).stdout.trim();
-  const lastTick = async () => (await sandbox.run(['journalctl', '-u', 'tick.service', '-o', 'cat', '-n', '1', '--no-pager'])).stdout.trim();
+  // tick.service's own output (_SYSTEMD_UNIT), not systemd's lines about it (UNIT=, which -u also matches).
+  const lastTick = async () => (await sandbox.run(['journalctl', '_SYSTEMD_UNIT=tick.service', '-o', 'cat', '-n', '1', '--no-pager'])).stdout.trim();
   const receipt = async (bundle: string) => JSON.parse((await sandbox.run(['cat', `/var/lib/svcctl/${bundle}.json`])).stdout);
   const sha = async (file: string) => (await sandbox.run(['sha256sum', file])).stdout.split(' ')[0];
   // The receipt keys the checksum of a secrets file with the host's root-only key: a weak secret cannot be recovered from it.

@@ -1,17 +1,24 @@
 // svcctl status against a real systemd: the tick fixture (a timer firing every second) and failing (exit 3).
 import { describeInSandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeInSandbox('svcctl status', (sandbox) => {
+  /** When the one run of failing.service was started and when `systemctl start` had returned (ms since the epoch). */
+  const failingRun = { before: 0, after: 0 };
+
   beforeAll(async () => {
     const install = await sandbox.svcctl(['install', `${lifecycle}/tick`, `${lifecycle}/failing`, '--yes']);
     expect(install.exitCode).toBe(0);
+    const tickRuns = async () => Number((await sandbox.sh("journalctl _SYSTEMD_UNIT=tick.service -o cat | grep -c '^tick: '")).stdout.trim());
+    await waitFor('tick.timer to have fired twice', tickRuns, (runs) => runs >= 2, { timeoutMs: 60_000 });
+    // The sandbox shares the host's clock: the run's start time must fall between these two.
+    failingRun.before = Date.now();
     const failed = await sandbox.run(['systemctl', 'start', 'failing.service']);
+    failingRun.after = Date.now();
     expect(failed.exitCode).not.toBe(0);
-    await sleep(2500); // tick.timer has fired a couple of times
   }, 90_000);
 
   test('without BUNDLE: one line per installed bundle with its health word, last and next run', async () => {
@@ -52,8 +59,12 @@ describeInSandbox('svcctl status', (sandbox) => {
     const data = JSON.parse(result.stdout);
     expect(data).toMatchObject({ bundle: 'failing', health: 'failed', state: 'installed', service: 'failing.service', timer: 'failing.timer', schedule: '1h' });
     expect(data.lastRun).toMatchObject({ state: 'failed', result: 'exit-code', exitStatus: 3, text: 'exit 3' });
-    expect(Date.parse(data.lastRun.startedAt)).toBeLessThanOrEqual(Date.now());
+    // systemctl show gives whole seconds: the start is in the second the run began, or later, up to its end.
+    const startedAt = Date.parse(data.lastRun.startedAt);
+    expect(startedAt).toBeGreaterThanOrEqual(Math.floor(failingRun.before / 1000) * 1000);
+    expect(startedAt).toBeLessThanOrEqual(failingRun.after);
     expect(data.lastRun.durationMs).toBeGreaterThan(0);
+    expect(data.lastRun.durationMs).toBeLessThanOrEqual(failingRun.after - failingRun.before);
     const service = data.units.find((u: { unit: string }) => u.unit === 'failing.service');
     expect(service).toMatchObject({ load: 'loaded', active: 'failed', sub: 'failed', enabled: 'static' });
     const timer = data.units.find((u: { unit: string }) => u.unit === 'failing.timer');
