@@ -7,7 +7,6 @@ import { criticalPath } from '../receipt.js';
 import { systemDirectories } from '../target.js';
 
 import { BUNDLE_NAME_PATTERN, MANIFEST_FILE } from './names.js';
-import { systemDirectories } from '../target.js';
 
 export { BUNDLE_NAME_PATTERN, MANIFEST_FILE };
 export const DEFAULT_SHELL = '/usr/sbin/nologin';
@@ -279,7 +278,6 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
     const earlier = directoryPaths.get(dir.path);
     if (earlier !== undefined) add(['directories', i, 'path'], `"${dir.path}" is also directories[${earlier}]`);
     else directoryPaths.set(dir.path, i);
-    if (systemDirectories.has(dir.path)) add(['directories', i, 'path'], `"${dir.path}" is one of the system's own directories`, 'svcctl never changes its mode or owner, and --purge would remove it: declare a directory of the bundle\'s own below it');
     checkOwnership(['directories', i], dir.owner, dir.group);
   });
 
