@@ -78,6 +78,12 @@ else
 fi
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+# The distribution's maintenance timers (apt, dpkg's database backup, man-db, fstrim...) are masked for this boot
+# (a runtime mask in the sandbox's own /run): at their hour they would write under /var, changes no test made.
+mkdir -p "$root/run/systemd/system"
+for wanted in "$root"/etc/systemd/system/timers.target.wants/*.timer; do
+  if [ -e "$wanted" ] || [ -L "$wanted" ]; then ln -s /dev/null "$root/run/systemd/system/${wanted##*/}"; fi
+done
 
 # The project's CLI, reachable as `svcctl` for commands run through `svcctl sandbox exec`.
 if [ ! -d "$root$package_root" ]; then mkdir -p "$root$package_root"; fi

@@ -202,7 +202,8 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
   }
   const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
   if (bundle.schedule && overridden) {
-    const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header);
+    const timerUnit = bundle.units.find((u) => u.name === bundle.schedule!.timer);
+    const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header, timerUnit?.content);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
   const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
