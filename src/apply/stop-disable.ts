@@ -10,6 +10,8 @@ const runningStates = ['active', 'activating', 'reloading'];
 export const stopDisable: Executor<StopDisable> = {
   async perform(a, ctx) {
     if (!ctx.target.offline) await tolerateMissingUnits(ctx.systemd.unitVerb('stop', a.units, { check: false }));
+    // Stopped, a timer's Persistent= stamp can go: an uninstall leaves nothing of the bundle in systemd's state either.
+    if (!ctx.target.offline) await ctx.systemd.cleanTimerState(a.units.filter((u) => u.endsWith('.timer')));
     // The uninstall's own daemon-reload follows once the files are gone.
     if (a.enabled.length > 0) await tolerateMissingUnits(ctx.systemd.disable(a.enabled, false, { check: false }));
   },
