@@ -126,8 +126,20 @@ export async function install(references: string[], options: InstallOptions, ui:
 /** The receipt and the secrets already set: what settings and secrets fall back to. */
 async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
-  const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
-  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+  if (bundle.secrets.length === 0) return { ...(receipt ? { receipt } : {}), existingSecrets: {} };
+  // Secrets are kept from svcctl's own secrets file, and from the config files that hold some (those this bundle's install wrote).
+  const secretKeys = new Set(bundle.secrets.map((s) => s.key));
+  const ours = new Set((receipt?.artifacts ?? []).filter((a) => a.role === 'config').map((a) => a.path));
+  const sources = [
+    { path: layout(target).secretsFile(bundle.name), keys: secretKeys },
+    ...bundle.configFiles.filter((f) => ours.has(f.path)).map((f) => ({ path: f.path, keys: new Set(f.entries.filter((k) => secretKeys.has(k))) })),
+  ];
+  const existingSecrets: Record<string, string> = {};
+  for (const source of sources) {
+    const text = await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, source.path)));
+    for (const [key, value] of text ? parseEnvFile(text) : []) if (source.keys.has(key)) existingSecrets[key] = value;
+  }
+  return { ...(receipt ? { receipt } : {}), existingSecrets };
 }
 
 /**
