@@ -32,7 +32,7 @@ export async function asRoot<T>(what: string, read: () => Promise<T>): Promise<T
 }
 
 /** Everything planInstall() looks at for `desired`. */
-export async function observeInstall(target: Target, desired: DesiredState, hostKey: Buffer, command = 'svcctl install --dry-run'): Promise<Observed> {
+export async function observeInstall(target: Target, desired: DesiredState, hostKey: Buffer, command = 'svcctl install --dry-run', knownUnits?: Record<string, UnitBefore>): Promise<Observed> {
   return asRoot(command, async () => {
     const l = layout(target);
     const receipt = await readReceipt(target, desired.bundle);
@@ -41,7 +41,8 @@ export async function observeInstall(target: Target, desired: DesiredState, host
     const [paths, base, units, vendorUnits, existingSecrets] = await Promise.all([
       observePaths(target, targets, secretPaths, hostKey),
       observeBase(target, desired.bundle),
-      observeUnits(target, desired.units),
+      // Several bundles of one install are asked about in one systemctl show (knownUnits).
+      knownUnits ? Object.fromEntries(desired.units.flatMap((u) => (knownUnits[u] ? [[u, knownUnits[u]!] as const] : []))) : observeUnits(target, desired.units),
       findVendorUnits(target, desired.units),
       readTextIfExists(onHost(target, l.secretsFile(desired.bundle))).then((text) => (text ? Object.fromEntries(parseEnvFile(text)) : {})),
     ]);
