@@ -90,6 +90,9 @@ describe('plms-invariants', () => {
       { path: '/srv/lnsp/artifacts', mode: 0o750, owner: 'plms', group: 'plms', kind: 'data' },
     ]);
     expect(refusal(() => desire(bundle, inputs(bundle, { DB_PATH: 'x', PROJECT_DIR: '/srv/../etc' }), target))).toContain('PROJECT_DIR');
+    // ProtectHome=yes (the guide's) hides the homes: a project there could not even be the working directory.
+    expect(refusal(() => desire(bundle, inputs(bundle, { DB_PATH: 'x', PROJECT_DIR: '/home/deploy/lnsp' }), target))).toContain('PROJECT_DIR="/home/deploy/lnsp" does not match');
+    expect(desire(bundle, inputs(bundle, { DB_PATH: 'x', PROJECT_DIR: '/homes/lnsp' }), target).settings.PROJECT_DIR).toBe('/homes/lnsp');
   });
 
   test('daily at 02:00 in the timer\'s own time zone; DB_PATH is required', async () => {
