@@ -86,6 +86,52 @@ try {
   await stopSandbox(name);
 }
 
+// ---- Issue 10: many bundles in one transaction ---------------------------------------------------------------
+// 20 small bundles (scripts/make-many-bundles.sh) installed by one `svcctl install` (one daemon-reload, one
+// enable --now), against the same 20 installed one after another the way their guides have it
+// (scripts/bench-many-manual.sh: 20 daemon-reloads), and against one of them alone. Its own sandbox, so that what the
+// sections above leave installed does not weigh on either side; alternating runs, medians, ratios.
+{
+  const manyRuns = Number(process.env.BENCH_MANY_RUNS ?? 5);
+  const count = 20;
+  const manyName = `bench-many-${process.pid}`;
+  const sandbox = await startSandbox(manyName);
+  try {
+    const dir = '/root/bench-bundles';
+    timed(sandbox.pid, ['sh', path.join(root, 'scripts', 'make-many-bundles.sh'), dir, String(count)]);
+    const dirs = Array.from({ length: count }, (_, i) => `${dir}/bench-${String(i + 1).padStart(2, '0')}`);
+    const names = dirs.map((d) => path.basename(d));
+    const manual = path.join(root, 'scripts', 'bench-many-manual.sh');
+    const together = [];
+    const oneByOne = [];
+    const single = [];
+    for (let i = -1; i < manyRuns; i++) {
+      const a = timed(sandbox.pid, ['svcctl', 'install', ...dirs, '--yes']);
+      timed(sandbox.pid, ['svcctl', 'uninstall', ...names, '--purge', '--yes']);
+      const b = timed(sandbox.pid, ['sh', manual, 'install', ...dirs]);
+      timed(sandbox.pid, ['sh', manual, 'uninstall', ...dirs]);
+      const c = timed(sandbox.pid, ['svcctl', 'install', dirs[0], '--yes']);
+      timed(sandbox.pid, ['svcctl', 'uninstall', names[0], '--purge', '--yes']);
+      if (i >= 0) {
+        together.push(a);
+        oneByOne.push(b);
+        single.push(c);
+      }
+    }
+    timed(sandbox.pid, ['rm', '-rf', dir]);
+    const left = await sandboxChanges(manyName);
+    const runsOf = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+    console.log(`${count} bundles, install only, ${manyRuns} alternating runs in one sandbox:`);
+    console.log(`  svcctl install of all ${count} (one transaction)   median ${median(together).toFixed(0)} ms  (runs: ${runsOf(together)})`);
+    console.log(`  the guides' steps, one bundle after another   median ${median(oneByOne).toFixed(0)} ms  (runs: ${runsOf(oneByOne)})`);
+    console.log(`  svcctl install of one of them                 median ${median(single).toFixed(0)} ms  (runs: ${runsOf(single)})`);
+    console.log(`  ratio to the guides' steps  ${(median(together) / median(oneByOne)).toFixed(2)}x  (target <= 0.5x)`);
+    console.log(`  ratio to one bundle         ${(median(together) / median(single)).toFixed(2)}x  (target <= 2x)`);
+    console.log(`  left behind: ${left.length === 0 ? 'nothing' : left.map((c) => `${c.change} ${c.path}`).join(', ')}`);
+  } finally {
+    await stopSandbox(manyName);
+  }
+
 // ---- Issue 10: the cleanup job on 10,000 coordinators (9,900 stale, 100 live, 70,000 keys) ----
 // Installed by svcctl against a password-protected Redis in the sandbox, started through systemd; the job
 // time is the service's own (ExecMainStartTimestampMonotonic to ExecMainExitTimestampMonotonic). The

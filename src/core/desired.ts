@@ -5,7 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import type { Bundle } from './bundle/types.js';
-import { fillTemplate } from './bundle/manifest.js';
+import { directoryPathProblem, fillTemplate, templateKeys } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
@@ -174,8 +174,9 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     if (!sysusersPath) throw new UserError(`bundle ${bundle.name} declares the system user ${bundle.user.name}, which a user-scope install cannot create`, 'install it in system scope (as root, without --user)');
     files.push({ path: sysusersPath, role: 'sysusers', content: Buffer.from(renderSysusers(bundle, header)), ...rolePolicy('sysusers'), owner, group, secret: false });
   }
-  if (bundle.directories.length > 0) {
-    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(bundle, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
+  const declared = declaredDirectories(bundle, inputs.settings);
+  if (declared.length > 0) {
+    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(declared, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
   }
   const secretKeys = bundle.secrets.filter((s) => inputs.secrets[s.key] !== undefined).map((s) => s.key);
   const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
@@ -206,7 +207,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header, timerUnit?.content);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
-  const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
+  const directories: DesiredDirectory[] = declared.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
   // svcctl's own directories: each unit's drop-in directory and the bundle's secrets directory, whenever they hold a file.
   for (const dir of new Set(files.map((f) => path.posix.dirname(f.path)))) {
     if (isOwnDirectory(dir, bundle.name, layout)) directories.push({ path: dir, mode: directoryPolicy(dir, bundle.name, layout), owner, group, kind: 'own' });
@@ -289,7 +290,22 @@ function renderSysusers(bundle: Bundle, header: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function renderTmpfiles(bundle: Bundle, header: string): string {
-  const lines = [commentLine(header), ...bundle.directories.map((d) => tmpfilesLine({ type: 'd', path: d.path, mode: d.mode, user: d.owner, group: d.group }))];
+/** The bundle's directories with each ${KEY} in a path filled from the settings; a path that is then not allowed is refused. */
+function declaredDirectories(bundle: Bundle, settings: Record<string, string>): Bundle['directories'] {
+  const seen = new Set<string>();
+  return bundle.directories.map((d) => {
+    const keys = templateKeys(d.path);
+    const filled = keys.length === 0 ? d.path : fillTemplate(d.path, settings);
+    const given = keys.map((k) => `${k}=${settings[k] ?? ''}`).join(', ');
+    const problem = keys.length === 0 ? undefined : directoryPathProblem(filled);
+    if (problem) throw new UserError(`directory ${d.path} of bundle ${bundle.name} would be ${filled} with ${given}: ${problem.message}`, `pass --set ${keys[0]}=VALUE with another path${problem.hint ? `; ${problem.hint}` : ''}`);
+    if (seen.has(filled)) throw new UserError(`bundle ${bundle.name} declares the directory ${filled} twice with ${given}`, `pass --set ${keys[0]}=VALUE with another path`);
+    seen.add(filled);
+    return keys.length === 0 ? d : { ...d, path: filled };
+  });
+}
+
+function renderTmpfiles(directories: Bundle['directories'], header: string): string {
+  const lines = [commentLine(header), ...directories.map((d) => tmpfilesLine({ type: 'd', path: d.path, mode: d.mode, user: d.owner, group: d.group }))];
   return `${lines.join('\n')}\n`;
 }

@@ -256,7 +256,6 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   tmpfiles.created.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
 
   const byRole = (role: ArtifactRole) => fileActions.filter((a) => a.role === role);
-  actions.push(...byRole('payload'), ...byRole('config'));
   if (desired.user) {
     const userExists = observed.users[desired.user.name] !== undefined;
     actions.push(...byRole('sysusers'));
@@ -271,6 +270,8 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
       });
     }
   }
+  // After the user: a payload or config file may belong to it (configFiles' root:plms 0640).
+  actions.push(...byRole('payload'), ...byRole('config'));
   if (desired.directories.some((d) => d.kind === 'data')) {
     actions.push(...byRole('tmpfiles'));
     if (tmpfiles.created.length > 0 || tmpfiles.adjusted.length > 0 || changedRoles.has('tmpfiles')) actions.push(tmpfiles);

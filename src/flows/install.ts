@@ -11,7 +11,7 @@ import { layout, onHost, type Target } from '../core/target.js';
 import { usecToIso, type Usec } from '../core/time.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import { acquireLock } from '../system/lock.js';
-import { asRoot, observeInstall } from '../system/observe.js';
+import { asRoot, observeInstall, observeUnits } from '../system/observe.js';
 import { resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
 import { requireRoot } from '../system/privileges.js';
 import { readHostKey, readReceipt } from '../system/receipts.js';
@@ -66,8 +66,9 @@ export async function install(references: string[], options: InstallOptions, ui:
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {
     const hostKey = await readHostKey(target);
-    const planned: { bundle: Bundle; before?: Receipt; desired: DesiredState; plan: Plan; secrets: InstalledBundle['secrets'] }[] = [];
+    const wanted: { bundle: Bundle; inputs: Inputs; desired: DesiredState; secrets: InstalledBundle['secrets'] }[] = [];
     const stdin = { used: false };
+    // Inputs one bundle after another (prompts, stdin); then the host and systemd are asked about all bundles at once.
     for (const bundle of bundles) {
       const previous = await readPrevious(target, bundle);
       const settings = await resolveSettings(bundle, previous, options);
@@ -86,12 +87,23 @@ export async function install(references: string[], options: InstallOptions, ui:
         now: new Date().toISOString(),
         svcctlVersion,
       };
-      const desired = desire(bundle, inputs, target);
-      // The host is looked at while systemd checks the rendered units: neither needs the other.
-      const [observed] = await Promise.all([observeInstall(target, desired, hostKey.key), preflight(systemd, desired, target, bundle.directory)]);
-      const plan = planInstall(desired, observed, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
-      planned.push({ bundle, ...(observed.receipt ? { before: observed.receipt } : {}), desired, plan, secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
+      wanted.push({ bundle, inputs, desired: desire(bundle, inputs, target), secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
     }
+    // The host is looked at while systemd checks the rendered units of every bundle: neither needs the other.
+    const observeAll = async () => {
+      // Every bundle's units in one systemctl show: one process instead of one a bundle.
+      const units = wanted.length > 1 ? await observeUnits(target, wanted.flatMap(({ desired }) => desired.units)) : undefined;
+      return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units)));
+    };
+    const [observed] = await Promise.all([
+      observeAll(),
+      preflight(systemd, wanted.map(({ bundle, desired }) => ({ desired, directory: bundle.directory })), target),
+    ]);
+    const planned = wanted.map(({ bundle, inputs, desired, secrets }, i): PlannedBundle => {
+      const seen = observed[i]!;
+      const plan = planInstall(desired, seen, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
+      return { bundle, ...(seen.receipt ? { before: seen.receipt } : {}), desired, plan, secrets };
+    });
     const result: InstallResult = {
       dryRun: options.dryRun,
       applied: false,
@@ -123,11 +135,56 @@ export async function install(references: string[], options: InstallOptions, ui:
   }
 }
 
+interface PlannedBundle {
+  bundle: Bundle;
+  before?: Receipt;
+  desired: DesiredState;
+  plan: Plan;
+  secrets: InstalledBundle['secrets'];
+}
+
+/** How many bundles are observed at a time (each runs a systemctl show). */
+const observeConcurrency = 8;
+
+/**
+ * Runs the tasks, `observeConcurrency` at a time, and returns their results in order; when some fail, the first one's
+ * error in task order (not the first to fail in time), so the message does not depend on timing.
+ */
+async function inOrder<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const settled: PromiseSettledResult<T>[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      settled[i] = await tasks[i]!().then(
+        (value) => ({ status: 'fulfilled', value }) as const,
+        (reason: unknown) => ({ status: 'rejected', reason }) as const,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(observeConcurrency, tasks.length) }, worker));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 /** The receipt and the secrets already set: what settings and secrets fall back to. */
 async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
-  const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
-  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+  if (bundle.secrets.length === 0) return { ...(receipt ? { receipt } : {}), existingSecrets: {} };
+  // Secrets are kept from svcctl's own secrets file, and from the config files that hold some (those this bundle's install wrote).
+  const secretKeys = new Set(bundle.secrets.map((s) => s.key));
+  const ours = new Set((receipt?.artifacts ?? []).filter((a) => a.role === 'config').map((a) => a.path));
+  const sources = [
+    { path: layout(target).secretsFile(bundle.name), keys: secretKeys },
+    ...bundle.configFiles.filter((f) => ours.has(f.path)).map((f) => ({ path: f.path, keys: new Set(f.entries.filter((k) => secretKeys.has(k))) })),
+  ];
+  const existingSecrets: Record<string, string> = {};
+  for (const source of sources) {
+    const text = await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, source.path)));
+    for (const [key, value] of text ? parseEnvFile(text) : []) if (source.keys.has(key)) existingSecrets[key] = value;
+  }
+  return { ...(receipt ? { receipt } : {}), existingSecrets };
 }
 
 /**

@@ -202,7 +202,7 @@ export async function driftOf(artifacts: ReceiptArtifact[]): Promise<Drift> {
   const hostKey = readHostKey(systemTarget()).then((k) => (k.stored ? k.key : undefined), () => undefined);
   await Promise.all(
     artifacts.map(async (artifact) => {
-      const key = artifact.secret || artifact.role === 'secrets' ? await hostKey : undefined;
+      const key = artifact.secret === true || artifact.role === 'secrets' ? await hostKey : undefined;
       const state = await inspectPath(onHost(systemTarget(), artifact.path), { content: true, ...(key ? { key } : {}) }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EACCES' || error.code === 'EPERM') return 'unreadable' as const;
         throw error;

@@ -110,6 +110,15 @@ export class SystemdClient {
   }
 
   /**
+   * Removes what a stopped timer keeps between runs: a Persistent= timer's stamp (/var/lib/systemd/timers/stamp-<timer>,
+   * made when it starts). One call per timer: systemd 252 fails the others of a call once one has no stamp. A timer
+   * without one ("No matching resources found") is not an error, nor is a stamp left behind: nothing depends on it.
+   */
+  async cleanTimerState(timers: string[]): Promise<void> {
+    for (const timer of timers) await this.systemctl(['clean', '--what=state', '--', timer], { check: false });
+  }
+
+  /**
    * Many properties of many units in one `systemctl show`, every value of a repeated property kept. With `utc`,
    * timestamps come back as "Sun 2026-11-22 07:55:02 UTC" whatever the host's zone, so they parse without a zone database.
    */
