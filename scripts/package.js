@@ -103,7 +103,7 @@ mkdirSync(path.dirname(executable), { recursive: true });
 copyFileSync(process.execPath, executable);
 chmodSync(executable, 0o755);
 // Debug information and symbols are most of an unstripped Node; postject's note survives only after the strip.
-run('strip', ['--strip-all', executable]);
+run('strip', ['--strip-all', '--remove-section=.comment', executable]);
 run(process.execPath, [path.join(root, 'node_modules', 'postject', 'dist', 'cli.js'), executable, 'NODE_SEA_BLOB', seaConfig.output, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
 write(path.join(stage, 'usr', 'bin', 'svcctl'), readFileSync(path.join(root, 'packaging', 'svcctl.sh')), 0o755);
 
@@ -121,9 +121,6 @@ write(path.join(docDir, 'changelog.gz'), gzip(changelog()));
 for (const [from, to] of [['README.md', 'README.md.gz'], ['docs/commands.md', 'commands.md.gz'], ['docs/bundles.md', 'bundles.md.gz'], ['docs/cleanup-blocking.md', 'cleanup-blocking.md.gz']]) {
   write(path.join(docDir, to), gzip(readFileSync(path.join(root, from))));
 }
-const nodeLicense = path.resolve(path.dirname(process.execPath), '..', 'share', 'doc', 'nodejs', 'LICENSE');
-if (!existsSync(nodeLicense)) throw new Error(`package: Node's licence (${nodeLicense}) is not where its package puts it: the copyright file must carry it`);
-write(path.join(docDir, 'LICENSE.node.gz'), gzip(readFileSync(nodeLicense)));
 write(path.join(stage, 'usr', 'share', 'lintian', 'overrides', 'svcctl'), readFileSync(path.join(root, 'packaging', 'debian', 'lintian-overrides')));
 
 step('control files');
@@ -138,13 +135,16 @@ step(`dpkg-deb → ${path.relative(root, output)}`);
 run('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', stage, output]);
 process.stderr.write(`package: ${path.relative(root, output)} ${(statSync(output).size / 1048576).toFixed(1)} MiB\n`);
 
-/** Modes as Debian expects them whatever the checkout's umask: directories 0755, files 0644. */
+/**
+ * Modes as Debian expects them whatever the checkout's umask: directories 0755, scripts (a #! line) 0755, other
+ * files 0644. A bundle's payload gets the mode its manifest says when installed; this mode is only the package's.
+ */
 function normalizeModes(dir) {
   chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) normalizeModes(full);
-    else chmodSync(full, 0o644);
+    else chmodSync(full, readFileSync(full).subarray(0, 2).toString('latin1') === '#!' ? 0o755 : 0o644);
   }
 }
 
@@ -221,25 +221,33 @@ function copyrightFile() {
     bundled.set(name, `${name} ${meta.version}: ${typeof meta.license === 'string' ? meta.license : JSON.stringify(meta.license)}`);
   }
   const packages = [...bundled.values()].sort();
+  // Node's LICENSE holds its own licence and those of every library it bundles, with their texts.
+  const nodeLicense = path.resolve(path.dirname(process.execPath), '..', 'share', 'doc', 'nodejs', 'LICENSE');
+  if (!existsSync(nodeLicense)) throw new Error(`package: Node's licence (${nodeLicense}) is not where its package puts it: the copyright file must carry it`);
+  const nodeText = readFileSync(nodeLicense, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => (line.trim() === '' ? ' .' : ` ${line.trimEnd()}`))
+    .join('\n');
+  const year = when.getUTCFullYear();
   return `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: svcctl
 Comment: /usr/lib/svcctl/svcctl is a Node.js ${process.version} binary with svcctl's code injected
  (a single-executable application). Node.js is under the MIT licence, and
  bundles libraries under their own licences (OpenSSL, ICU, zlib, libuv,
- V8 and others), all listed with their texts in
- /usr/share/doc/svcctl/LICENSE.node.gz. svcctl's code in it includes these
- npm packages, each under the licence named:
+ V8 and others), all listed with their texts under "License: Node.js"
+ below. svcctl's code in it includes these npm packages, each under the
+ licence named:
  .
 ${packages.map((line) => ` ${line}`).join('\n')}
 
 Files: *
-Copyright: svcctl developers
+Copyright: ${year} svcctl developers
 License: MIT
 
 Files: usr/lib/svcctl/svcctl
 Copyright: Node.js contributors, and the authors of the libraries and npm packages it holds
-License: MIT and others
- See the Comment above and /usr/share/doc/svcctl/LICENSE.node.gz.
+License: Node.js
 
 License: MIT
  Permission is hereby granted, free of charge, to any person obtaining a copy
@@ -259,5 +267,8 @@ License: MIT
  LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
  OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN
  THE SOFTWARE.
+
+License: Node.js
+${nodeText}
 `;
 }

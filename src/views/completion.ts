@@ -194,7 +194,11 @@ ${posixCommandArms(table).join('\n')}
   fi
   case $kind in
     installed) COMPREPLY=($(compgen -W "$(_svcctl_installed)" -- "$cur")) ;;
-    source) COMPREPLY=($(compgen -W "$(_svcctl_builtin)" -- "$cur") $(compgen -d -- "$cur")) ;;
+    source)
+      COMPREPLY=($(compgen -W "$(_svcctl_builtin)" -- "$cur"))
+      # a bundle directory once the word looks like a path
+      [[ $cur == */* || $cur == .* ]] && COMPREPLY+=($(compgen -d -- "$cur"))
+      ;;
     secret)
       # Secret keys are in the receipt, readable by root only.
       (( EUID == 0 )) && COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" secret list "\${args[0]}" 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
@@ -280,7 +284,10 @@ ${posixCommandArms(table).join('\n')}
   fi
   case $kind in
     installed) compadd -- \${(f)"$(_svcctl_installed)"} ;;
-    source) compadd -- \${(f)"$(_svcctl_builtin)"}; _files -/ ;;
+    source)
+      compadd -- \${(f)"$(_svcctl_builtin)"}
+      [[ $cur == */* || $cur == .* ]] && _files -/
+      ;;
     secret) (( EUID == 0 )) && compadd -- \${(f)"$("\${words[1]}" secret list "\${args[1]}" 2>/dev/null | awk 'NR > 1 { print $1 }')"} ;;
     *) _files ;;
   esac
@@ -394,7 +401,9 @@ ${commandArms.join('\n')}
             __svcctl_installed
         case source
             __svcctl_builtin
-            __fish_complete_directories $cur
+            if string match -q -r -- '/|^\\.' $cur
+                __fish_complete_directories $cur
+            end
         case secret
             if fish_is_root_user
                 $tokens[1] secret list $args[1] 2>/dev/null | awk 'NR > 1 { print $1 }'
