@@ -11,6 +11,7 @@
 //   bash, zsh and fish completion      from the command table (src/views/completion.ts)
 //   /usr/share/doc/svcctl/             copyright (with every bundled package's licence), changelog, README, docs
 // Needs `npm run build` first (npm run package does it), and Debian's dpkg-dev (scripts/install-debian-packages.sh).
+import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -70,7 +71,8 @@ copyFileSync(path.join(root, 'oclif.manifest.json'), path.join(share, 'oclif.man
 cpSync(path.join(root, 'units'), path.join(share, 'units'), { recursive: true });
 cpSync(path.join(root, 'schema'), path.join(share, 'schema'), { recursive: true });
 write(path.join(share, 'scripts', 'sandbox-boot.sh'), readFileSync(path.join(root, 'scripts', 'sandbox-boot.sh')));
-write(path.join(share, 'manifest-validator.cjs'), readFileSync(path.join(dist, 'manifest-validator.cjs')));
+// The generated validator requires two of ajv's runtime helpers: bundled in, as no node_modules is beside it.
+await build({ entryPoints: [path.join(dist, 'manifest-validator.cjs')], outfile: path.join(share, 'manifest-validator.cjs'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', legalComments: 'none' });
 normalizeModes(share);
 
 step('the code cache (a dry-run install rendered under a scratch directory)');
