@@ -8,9 +8,11 @@
 // prompts, chalk, ajv) stay outside and are imported from node_modules when used.
 //
 //   node scripts/bundle.js        the shipped build and the test build (npm run build)
-//   node scripts/bundle.js --sea  only the packaged executable's build, dist/sea/svcctl.cjs (npm run package):
-//                                 the shipped build with everything built in (packaging/sea/cli.js), no code
-//                                 cache here (scripts/package.js records it with the package's own files)
+//   node scripts/bundle.js --sea  only the packaged executable's builds (npm run package): dist/sea/svcctl.cjs,
+//                                 the shipped build that finds its files in the share directory, and
+//                                 dist/sea/on-demand.cjs, the dependencies it imports on demand
+//                                 (packaging/sea/on-demand.js); no code cache here (scripts/package.js
+//                                 records it with the package's own files)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,19 +42,23 @@ const oclifCommandSort = {
 // Two builds of one source: the shipped one (dist/cli/svcctl.cjs), where SVCCTL_TEST_BUILD is false and esbuild
 // drops every branch it guards (fault injection, tool-path overrides, the in-process exec/fs hooks), and the
 // test build (dist/test/svcctl.cjs, run by bin/svcctl-test.js) that keeps them. src/system/test-build.ts.
-// The packaged executable's build is the shipped one with its dependencies inside and SVCCTL_PACKAGED set
-// (src/system/paths.ts: the share directory instead of a clone's root).
+// The packaged executable's build is the shipped one with SVCCTL_PACKAGED set (src/system/paths.ts: the share
+// directory instead of a clone's root); its on-demand dependencies are a second script beside it.
 const testOutdir = path.join(root, 'dist', 'test');
 const seaOutdir = path.join(root, 'dist', 'sea');
 const sea = process.argv.includes('--sea');
+const main = path.join(root, 'dist', 'main.js');
 const variants = sea
-  ? [{ dir: seaOutdir, entry: path.join(root, 'packaging', 'sea', 'cli.js'), testBuild: false, packaged: true }]
+  ? [
+      { dir: seaOutdir, name: 'svcctl', entry: main, testBuild: false, packaged: true },
+      { dir: seaOutdir, name: 'on-demand', entry: path.join(root, 'packaging', 'sea', 'on-demand.js'), testBuild: false, packaged: true, inside: true },
+    ]
   : [
-      { dir: outdir, entry: path.join(root, 'dist', 'main.js'), testBuild: false, packaged: false },
-      { dir: testOutdir, entry: path.join(root, 'dist', 'main.js'), testBuild: true, packaged: false },
+      { dir: outdir, name: 'svcctl', entry: main, testBuild: false, packaged: false },
+      { dir: testOutdir, name: 'svcctl', entry: main, testBuild: true, packaged: false },
     ];
-for (const { dir, entry, testBuild, packaged } of variants) await build({
-  entryPoints: { svcctl: entry },
+for (const { dir, name, entry, testBuild, packaged, inside } of variants) await build({
+  entryPoints: { [name]: entry },
   outdir: dir,
   define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: String(testBuild), SVCCTL_PACKAGED: String(packaged) },
   minifySyntax: true,
@@ -61,7 +67,7 @@ for (const { dir, entry, testBuild, packaged } of variants) await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: [...(packaged ? [] : ['execa', '@inquirer/prompts', 'chalk', 'ajv']), 'typescript', 'ts-node', 'tsx'],
+  external: [...(inside ? [] : ['execa', '@inquirer/prompts', 'chalk', 'ajv']), 'typescript', 'ts-node', 'tsx'],
   // The sources are ES modules: their import.meta.url becomes the bundle's own URL (define above).
   banner: { js: "const svcctlBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [oclifCommandSort],
@@ -83,7 +89,7 @@ let module = '';
 const strays = [];
 for (const [index, line] of readFileSync(bundled, 'utf8').split('\n').entries()) {
   module = line.match(/^\/\/ (\S+\.c?js)$/)?.[1] ?? module;
-  if (/(^|[^\w$.])import\s*\(/.test(line) && !module.startsWith('node_modules/') && module !== 'dist/modules.js' && module !== 'packaging/sea/cli.js') strays.push(`${module} (svcctl.cjs:${index + 1}): ${line.trim()}`);
+  if (/(^|[^\w$.])import\s*\(/.test(line) && !module.startsWith('node_modules/') && module !== 'dist/modules.js') strays.push(`${module} (svcctl.cjs:${index + 1}): ${line.trim()}`);
 }
 if (strays.length > 0) {
   process.stderr.write(`bundle: import() outside src/modules.ts fails in the cached build; use importModule():\n  ${strays.join('\n  ')}\n`);

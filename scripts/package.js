@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run package`: builds dist/svcctl_<version>_<arch>.deb, installable with `apt install ./svcctl_….deb` on a
 // Debian or Ubuntu host with systemd and no Node at all. svcctl ships as a Node single-executable application:
-// this Node binary (stripped) with the packaged build of the CLI (scripts/bundle.js --sea: every dependency
-// inside), V8's code cache for it and a small loader (packaging/sea/main.cjs) injected by postject. Layout:
+// this Node binary (stripped) with the packaged build of the CLI and its on-demand dependencies (scripts/bundle.js
+// --sea), V8's code cache for it and a small loader (packaging/sea/main.cjs) injected by postject. Layout:
 //   /usr/bin/svcctl                    the launcher (packaging/svcctl.sh): clears NODE_OPTIONS and the like
 //   /usr/lib/svcctl/svcctl             the executable
 //   /usr/share/svcctl/                 package.json and oclif's manifest (the command table), units/ (built-in
@@ -96,7 +96,7 @@ const seaConfig = {
   main: path.join(root, 'packaging', 'sea', 'main.cjs'),
   output: path.join(seaDir, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
-  assets: Object.fromEntries(['svcctl.cjs', 'svcctl.code-cache', 'version'].map((name) => [name, path.join(seaDir, name)])),
+  assets: Object.fromEntries(['svcctl.cjs', 'svcctl.code-cache', 'on-demand.cjs', 'version'].map((name) => [name, path.join(seaDir, name)])),
 };
 write(path.join(seaDir, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
 run(process.execPath, ['--experimental-sea-config', path.join(seaDir, 'sea-config.json')]);
@@ -216,7 +216,7 @@ function changelog() {
 /** Debian's machine-readable copyright: svcctl, the Node.js runtime in the executable, and every npm package bundled. */
 function copyrightFile() {
   const bundled = new Map();
-  for (const match of readFileSync(path.join(seaDir, 'svcctl.cjs'), 'utf8').matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) {
+  for (const match of ['svcctl.cjs', 'on-demand.cjs'].map((name) => readFileSync(path.join(seaDir, name), 'utf8')).join('\n').matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) {
     const name = match[1];
     if (bundled.has(name)) continue;
     const meta = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8'));

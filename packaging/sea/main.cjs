@@ -1,6 +1,8 @@
 // The main script of the packaged executable /usr/lib/svcctl/svcctl (a Node single-executable application,
-// scripts/package.js): runs the CLI embedded in it as an asset (svcctl.cjs, packaging/sea/cli.js) with V8's code
-// cache for it (svcctl.code-cache), as bin/run.js does for a clone, and answers --version without loading it.
+// scripts/package.js): runs the CLI embedded in it as an asset (svcctl.cjs) with V8's code cache for it
+// (svcctl.code-cache), as bin/run.js does for a clone, and answers --version without loading it. The CLI's
+// on-demand imports (src/modules.ts) come from a second asset (on-demand.cjs, packaging/sea/on-demand.js),
+// run the first time one is asked for, as the clone imports them from node_modules.
 // The CLI runs as if it were the file svcctl.cjs in the share directory (/usr/share/svcctl: bundles, the oclif
 // manifest, package.json), found from the executable's own path. /usr/bin/svcctl (packaging/svcctl.sh) starts
 // this with NODE_OPTIONS and the like removed: Node acts on them before this file's first line.
@@ -49,6 +51,14 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
   }
   const cli = new Module(file);
   cli.filename = file;
+  let onDemand;
+  globalThis[Symbol.for('svcctl.import')] = async (specifier) => {
+    // Node's own modules (node:https, node:tls for health probes) come from the runtime in the executable.
+    if (Module.isBuiltin(specifier)) return require(specifier);
+    onDemand ??= runScript(path.join(shareDir, 'on-demand.cjs'), asset('on-demand.cjs'));
+    if (!Object.hasOwn(onDemand, specifier)) throw new Error(`svcctl: ${specifier} is not part of the packaged executable (packaging/sea/on-demand.js)`);
+    return onDemand[specifier]();
+  };
   script.runInThisContext().call(cli.exports, cli.exports, cliRequire(file, cli), cli, file, shareDir);
   cli.loaded = true;
   if (training) process.once('exit', () => writeCodeCache(script, path.join(training, 'svcctl.code-cache')));
@@ -73,6 +83,14 @@ function cliRequire(file, cli) {
   };
   load.cache = Object.create(null);
   return load;
+}
+
+/** Runs one more embedded CommonJS script (compiled as usual, no cache) and returns its exports. */
+function runScript(file, source) {
+  const module = new Module(file);
+  module.filename = file;
+  new vm.Script(Module.wrap(source.toString('utf8')), { filename: file }).runInThisContext().call(module.exports, module.exports, cliRequire(file, module), module, file, path.dirname(file));
+  return module.exports;
 }
 
 function writeCodeCache(script, out) {
