@@ -3,7 +3,10 @@
 # Debian's maintainer scripts would start redis-server on the host; the demo and the tests start their own
 # inside the sandbox, so a policy-rc.d forbids service starts for the length of the install.
 set -euo pipefail
-packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client)
+# The second line builds and checks the Debian package (npm run package, test/integration/package.test.ts):
+# dpkg-dev (dpkg-shlibdeps, binutils' strip), lintian, man-db (man, groff), and the shells whose completion is tested.
+packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client
+  dpkg-dev lintian man-db bash-completion zsh fish)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

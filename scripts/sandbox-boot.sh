@@ -92,10 +92,13 @@ mount -o remount,bind,ro "$root$package_root"
 mkdir -p "$root/run/svcctl-sandbox/bin" "$root/run/svcctl-sandbox/incoming"
 mount --bind "$state/incoming" "$root/run/svcctl-sandbox/incoming"
 mount -o remount,bind,ro,nosuid,nodev "$root/run/svcctl-sandbox/incoming"
-ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
-# The test build (fault injection, tool-path overrides) for the test suite; never shipped.
-ln -s "$package_root/bin/svcctl-test.js" "$root/run/svcctl-sandbox/bin/svcctl-test"
-ln -s "$node_binary" "$root/run/svcctl-sandbox/bin/node"
+# A clone's only: the packaged svcctl (/usr/bin/svcctl) is seen inside through the overlay, and its executable is no node.
+if [ -e "$package_root/bin/run.js" ]; then
+  ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
+  # The test build (fault injection, tool-path overrides) for the test suite; never shipped.
+  ln -s "$package_root/bin/svcctl-test.js" "$root/run/svcctl-sandbox/bin/svcctl-test"
+  ln -s "$node_binary" "$root/run/svcctl-sandbox/bin/node"
+fi
 
 cd "$root"
 pivot_root . .

@@ -1,5 +1,6 @@
 // Every command, by id: oclif's explicit command discovery reads this from the single-file build, so the
 // CLI starts from one module instead of resolving and loading a hundred.
+import Autocomplete from './commands/autocomplete.js';
 import Bundles from './commands/bundles.js';
 import Check from './commands/check.js';
 import Disable from './commands/disable.js';
@@ -27,6 +28,7 @@ import Uninstall from './commands/uninstall.js';
 import Verify from './commands/verify.js';
 
 export const COMMANDS = {
+  autocomplete: Autocomplete,
   bundles: Bundles,
   check: Check,
   disable: Disable,
