@@ -9,6 +9,7 @@ import { layout as layoutOf, systemDirectories, type Layout, type Target } from 
 import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFile } from './steps/types.js';
 import type { CheckSubject } from './health.js';
 import { parseTimespan } from './schedule.js';
+import { alertConfigDir } from './alerts/channels.js';
 
 export interface PlanContext {
   target: Target;
@@ -48,7 +49,7 @@ export function ancestors(p: string): string[] {
 
 /** Directories several bundles share: made by the first bundle in, removed (when empty) by the last out. */
 function isSharedDirectory(dir: string, layout: Layout): boolean {
-  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, path.posix.dirname(layout.backupDir('x'))].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
+  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, path.posix.dirname(layout.backupDir('x')), alertConfigDir(layout)].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
 }
 
 /** Every path an install of `desired` may touch, and every ancestor: what observe() must look at. */
@@ -180,7 +181,8 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
     artifacts.push({ path: file.path, role: file.role, checksum, mode: file.mode, owner: file.owner, group: file.group, ...(backup ? { backup } : {}), ...(file.secret ? { secret: true } : {}) });
     if (!change) continue;
     changedRoles.add(file.role);
-    const unit = layout.unitOfPath(file.path);
+    // OnFailure=/OnSuccess= take effect with the reload: a running unit is not restarted for its alerts.
+    const unit = file.role === 'alert-drop-in' ? undefined : layout.unitOfPath(file.path);
     if (unit) changedUnits.add(unit);
     fileActions.push({
       kind: 'write-file',
@@ -275,16 +277,16 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
     actions.push(...byRole('tmpfiles'));
     if (tmpfiles.created.length > 0 || tmpfiles.adjusted.length > 0 || changedRoles.has('tmpfiles')) actions.push(tmpfiles);
   }
-  actions.push(...byRole('secrets'), ...byRole('unit'), ...byRole('drop-in'), ...byRole('schedule'));
+  actions.push(...byRole('secrets'), ...byRole('alert-config'), ...byRole('unit'), ...byRole('drop-in'), ...byRole('alert-drop-in'), ...byRole('schedule'));
   const desiredPaths = new Set(desired.files.map((f) => f.path));
   const stale = (previous?.artifacts ?? []).filter((a) => !desiredPaths.has(a.path));
   for (const gone of stale) {
     if (exists(observed, gone.path) || gone.backup) actions.push({ kind: 'remove-file', path: gone.path, role: gone.role, ...(gone.backup ? { restoreFrom: gone.backup } : {}) });
-    const unit = layout.unitOfPath(gone.path);
+    const unit = gone.role === 'alert-drop-in' ? undefined : layout.unitOfPath(gone.path);
     if (unit) changedUnits.add(unit);
   }
 
-  const unitRoles: ArtifactRole[] = ['unit', 'drop-in', 'schedule'];
+  const unitRoles: ArtifactRole[] = ['unit', 'drop-in', 'schedule', 'alert-drop-in'];
   const unitFilesChanged = fileActions.some((a) => unitRoles.includes(a.role)) || stale.some((a) => unitRoles.includes(a.role));
   if (!target.offline && unitFilesChanged) actions.push({ kind: 'daemon-reload' });
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
@@ -386,6 +388,7 @@ function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext,
     secrets: desired.secrets.map((s) => ({ key: s.key, changedAt: s.source === 'existing' ? (secretTimes.get(s.key) ?? ctx.now) : ctx.now })),
     ...(desired.health ? { health: { ...desired.health } } : {}),
     ...(desired.authorization ? { authorization: desired.authorization } : previous?.authorization ? { authorization: previous.authorization } : {}),
+    ...(desired.alerts.length > 0 ? { alerts: desired.alerts.map((a) => ({ ...a })) } : {}),
     artifacts,
     directories,
     ...(desired.user

@@ -12,7 +12,9 @@ import { usecToIso, type Usec } from '../core/time.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import { acquireLock } from '../system/lock.js';
 import { asRoot, observeInstall } from '../system/observe.js';
-import { resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
+import { resolveAlertFlags, resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
+import { findBundle } from '../system/bundles/lookup.js';
+import { ALERTS_BUNDLE, alertConfigPath, parseAlertConfig, watchedUnits, type AlertChannel } from '../core/alerts/channels.js';
 import { requireRoot } from '../system/privileges.js';
 import { readHostKey, readReceipt } from '../system/receipts.js';
 import { readTextIfExists } from '../system/fs.js';
@@ -34,6 +36,10 @@ export interface InstallOptions extends InputFlags {
   /** --authorize TEXT: the explicit authorization a bundle may require. */
   authorize?: string;
   root?: string;
+  /** --alert KIND=@FILE|email=ADDRESS (repeatable): the bundles' alert channels become these. Left out: kept. */
+  alert?: string[];
+  /** How `svcctl alert add|remove` changes the channels (instead of --alert). */
+  alertChange?: (previous: AlertChannel[], stdin: { used: boolean }) => Promise<AlertChannel[]>;
 }
 
 export interface InstalledBundle {
@@ -68,12 +74,17 @@ export async function install(references: string[], options: InstallOptions, ui:
     const hostKey = await readHostKey(target);
     const planned: { bundle: Bundle; before?: Receipt; desired: DesiredState; plan: Plan; secrets: InstalledBundle['secrets'] }[] = [];
     const stdin = { used: false };
-    for (const bundle of bundles) {
+    const alertFlags = options.alert ?? [];
+    // The files of --alert are read once, whatever the number of bundles (stdin can be read only once).
+    let fromFlags: Promise<AlertChannel[]> | undefined;
+    const alertChange = options.alertChange ?? (alertFlags.length > 0 ? (_: AlertChannel[], input: { used: boolean }) => (fromFlags ??= resolveAlertFlags(alertFlags, input)) : undefined);
+    const planOne = async (bundle: Bundle, flags: InputFlags): Promise<void> => {
       const previous = await readPrevious(target, bundle);
-      const settings = await resolveSettings(bundle, previous, options);
-      const secrets = await resolveSecrets(bundle, previous, options, stdin);
+      const settings = await resolveSettings(bundle, previous, flags);
+      const secrets = await resolveSecrets(bundle, previous, flags, stdin);
+      const alerts = bundle.name === ALERTS_BUNDLE ? [] : alertChange ? await alertChange(previous.alerts ?? [], stdin) : (previous.alerts ?? []);
       const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
-      const schedule = options.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
+      const schedule = flags.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
       const inputs: Inputs = {
         settings,
@@ -83,6 +94,7 @@ export async function install(references: string[], options: InstallOptions, ui:
         start: options.start,
         enable: options.enable ?? !previous.receipt?.enableDeferred,
         ...(authorization ? { authorization } : {}),
+        ...(alerts.length > 0 ? { alerts } : {}),
         now: new Date().toISOString(),
         svcctlVersion,
       };
@@ -91,6 +103,13 @@ export async function install(references: string[], options: InstallOptions, ui:
       const [observed] = await Promise.all([observeInstall(target, desired, hostKey.key), preflight(systemd, desired, target, bundle.directory)]);
       const plan = planInstall(desired, observed, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
       planned.push({ bundle, ...(observed.receipt ? { before: observed.receipt } : {}), desired, plan, secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
+    };
+    for (const bundle of bundles) await planOne(bundle, options);
+    // A bundle with alerts needs the alert templates and their sender: svcctl-alerts joins the transaction, with
+    // its own previous inputs (the flags were for the named bundles), and plans nothing when it is up to date.
+    if (planned.some((p) => p.desired.alerts.length > 0) && !planned.some((p) => p.bundle.name === ALERTS_BUNDLE)) {
+      await planOne(await findBundle(ALERTS_BUNDLE), { set: [], secret: [] });
+      planned.unshift(planned.pop()!);
     }
     const result: InstallResult = {
       dryRun: options.dryRun,
@@ -127,7 +146,11 @@ export async function install(references: string[], options: InstallOptions, ui:
 async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
   const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
-  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+  // The alert channels, secrets included, from the channel file of the first watched unit (all hold the same).
+  const watched = receipt?.alerts?.length ? watchedUnits(receipt.units)[0] : undefined;
+  const alertText = watched ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, alertConfigPath(layout(target), watched)))) : undefined;
+  const alerts = alertText !== undefined && watched ? parseAlertConfig(alertText, watched).channels : [];
+  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {}, alerts };
 }
 
 /**

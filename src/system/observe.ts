@@ -36,7 +36,7 @@ export async function observeInstall(target: Target, desired: DesiredState, host
   return asRoot(command, async () => {
     const l = layout(target);
     const receipt = await readReceipt(target, desired.bundle);
-    const secretPaths = new Set([...desired.files.filter((f) => f.secret).map((f) => f.path), ...(receipt?.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path) ?? [])]);
+    const secretPaths = new Set([...desired.files.filter((f) => f.secret).map((f) => f.path), ...(receipt?.artifacts.filter((a) => a.secret === true).map((a) => a.path) ?? [])]);
     const targets = observationTargets(desired, receipt, target);
     const [paths, base, units, vendorUnits, existingSecrets] = await Promise.all([
       observePaths(target, targets, secretPaths, hostKey),
@@ -57,7 +57,7 @@ export async function observeUninstall(target: Target, receipt: Receipt, hostKey
     targets.add(p);
     for (const a of ancestors(p)) targets.add(a);
   }
-  const secretPaths = new Set(receipt.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path));
+  const secretPaths = new Set(receipt.artifacts.filter((a) => a.secret === true).map((a) => a.path));
   const [paths, base, units] = await Promise.all([observePaths(target, [...targets], secretPaths, hostKey), observeBase(target, receipt.bundle), observeUnits(target, receipt.units)]);
   const tempFiles = await findTempFiles(target, [...receipt.artifacts.map((a) => a.path), layout(target).receipt(receipt.bundle)]);
   return { receipt, ...base, paths, existingSecrets: {}, units, vendorUnits: [], tempFiles };
