@@ -426,7 +426,9 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const online = !target.offline;
   const wasInstalled = receipt.state !== 'retained';
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
-  if (wasInstalled) actions.push({ kind: 'stop-disable', units: [...receipt.units], enabled: [...receipt.enabled], before: Object.fromEntries(receipt.units.map((u) => [u, before(u)])) });
+  // A template (x@.service) has no state of its own: its running instances (x@*.service, a pattern) are stopped.
+  const stoppable = receipt.units.map((u) => (/@\.[a-z]+$/.test(u) ? u.replace('@.', '@*.') : u));
+  if (wasInstalled) actions.push({ kind: 'stop-disable', units: stoppable, enabled: [...receipt.enabled], before: Object.fromEntries(stoppable.map((u) => [u, before(u)])) });
   actions.push(...observed.tempFiles.map((p): Action => ({ kind: 'remove-file', path: p, role: 'temp' })));
 
   const keptArtifacts: ReceiptArtifact[] = [];
@@ -453,7 +455,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     }
     actions.push({ kind: 'remove-file', path: artifact.path, role: artifact.role, ...(artifact.backup ? { restoreFrom: artifact.backup } : {}) });
   }
-  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, { kind: 'reset-failed', units: [...receipt.units] });
+  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, { kind: 'reset-failed', units: stoppable });
 
   // Purge: the user's processes end first, then the data directories go (never following a symlink), then the user.
   const userInUse = receipt.user && observed.otherReceipts.some((r) => r.user?.name === receipt.user!.name);

@@ -127,10 +127,10 @@ export async function testAlerts(reference: string): Promise<AlertTestResult> {
 }
 
 /**
- * The bundles an uninstall takes: svcctl-alerts joins when the last bundles with alerts leave, and is refused while
- * a bundle that stays still uses it.
+ * The bundles an uninstall takes: svcctl-alerts joins when the last bundles with alerts leave (a purge takes it
+ * also when only its data was left), and is refused while a bundle that stays still uses it.
  */
-export async function withAlertsBundle(target: Target, names: string[]): Promise<string[]> {
+export async function withAlertsBundle(target: Target, names: string[], purge: boolean): Promise<string[]> {
   if (target.scope !== 'system') return names;
   const receipts = await asRoot('svcctl uninstall --dry-run', () => listReceipts(target));
   const users = receipts.filter((r) => r.bundle !== ALERTS_BUNDLE && r.state !== 'retained' && (r.alerts?.length ?? 0) > 0).map((r) => r.bundle);
@@ -139,6 +139,6 @@ export async function withAlertsBundle(target: Target, names: string[]): Promise
     if (staying.length > 0) throw new UserError(`${ALERTS_BUNDLE} sends the failure alerts of ${staying.join(', ')}: it stays while they use it`, `remove their alerts first (svcctl alert remove BUNDLE CHANNEL), or uninstall them; nothing was changed`);
     return names;
   }
-  const installed = receipts.some((r) => r.bundle === ALERTS_BUNDLE && r.state !== 'retained');
+  const installed = receipts.some((r) => r.bundle === ALERTS_BUNDLE && (r.state !== 'retained' || purge));
   return installed && staying.length === 0 && users.some((u) => names.includes(u)) ? [...names, ALERTS_BUNDLE] : names;
 }

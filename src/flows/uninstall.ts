@@ -46,7 +46,7 @@ export async function uninstall(references: string[], options: UninstallOptions,
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const target = await targetFor(options.root !== undefined ? { root: options.root } : {});
   // svcctl-alerts leaves with the last bundle that has alerts, and not before.
-  const names = await withAlertsBundle(target, await Promise.all(references.map(bundleNameOf)));
+  const names = await withAlertsBundle(target, await Promise.all(references.map(bundleNameOf)), options.purge);
   if (!target.offline && !options.dryRun) await new SystemdClient(target).requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {

@@ -65,9 +65,13 @@ function mask(text: string, secret: string): string {
   return secret ? text.split(secret).join('***') : text;
 }
 
-/** Hands the message to the MTA: `sendmail -t -oi` takes the recipient from the To: header, the message from stdin. */
+/**
+ * Hands the message to the MTA: `sendmail -t -oi -odi` takes the recipient from the To: header and the message from
+ * stdin, and delivers before it answers (-odi): an MTA without a daemon (exim) would otherwise fork the delivery,
+ * which systemd ends with the alert unit once the sender exits. Postfix ignores -odi.
+ */
 export async function sendMail(message: string, timeoutMs: number): Promise<Delivery> {
-  const result = await exec([tool('sendmail'), '-t', '-oi'], { input: message, check: false, timeoutMs });
+  const result = await exec([tool('sendmail'), '-t', '-oi', '-odi'], { input: message, check: false, timeoutMs });
   const said = `${result.stdout}\n${result.stderr}`.trim().replace(/\s+/g, ' ').slice(0, 300);
   const answer = `sendmail exit ${result.exitCode}${said ? `: ${said}` : ''}`;
   if (result.exitCode === 127) return { ok: false, answer: `${tool('sendmail')} not found: no local MTA (install one, e.g. exim4-daemon-light)`, retryable: false };
