@@ -77,12 +77,13 @@ export async function install(references: string[], options: InstallOptions, ui:
     const alertFlags = options.alert ?? [];
     // The files of --alert are read once, whatever the number of bundles (stdin can be read only once).
     let fromFlags: Promise<AlertChannel[]> | undefined;
-    const alertChange = options.alertChange ?? (alertFlags.length > 0 ? (_: AlertChannel[], input: { used: boolean }) => (fromFlags ??= resolveAlertFlags(alertFlags, input)) : undefined);
+    const flagChannels = () => (fromFlags ??= resolveAlertFlags(alertFlags, stdin));
     const planOne = async (bundle: Bundle, flags: InputFlags): Promise<void> => {
       const previous = await readPrevious(target, bundle);
       const settings = await resolveSettings(bundle, previous, flags);
       const secrets = await resolveSecrets(bundle, previous, flags, stdin);
-      const alerts = bundle.name === ALERTS_BUNDLE ? [] : alertChange ? await alertChange(previous.alerts ?? [], stdin) : (previous.alerts ?? []);
+      // svcctl-alerts has none of its own; --alert replaces the channels; alert add|remove changes them; else kept.
+      const alerts = bundle.name === ALERTS_BUNDLE ? [] : options.alertChange ? await options.alertChange(keptAlerts(bundle, previous), stdin) : alertFlags.length > 0 ? await flagChannels() : keptAlerts(bundle, previous);
       const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
       const schedule = flags.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
@@ -146,11 +147,27 @@ export async function install(references: string[], options: InstallOptions, ui:
 async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
   const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
-  // The alert channels, secrets included, from the channel file of the first watched unit (all hold the same).
+  // The alert channels, secrets included, from the channel file of the first watched unit (all hold the same); left
+  // out when it is missing or does not read (keptAlerts says so, unless --alert gives them again).
   const watched = receipt?.alerts?.length ? watchedUnits(receipt.units)[0] : undefined;
   const alertText = watched ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, alertConfigPath(layout(target), watched)))) : undefined;
-  const alerts = alertText !== undefined && watched ? parseAlertConfig(alertText, watched).channels : [];
-  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {}, alerts };
+  let alerts: AlertChannel[] | undefined = watched ? undefined : [];
+  if (alertText !== undefined && watched) {
+    try {
+      alerts = parseAlertConfig(alertText, watched).channels;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {}, ...(alerts ? { alerts } : {}) };
+}
+
+/** The channels set up before, kept by an install without --alert; refused when their file is gone or damaged. */
+function keptAlerts(bundle: Bundle, previous: Previous): AlertChannel[] {
+  if (previous.alerts) return previous.alerts;
+  if (!previous.receipt?.alerts?.length) return [];
+  const unit = watchedUnits(previous.receipt.units)[0] ?? bundle.name;
+  throw new UserError(`the alert channels of ${bundle.name} cannot be read (/etc/svcctl/alerts/${unit}.json is missing or damaged)`, `give every channel again: svcctl install ${bundle.name} --alert KIND=@FILE … (${previous.receipt.alerts.map((a) => a.kind).join(', ')} before)`);
 }
 
 /**

@@ -12,7 +12,7 @@ import { parseAlertFlag, secretChannel, type AlertChannel } from '../core/alerts
 export interface Previous {
   receipt?: Receipt;
   existingSecrets: Record<string, string>;
-  /** The alert channels already set up (secrets included), kept when no --alert is given. */
+  /** The alert channels already set up (secrets included), kept when no --alert is given; undefined when unreadable. */
   alerts?: AlertChannel[];
 }
 
