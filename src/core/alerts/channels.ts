@@ -111,11 +111,6 @@ export function alertStatePath(unit: string): string {
   return `${ALERT_STATE_DIR}/${unit}.json`;
 }
 
-/** The template instances a watched unit starts. */
-export function alertInstances(unit: string): { failure: string; resolved: string } {
-  return { failure: FAILURE_TEMPLATE.replace('@.', `@${unit}.`), resolved: RESOLVED_TEMPLATE.replace('@.', `@${unit}.`) };
-}
-
 /** `[Unit] OnFailure=svcctl-alert@%n.service` and `OnSuccess=svcctl-alert-resolved@%n.service`: %n is meant. */
 export function renderAlertDropIn(header: string): string {
   const instance = (template: string) => withSpecifiers(template.replace('@.', '@%n.'), 'alert template');
