@@ -75,12 +75,29 @@ for (const { dir, name, entry, testBuild, packaged, inside } of variants) await 
   legalComments: 'none',
 });
 
+// The alert sender (src/system/alerts/main.ts): one file of Node's own modules, which the built-in bundle
+// svcctl-alerts installs as its payload and its template units run. Built like the shipped CLI: no test-only code.
+const alertSender = path.join(root, 'units', 'svcctl-alerts', 'svcctl-alert.cjs');
+await build({
+  entryPoints: [path.join(root, 'dist', 'system', 'alerts', 'main.js')],
+  outfile: alertSender,
+  define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: 'false' },
+  minifySyntax: true,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  banner: { js: "#!/usr/bin/env node\nconst svcctlBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
 // import() cannot work in code run from V8's code cache on Node 20 (bin/run.js): svcctl's own modules import
 // on demand only through src/modules.ts. Any other import() in them would fail at run time, so the build does.
 const bundled = path.join(sea ? seaOutdir : outdir, 'svcctl.cjs');
 // What only the test build may hold: a shipped build with any of these is refused.
 const testOnly = ['SVCCTL_FAULT_INJECTION', 'SVCCTL_TEST_TOOL_PATH', 'SVCCTL_TEST_LOCK_', 'injected failure'];
-const leaked = testOnly.filter((marker) => readFileSync(bundled, 'utf8').includes(marker));
+const leaked = testOnly.filter((marker) => [bundled, alertSender].some((file) => readFileSync(file, 'utf8').includes(marker)));
 if (leaked.length > 0) {
   process.stderr.write(`bundle: the shipped build still contains test-only code (${leaked.join(', ')}); guard it with testBuild (src/system/test-build.ts)\n`);
   process.exit(1);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the sandbox, the demo and the tests need, when they are missing (root, apt).
-# Debian's maintainer scripts would start redis-server on the host; the demo and the tests start their own
+# Debian's maintainer scripts would start redis-server (and exim4) on the host; the demo and the tests start their own
 # inside the sandbox, so a policy-rc.d forbids service starts for the length of the install.
 set -euo pipefail
 # The second line builds and checks the Debian package (npm run package, test/integration/package.test.ts):
 # dpkg-dev (dpkg-shlibdeps, binutils' strip), lintian, man-db (man, groff), and the shells whose completion is tested.
-packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client
+# exim4-daemon-light: the alerts test delivers email through a real MTA.
+packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client exim4-daemon-light
   dpkg-dev lintian man-db bash-completion zsh fish)
 need=()
 for pkg in "${packages[@]}"; do

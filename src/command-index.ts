@@ -1,5 +1,9 @@
 // Every command, by id: oclif's explicit command discovery reads this from the single-file build, so the
 // CLI starts from one module instead of resolving and loading a hundred.
+import AlertAdd from './commands/alert/add.js';
+import AlertList from './commands/alert/list.js';
+import AlertRemove from './commands/alert/remove.js';
+import AlertTest from './commands/alert/test.js';
 import Autocomplete from './commands/autocomplete.js';
 import Bundles from './commands/bundles.js';
 import Check from './commands/check.js';
@@ -28,6 +32,10 @@ import Uninstall from './commands/uninstall.js';
 import Verify from './commands/verify.js';
 
 export const COMMANDS = {
+  'alert:add': AlertAdd,
+  'alert:list': AlertList,
+  'alert:remove': AlertRemove,
+  'alert:test': AlertTest,
   autocomplete: Autocomplete,
   bundles: Bundles,
   check: Check,

@@ -11,6 +11,7 @@ import { layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
+import { alertConfigDir, alertConfigPath, alertDropInPath, renderAlertConfig, renderAlertDropIn, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
@@ -32,6 +33,8 @@ export interface Inputs {
   /** --no-enable: install the units, enable and start nothing. */
   enable: boolean;
   authorization?: Authorization;
+  /** Failure alert channels (--alert), secrets included: they reach only the 0600 channel files. */
+  alerts?: AlertChannel[];
   now: string;
   svcctlVersion: string;
 }
@@ -96,6 +99,8 @@ export interface DesiredState {
   /** The secrets that are set, by name and source; values only ever in the secret files' contents. */
   secrets: { key: string; source: SecretInput['source'] }[];
   authorization?: Authorization;
+  /** The alert channels, without their secrets (the receipt's `alerts`). */
+  alerts: AlertChannelSummary[];
   /** Paths an install of this bundle could write whatever the inputs (every drop-in, the schedule drop-in, …). */
   possiblePaths: string[];
   /** Paths of payload files (installed by the same transaction: systemd-analyze may not find them yet). */
@@ -112,13 +117,15 @@ export function rolePolicy(role: Exclude<ArtifactRole, 'payload' | 'config'>): {
       return { mode: 0o644 };
     case 'drop-in':
     case 'secrets':
+    case 'alert-drop-in':
+    case 'alert-config':
       return { mode: 0o600 };
   }
 }
 
 /** The mode of a directory svcctl makes on the way to a file: 0700 for a secrets directory, else 0755. */
 export function directoryPolicy(dir: string, bundle: string, layout: Layout): number {
-  return dir === layout.secretsDir(bundle) ? 0o700 : 0o755;
+  return dir === layout.secretsDir(bundle) || dir === alertConfigDir(layout) ? 0o700 : 0o755;
 }
 
 export function sha256(content: Buffer | string): string {
@@ -207,6 +214,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header, timerUnit?.content);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
+  files.push(...alertFiles(bundle, inputs.alerts ?? [], target, header));
   const directories: DesiredDirectory[] = declared.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
   // svcctl's own directories: each unit's drop-in directory and the bundle's secrets directory, whenever they hold a file.
   for (const dir of new Set(files.map((f) => path.posix.dirname(f.path)))) {
@@ -218,6 +226,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     ...bundle.units.map((u) => layout.override(u.name)),
     ...(bundle.schedule ? [layout.scheduleDropIn(bundle.schedule.timer)] : []),
     ...(ownSecretsFile(bundle) ? [layout.secretsFile(bundle.name)] : []),
+    ...watchedUnits(bundle.units.map((u) => u.name)).flatMap((u) => [alertDropInPath(layout, u), alertConfigPath(layout, u)]),
   ];
   return {
     bundle: bundle.name,
@@ -238,9 +247,26 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     settings: Object.fromEntries(bundle.settings.map((s) => [s.key, inputs.settings[s.key]!])),
     secrets: secretKeys.map((key) => ({ key, source: inputs.secrets[key]!.source })),
     ...(inputs.authorization ? { authorization: inputs.authorization } : {}),
+    alerts: (inputs.alerts ?? []).map(summarizeChannel),
     possiblePaths: [...new Set(possible)],
     executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => p.destination),
   };
+}
+
+/**
+ * Failure alerts: each watched unit gets a drop-in wiring OnFailure=/OnSuccess= to the svcctl-alerts templates, and
+ * the channel file the sender reads for it (secrets inside: 0600 root, in a 0700 directory shared by the bundles).
+ */
+function alertFiles(bundle: Bundle, channels: AlertChannel[], target: Target, header: string): DesiredFile[] {
+  if (channels.length === 0) return [];
+  const watched = watchedUnits(bundle.units.map((u) => u.name));
+  if (target.scope !== 'system') throw new UserError('failure alerts are for system-scope installs', 'install as root without --user, or drop --alert');
+  if (watched.length === 0) throw new UserError(`bundle ${bundle.name} has no service whose failure could be alerted`, 'drop --alert');
+  const layout = layoutOf(target);
+  return watched.flatMap((unit): DesiredFile[] => [
+    { path: alertDropInPath(layout, unit), role: 'alert-drop-in', content: Buffer.from(renderAlertDropIn(header)), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false },
+    { path: alertConfigPath(layout, unit), role: 'alert-config', content: Buffer.from(renderAlertConfig({ format: 1, bundle: bundle.name, unit, channels })), ...rolePolicy('alert-config'), owner: target.user, group: target.group, secret: true },
+  ]);
 }
 
 export function isOwnDirectory(dir: string, bundle: string, layout: Layout): boolean {

@@ -12,7 +12,9 @@ import { usecToIso, type Usec } from '../core/time.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import { acquireLock } from '../system/lock.js';
 import { asRoot, observeInstall, observeUnits } from '../system/observe.js';
-import { resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
+import { resolveAlertFlags, resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
+import { findBundle } from '../system/bundles/lookup.js';
+import { ALERTS_BUNDLE, alertConfigPath, parseAlertConfig, watchedUnits, type AlertChannel } from '../core/alerts/channels.js';
 import { requireRoot } from '../system/privileges.js';
 import { readHostKey, readReceipt } from '../system/receipts.js';
 import { readTextIfExists } from '../system/fs.js';
@@ -34,6 +36,10 @@ export interface InstallOptions extends InputFlags {
   /** --authorize TEXT: the explicit authorization a bundle may require. */
   authorize?: string;
   root?: string;
+  /** --alert KIND=@FILE|email=ADDRESS (repeatable): the bundles' alert channels become these. Left out: kept. */
+  alert?: string[];
+  /** How `svcctl alert add|remove` changes the channels (instead of --alert). */
+  alertChange?: (previous: AlertChannel[], stdin: { used: boolean }) => Promise<AlertChannel[]>;
 }
 
 export interface InstalledBundle {
@@ -68,13 +74,19 @@ export async function install(references: string[], options: InstallOptions, ui:
     const hostKey = await readHostKey(target);
     const wanted: { bundle: Bundle; inputs: Inputs; desired: DesiredState; secrets: InstalledBundle['secrets'] }[] = [];
     const stdin = { used: false };
+    const alertFlags = options.alert ?? [];
+    // The files of --alert are read once, whatever the number of bundles (stdin can be read only once).
+    let fromFlags: Promise<AlertChannel[]> | undefined;
+    const flagChannels = () => (fromFlags ??= resolveAlertFlags(alertFlags, stdin));
     // Inputs one bundle after another (prompts, stdin); then the host and systemd are asked about all bundles at once.
-    for (const bundle of bundles) {
+    const inputsOf = async (bundle: Bundle, flags: InputFlags): Promise<void> => {
       const previous = await readPrevious(target, bundle);
-      const settings = await resolveSettings(bundle, previous, options);
-      const secrets = await resolveSecrets(bundle, previous, options, stdin);
+      const settings = await resolveSettings(bundle, previous, flags);
+      const secrets = await resolveSecrets(bundle, previous, flags, stdin);
+      // svcctl-alerts has none of its own; --alert replaces the channels; alert add|remove changes them; else kept.
+      const alerts = bundle.name === ALERTS_BUNDLE ? [] : options.alertChange ? await options.alertChange(keptAlerts(bundle, previous), stdin) : alertFlags.length > 0 ? await flagChannels() : keptAlerts(bundle, previous);
       const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
-      const schedule = options.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
+      const schedule = flags.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
       const inputs: Inputs = {
         settings,
@@ -84,10 +96,18 @@ export async function install(references: string[], options: InstallOptions, ui:
         start: options.start,
         enable: options.enable ?? !previous.receipt?.enableDeferred,
         ...(authorization ? { authorization } : {}),
+        ...(alerts.length > 0 ? { alerts } : {}),
         now: new Date().toISOString(),
         svcctlVersion,
       };
       wanted.push({ bundle, inputs, desired: desire(bundle, inputs, target), secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
+    };
+    for (const bundle of bundles) await inputsOf(bundle, options);
+    // A bundle with alerts needs the alert templates and their sender: svcctl-alerts joins the transaction, first,
+    // with its own previous inputs (the flags were for the named bundles), and plans nothing when it is up to date.
+    if (wanted.some((w) => w.desired.alerts.length > 0) && !wanted.some((w) => w.bundle.name === ALERTS_BUNDLE)) {
+      await inputsOf(await findBundle(ALERTS_BUNDLE), { set: [], secret: [] });
+      wanted.unshift(wanted.pop()!);
     }
     // The host is looked at while systemd checks the rendered units of every bundle: neither needs the other.
     const observeAll = async () => {
@@ -171,7 +191,20 @@ async function inOrder<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
 /** The receipt and the secrets already set: what settings and secrets fall back to. */
 async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
-  if (bundle.secrets.length === 0) return { ...(receipt ? { receipt } : {}), existingSecrets: {} };
+  // The alert channels, secrets included, from the channel file of the first watched unit (all hold the same); left
+  // out when it is missing or does not read (keptAlerts says so, unless --alert gives them again).
+  const watched = receipt?.alerts?.length ? watchedUnits(receipt.units)[0] : undefined;
+  const alertText = watched ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, alertConfigPath(layout(target), watched)))) : undefined;
+  let alerts: AlertChannel[] | undefined = watched ? undefined : [];
+  if (alertText !== undefined && watched) {
+    try {
+      alerts = parseAlertConfig(alertText, watched).channels;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  const kept = { ...(receipt ? { receipt } : {}), ...(alerts ? { alerts } : {}) };
+  if (bundle.secrets.length === 0) return { ...kept, existingSecrets: {} };
   // Secrets are kept from svcctl's own secrets file, and from the config files that hold some (those this bundle's install wrote).
   const secretKeys = new Set(bundle.secrets.map((s) => s.key));
   const ours = new Set((receipt?.artifacts ?? []).filter((a) => a.role === 'config').map((a) => a.path));
@@ -184,7 +217,15 @@ async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
     const text = await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, source.path)));
     for (const [key, value] of text ? parseEnvFile(text) : []) if (source.keys.has(key)) existingSecrets[key] = value;
   }
-  return { ...(receipt ? { receipt } : {}), existingSecrets };
+  return { ...kept, existingSecrets };
+}
+
+/** The channels set up before, kept by an install without --alert; refused when their file is gone or damaged. */
+function keptAlerts(bundle: Bundle, previous: Previous): AlertChannel[] {
+  if (previous.alerts) return previous.alerts;
+  if (!previous.receipt?.alerts?.length) return [];
+  const unit = watchedUnits(previous.receipt.units)[0] ?? bundle.name;
+  throw new UserError(`the alert channels of ${bundle.name} cannot be read (/etc/svcctl/alerts/${unit}.json is missing or damaged)`, `give every channel again: svcctl install ${bundle.name} --alert KIND=@FILE … (${previous.receipt.alerts.map((a) => a.kind).join(', ')} before)`);
 }
 
 /**

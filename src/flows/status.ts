@@ -71,6 +71,8 @@ export interface BundleStatus {
   drift?: Drift;
   secrets?: { key: string; changedAt: string }[];
   settings?: Record<string, string>;
+  /** From the receipt (root): the failure alert channels, by kind only (svcctl alert list shows more). */
+  alerts?: string[];
   /** Without root: what is not shown, and why. */
   restricted?: { reason: string; hidden: string[] };
   /** When systemd answered (ISO 8601, UTC): relative times are relative to it. */
@@ -135,7 +137,8 @@ export async function statusOf(systemd: SystemdClient, bundles: InstalledBundle[
       units: unitStatuses,
       ...(url ? { url } : {}),
       ...(receipt && drift ? { drift, secrets: receipt.secrets, settings: receipt.settings } : {}),
-      ...(receipt ? {} : { restricted: { reason: 'the receipt is readable by root only', hidden: ['drift', 'secrets', 'settings', 'where it was installed from'] } }),
+      ...(receipt ? { alerts: (receipt.alerts ?? []).map((a) => a.kind) } : {}),
+      ...(receipt ? {} : { restricted: { reason: 'the receipt is readable by root only', hidden: ['drift', 'secrets', 'settings', 'alerts', 'where it was installed from'] } }),
       observedAt: usecToIso(observedAt)!,
     };
   });

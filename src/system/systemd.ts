@@ -189,7 +189,8 @@ export class SystemdClient {
         await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
       }
       const result = await this.analyze(['verify', '--man=no', ...input.files.map((f) => path.join(dir, f.name))], { SYSTEMD_LOG_COLOR: '0' });
-      const names = input.files.map((f) => f.name);
+      // systemd-analyze verify checks a template (x@.service) as its instance x@i.service, and names it so.
+      const names = input.files.flatMap((f) => [f.name, ...(f.name.includes('@.') ? [f.name.replace('@.', '@i.')] : [])]);
       const aboutOurFiles = `${result.stderr}\n${result.stdout}`
         .split('\n')
         .map((line) => line.trim())
