@@ -4,7 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import type { Bundle } from './bundle/types.js';
+import type { Bundle, ConfigFile } from './bundle/types.js';
 import { directoryPathProblem, fillTemplate, templateKeys } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { layout as layoutOf, type Layout, type Target } from './target.js';
@@ -150,6 +150,29 @@ export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string 
 }
 
 /** Checks the settings against the bundle (unknown keys, patterns, required ones). */
+/**
+ * One of the bundle's config files (an EnvironmentFile= at its own path) with the settings and secrets it lists, in
+ * its order; a key without a value is left out. `secret set`/`rotate` render it again with the new value.
+ */
+export function configFileOf(bundle: Bundle, config: ConfigFile, settings: Record<string, string>, secrets: ReadonlyMap<string, string>, header: string): DesiredFile {
+  const isSecret = (key: string) => bundle.secrets.some((x) => x.key === key);
+  const entries = config.entries.flatMap((key) => {
+    const value = isSecret(key) ? secrets.get(key) : settings[key];
+    return value === undefined ? [] : [{ key, value }];
+  });
+  const held = config.entries.filter(isSecret);
+  return {
+    path: config.path,
+    role: 'config',
+    content: Buffer.from(renderEnvFile(entries, header)),
+    mode: config.mode,
+    owner: config.owner,
+    group: config.group,
+    secret: held.length > 0,
+    ...(held.length > 0 ? { secretKeys: held.filter((k) => secrets.has(k)) } : {}),
+  };
+}
+
 export function validateSettings(bundle: Bundle, settings: Record<string, string>): void {
   for (const key of Object.keys(settings)) {
     if (!bundle.settings.some((s) => s.key === key)) {
@@ -193,13 +216,8 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
   }
   // Config files: an EnvironmentFile= at the bundle's own path, of settings and secrets, with its own owner and mode.
   for (const config of bundle.configFiles) {
-    const isSecret = (key: string) => bundle.secrets.some((x) => x.key === key);
-    const entries = config.entries.flatMap((key) => {
-      const value = isSecret(key) ? inputs.secrets[key]?.value : inputs.settings[key];
-      return value === undefined ? [] : [{ key, value }];
-    });
-    const held = config.entries.filter(isSecret);
-    files.push({ path: config.path, role: 'config', content: Buffer.from(renderEnvFile(entries, header)), mode: config.mode, owner: config.owner, group: config.group, secret: held.length > 0, ...(held.length > 0 ? { secretKeys: held.filter((k) => inputs.secrets[k] !== undefined) } : {}) });
+    const secretValues = new Map(Object.entries(inputs.secrets).map(([key, input]) => [key, input.value]));
+    files.push(configFileOf(bundle, config, inputs.settings, secretValues, header));
   }
   for (const unit of bundle.units) {
     files.push({ path: layout.unitFile(unit.name), role: 'unit', content: Buffer.from(unit.content), ...rolePolicy('unit'), owner, group, secret: false });

@@ -197,6 +197,25 @@ echo "stand-in run_invariants: $ENV_NAME, database $DB_PATH, in $PWD as $(id -un
       ]);
       // Daily at 02:00 New York time, in the timer's own zone.
       expect((await show(sandbox, 'plms-invariants.timer', ['TimersCalendar'])).TimersCalendar).toContain('OnCalendar=*-*-* 02:00:00 America/New_York');
+      // Its secrets live in /etc/default/plms-invariants: secret set and rotate write them there, settings kept.
+      await ok(sandbox, "umask 077 && printf 'https://hooks.slack.example/services/T0/B0/set' > /root/slack.new && printf 'rotated-routing-key' > /root/pd.new");
+      const set = await sandbox.svcctl(['secret', 'set', 'plms-invariants', 'SLACK_WEBHOOK_URL', '--from-file', '/root/slack.new']);
+      expect({ exitCode: set.exitCode, stderr: set.stderr }).toMatchObject({ exitCode: 0 });
+      const rotate = await sandbox.svcctl(['secret', 'rotate', 'plms-invariants', 'PD_ROUTING_KEY', '--from-file', '/root/pd.new']);
+      expect({ exitCode: rotate.exitCode, stderr: rotate.stderr }).toMatchObject({ exitCode: 0, stderr: expect.stringContaining('write the new PD_ROUTING_KEY to /etc/default/plms-invariants') });
+      const config = (await ok(sandbox, 'cat /etc/default/plms-invariants')).stdout;
+      expect(config).toContain('B0/set');
+      expect(config).toContain('rotated-routing-key');
+      expect(config).toContain(`DB_PATH=${plmsProject}/data/plms.db`);
+      expect(config).not.toContain('contract-routing-key');
+      expect((await ok(sandbox, "stat -c '%U:%G %a' /etc/default/plms-invariants")).stdout.trim()).toBe('root:plms 640');
+      expect((await sandbox.run(['test', '-e', '/etc/svcctl/plms-invariants/secrets.env'])).exitCode).toBe(1);
+      const listed = JSON.parse((await sandbox.svcctl(['secret', 'list', 'plms-invariants', '--json'])).stdout) as { secrets: { key: string; set: boolean }[] };
+      expect(listed.secrets.map((s) => [s.key, s.set])).toEqual([['SLACK_WEBHOOK_URL', true], ['PD_ROUTING_KEY', true]]);
+      expect((await sandbox.svcctl(['status', 'plms-invariants'])).stdout).toMatch(/drift: +none/);
+      // The rotated job ran with the new value.
+      expect((await runJob(sandbox, 'plms-invariants')).stdout).toContain('stand-in run_invariants: contract');
+      await ok(sandbox, 'rm /root/slack.new /root/pd.new');
     },
     async tearDown(sandbox) {
       await ok(sandbox, `rm -rf ${plmsProject}`);
