@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the sandbox, the demo and the tests need, when they are missing (root, apt).
-# Debian's maintainer scripts would start redis-server on the host; the demo and the tests start their own
-# inside the sandbox, so a policy-rc.d forbids service starts for the length of the install.
+# Debian's maintainer scripts would start redis-server, sshd and cron on the host; the demo and the tests start
+# their own inside sandboxes (the fleet's sshd listens only inside its hosts' network namespaces), so a policy-rc.d
+# forbids service starts for the length of the install.
 set -euo pipefail
-packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client)
+packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client
+  openssh-server libwrap0 cron ansible-core)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

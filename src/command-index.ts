@@ -5,6 +5,7 @@ import Check from './commands/check.js';
 import Disable from './commands/disable.js';
 import Doctor from './commands/doctor.js';
 import Enable from './commands/enable.js';
+import Export from './commands/export.js';
 import Init from './commands/init.js';
 import Install from './commands/install.js';
 import ListTimers from './commands/list-timers.js';
@@ -32,6 +33,7 @@ export const COMMANDS = {
   disable: Disable,
   doctor: Doctor,
   enable: Enable,
+  export: Export,
   init: Init,
   install: Install,
   'list-timers': ListTimers,
