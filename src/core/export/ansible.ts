@@ -191,6 +191,7 @@ export function exportAnsible(bundle: Bundle, target: Target, options: AnsibleOp
     if (r === 'r_templated') return templated.length > 0;
     if (r === 'r_secrets') return secretTemplated.length > 0;
     if (r === 'r_enable' || r === 'r_restart') return desired.enable.length > 0;
+    if (r === 'r_reload') return desired.enable.length === 0;
     return true;
   });
   const fileResults = ['r_files', 'r_templated', 'r_secrets'].filter((r) => registered.includes(r));
@@ -204,7 +205,7 @@ export function exportAnsible(bundle: Bundle, target: Target, options: AnsibleOp
     [`${p}directories`, ensure],
     [`${p}directory_records`, records],
     [`${p}unit_role_paths`, unitRolePaths],
-    [`${p}enable`, desired.enable.map((unit) => ({ unit, unitFile: l.unitFile(unit) }))],
+    [`${p}enable`, desired.enable.map((unit, i) => ({ unit, unitFile: l.unitFile(unit), first: i === 0 }))],
     [`${p}restartable`, restartable],
     [`${p}artifacts`, artifacts],
     [`${p}receipt`, receiptBase],
@@ -213,7 +214,7 @@ export function exportAnsible(bundle: Bundle, target: Target, options: AnsibleOp
     [`${p}line_patterns`, Object.fromEntries(bundle.secrets.map((s) => [s.key, `(?m)^${s.key}="(?:[^"\\\\]|\\\\[\\s\\S])*"`]))],
     [`${p}read_paths`, [l.receipt(bundle.name), ...secretFiles]],
     [`${p}previous`, expr(`{{ (${p}r_read.results[0].content | b64decode | from_json) if (${p}r_read.results[0].content is defined) else {} }}`)],
-    [`${p}made`, expr(`{{ ${p}r_directories.results | selectattr('diff', 'defined') | selectattr('diff.before.state', 'equalto', 'absent') | map(attribute='item.path') | list }}`)],
+    [`${p}made`, expr(`{{ ${p}r_directories.results | selectattr('diff', 'defined') | selectattr('diff.before.state', 'defined') | selectattr('diff.before.state', 'equalto', 'absent') | map(attribute='item.path') | list }}`)],
     [`${p}existing_text`, expr(secretFiles.length > 0 ? `{{ ${p}r_read.results[1:] | selectattr('content', 'defined') | map(attribute='content') | map('b64decode') | join('\\n') }}` : '')],
     [`${p}existing`, Object.fromEntries(bundle.secrets.map((s) => [s.key, expr(`{{ ${p}existing_text | regex_search(${p}line_patterns['${s.key}']) | default('', true) }}`)]))],
     [`${p}secret_set`, Object.fromEntries(bundle.secrets.map((s) => [s.key, expr(`{{ (${secretVariable(s.key)} is defined) or (${p}existing['${s.key}'] != '')${s.generate ? ' or true' : ''} }}`)]))],
@@ -453,22 +454,27 @@ function tasksOf(ctx: TaskContext): string {
   if (ctx.secretTemplated > 0) {
     task([`- name: ${y(`svcctl ${bundle.name}: secret files`)}`, '  ansible.builtin.template:', '    src: "{{ item.src }}"', ...fileAttributes, `  loop: "{{ ${p}secret_files }}"`, `  register: ${p}r_secrets`, '  no_log: true']);
   }
-  // --check on a host without the bundle: systemd has no such unit yet, so the unit steps wait for the real run.
-  const unitKnown = `not ansible_check_mode or item.unit in (${p}previous.units | default([]))`;
-  task([
-    `- name: ${y(`svcctl ${bundle.name}: systemctl daemon-reload (unit files changed)`)}`,
-    '  ansible.builtin.systemd_service:',
-    '    daemon_reload: true',
-    `  when: ${y(`${p}changed_paths | intersect(${p}unit_role_paths) | length > 0`)}`,
-    `  register: ${p}r_reload`,
-  ]);
-  if (desired.enable.length > 0) {
+  // --check where a unit file would be written: systemd does not know the unit yet (or knows the old one), so its
+  // steps wait for the real run.
+  const unitKnown = `not (ansible_check_mode and item.unitFile in ${p}changed_paths)`;
+  const reload = `${p}changed_paths | intersect(${p}unit_role_paths) | length > 0`;
+  if (desired.enable.length === 0) {
     task([
-      `- name: ${y(`svcctl ${bundle.name}: enable${desired.start ? ' and start' : ''}`)}`,
+      `- name: ${y(`svcctl ${bundle.name}: systemctl daemon-reload (unit files changed)`)}`,
+      '  ansible.builtin.systemd_service:',
+      '    daemon_reload: true',
+      `  when: ${y(reload)}`,
+      `  register: ${p}r_reload`,
+    ]);
+  } else {
+    // The one daemon-reload goes with the first unit's enable: one call fewer on every host.
+    task([
+      `- name: ${y(`svcctl ${bundle.name}: enable${desired.start ? ' and start' : ''} (after one daemon-reload when unit files changed)`)}`,
       '  ansible.builtin.systemd_service:',
       '    name: "{{ item.unit }}"',
       '    enabled: true',
       ...(desired.start ? ['    state: started'] : []),
+      `    daemon_reload: ${y(`{{ item.first and (${reload}) }}`)}`,
       `  loop: "{{ ${p}enable }}"`,
       '  loop_control:',
       '    label: "{{ item.unit }}"',
