@@ -90,6 +90,11 @@ async function writeTree(tree: ExportTree, dir: string): Promise<string> {
   const uid = process.getuid?.() ?? 0;
   const owners = new Set([0, uid]);
   await ensureDirectory(root, { mode: 0o755, owners });
+  for (const dir of tree.directories) {
+    const target = path.join(root, dir.path);
+    await ensureDirectory(path.dirname(target), { mode: 0o755, owners });
+    await ensureDirectory(target, { mode: dir.mode, owners });
+  }
   for (const file of tree.files) {
     if (file.path.startsWith('/') || file.path.split('/').includes('..')) throw new Error(`export: ${file.path} is not a relative path`);
     const target = path.join(root, file.path);

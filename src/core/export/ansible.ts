@@ -238,7 +238,7 @@ export function exportAnsible(bundle: Bundle, target: Target, options: AnsibleOp
     'svcctl status, logs, check and uninstall --purge work on the hosts it deployed (it writes svcctl\'s receipt)',
   ];
   const manifest = manifestOf('ansible', desired, desired.files.map((f) => manifestEntryOf(f)), notes);
-  return { format: 'ansible', bundle: bundle.name, files: [...out, manifestExportFile(manifest)], manifest, notes };
+  return { format: 'ansible', bundle: bundle.name, files: [...out, manifestExportFile(manifest)], directories: [], manifest, notes };
 }
 
 function renderVars(header: string, vars: [string, unknown][]): string {

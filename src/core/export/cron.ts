@@ -112,7 +112,8 @@ export function exportCron(desired: DesiredState, bundle: Bundle, target: Target
     ...(desired.files.some((f) => f.secret) ? ['secret files carry a description of the secrets that fill them, never a value: fill them on the host (mode and owner as the manifest says)'] : []),
   ];
   const manifest = manifestOf('cron', { ...desired, directories }, entries, notes, { enable: [] });
-  return { format: 'cron', bundle: bundle.name, files: [...files, manifestExportFile(manifest)], manifest, notes };
+  const ownDirectories = directories.filter((d) => d.kind === 'own' && files.some((f) => f.path.startsWith(`${relativeOf(d.path)}/`))).map((d) => ({ path: relativeOf(d.path), mode: d.mode }));
+  return { format: 'cron', bundle: bundle.name, files: [...files, manifestExportFile(manifest)], directories: ownDirectories, manifest, notes };
 }
 
 function readableBy(file: Pick<DesiredFile, 'mode' | 'owner' | 'group'>, user: string, group: string): boolean {

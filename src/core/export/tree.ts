@@ -44,6 +44,8 @@ export interface ExportTree {
   format: ExportFormat;
   bundle: string;
   files: ExportFile[];
+  /** Directories of the tree with a mode of their own (svcctl's secrets directory is 0700); others are 0755. */
+  directories: { path: string; mode: number }[];
   manifest: ExportManifest;
   notes: string[];
 }

@@ -31,5 +31,7 @@ export function exportUnits(desired: DesiredState, bundle: Bundle, target: Targe
     ...(desired.files.some((f) => f.secret) ? ['secret files carry a description of the secrets that fill them, never a value: fill them on the host (mode and owner as the manifest says)'] : []),
   ];
   const manifest = manifestOf('units', desired, entries, notes);
-  return { format: 'units', bundle: bundle.name, files: [...files, manifestExportFile(manifest)], manifest, notes };
+  // svcctl's own directories as install --root makes them (the declared ones are made at first boot).
+  const directories = desired.directories.filter((d) => d.kind === 'own').map((d) => ({ path: relativeOf(d.path), mode: d.mode }));
+  return { format: 'units', bundle: bundle.name, files: [...files, manifestExportFile(manifest)], directories, manifest, notes };
 }
