@@ -26,6 +26,22 @@
 # then execs systemd with basic.target, which keeps the host's multi-user services from starting.
 set -euo pipefail
 
+# Phase "fleet-net" (host side; `svcctl sandbox fleet up`): a network namespace of its own holding the fleet's bridge,
+# with ADDRESS on it; its hosts' veth peers are attached there and the fleet's controller runs there. Nothing of it
+# is in the host's network namespace.
+#
+#   sandbox-boot.sh fleet-net NAME ADDRESS/PREFIX TOKEN
+if [ "$1" = fleet-net ]; then
+  # --kill-child: killing the unshare (svcctl sandbox fleet down) ends the namespace's one process, and so the namespace.
+  exec unshare --net --fork --kill-child /bin/sh -c '
+    ip link set lo up
+    ip link add svcctl-br0 type bridge
+    ip addr add "$2" dev svcctl-br0
+    ip link set svcctl-br0 up
+    echo ready
+    while :; do sleep 3600; done' svcctl-fleet-net "$2" "$3" "$4"
+fi
+
 phase=$1
 name=$2
 state=$3

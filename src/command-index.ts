@@ -10,6 +10,7 @@ import Check from './commands/check.js';
 import Disable from './commands/disable.js';
 import Doctor from './commands/doctor.js';
 import Enable from './commands/enable.js';
+import Export from './commands/export.js';
 import Init from './commands/init.js';
 import Install from './commands/install.js';
 import ListTimers from './commands/list-timers.js';
@@ -19,6 +20,10 @@ import Restart from './commands/restart.js';
 import Run from './commands/run.js';
 import SandboxChanges from './commands/sandbox/changes.js';
 import SandboxExec from './commands/sandbox/exec.js';
+import SandboxFleetDown from './commands/sandbox/fleet-down.js';
+import SandboxFleetExec from './commands/sandbox/fleet-exec.js';
+import SandboxFleetInventory from './commands/sandbox/fleet-inventory.js';
+import SandboxFleetUp from './commands/sandbox/fleet-up.js';
 import SandboxShell from './commands/sandbox/shell.js';
 import SandboxStart from './commands/sandbox/start.js';
 import SandboxStatus from './commands/sandbox/status.js';
@@ -42,6 +47,7 @@ export const COMMANDS = {
   disable: Disable,
   doctor: Doctor,
   enable: Enable,
+  export: Export,
   init: Init,
   install: Install,
   'list-timers': ListTimers,
@@ -51,6 +57,10 @@ export const COMMANDS = {
   run: Run,
   'sandbox:changes': SandboxChanges,
   'sandbox:exec': SandboxExec,
+  'sandbox:fleet:down': SandboxFleetDown,
+  'sandbox:fleet:exec': SandboxFleetExec,
+  'sandbox:fleet:inventory': SandboxFleetInventory,
+  'sandbox:fleet:up': SandboxFleetUp,
   'sandbox:shell': SandboxShell,
   'sandbox:start': SandboxStart,
   'sandbox:status': SandboxStatus,

@@ -48,7 +48,7 @@ export function ancestors(p: string): string[] {
 }
 
 /** Directories several bundles share: made by the first bundle in, removed (when empty) by the last out. */
-function isSharedDirectory(dir: string, layout: Layout): boolean {
+export function isSharedDirectory(dir: string, layout: Layout): boolean {
   return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, path.posix.dirname(layout.backupDir('x')), alertConfigDir(layout)].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
 }
 

@@ -10,3 +10,5 @@ export async function sandboxStatusOf(name: string): Promise<SandboxStatus> {
   requireRoot('svcctl sandbox');
   return sandboxStatus(name);
 }
+
+export { controllerArgv, fleetDown, fleetInventory, fleetExec, fleetUp, maxFleetHosts, requireFleet, type FleetHost, type FleetRecord } from '../system/sandbox.js';
