@@ -1,12 +1,14 @@
 // The checks install makes before its first change, shared with `svcctl verify`: the schedule with systemd's own
-// parser, and the rendered units with the drop-ins svcctl would write through systemd-analyze verify.
+// parser, and the rendered units with the drop-ins svcctl would write through systemd-analyze verify; and the
+// exposure score of the same rendered services (systemd-analyze security), which verify and install --dry-run show.
 import path from 'node:path';
 import type { Bundle } from '../core/bundle/types.js';
 import type { DesiredState } from '../core/desired.js';
 import { UserError } from '../core/errors.js';
 import { parseSchedule } from '../core/schedule.js';
 import { layout, type Target } from '../core/target.js';
-import type { SystemdClient } from '../system/systemd.js';
+import { parseSecurityOutput, type ServiceExposure } from '../core/exposure.js';
+import type { SystemdClient, UnitTree } from '../system/systemd.js';
 import { checkSysusersText, checkTmpfilesText, type LineProblem } from '../system/line-check.js';
 
 /** --schedule is for bundles with a timer. */
@@ -16,7 +18,6 @@ export function refuseScheduleWithoutTimer(bundle: Bundle, schedule: string | un
 
 /** Every problem systemd finds in what an install would write; empty when there is none. */
 export async function preflightProblems(systemd: SystemdClient, desired: DesiredState, target: Target, options: { defaultSchedule: boolean }): Promise<string[]> {
-  const l = layout(target);
   const problems: string[] = [];
   // The default schedule is the bundle's own (verify checks it); install checks one given on the command line.
   if (desired.schedule && (desired.schedule.overridden || options.defaultSchedule)) {
@@ -28,19 +29,27 @@ export async function preflightProblems(systemd: SystemdClient, desired: Desired
       problems.push(error.message);
     }
   }
-  const units = desired.files.filter((f) => f.role === 'unit');
-  const dropIns = desired.files
-    .filter((f) => f.role === 'drop-in' || f.role === 'schedule')
-    .map((f) => ({ unit: path.posix.basename(path.posix.dirname(f.path)).replace(/\.d$/, ''), name: path.posix.basename(f.path), content: f.content.toString('utf8') }));
-  const [unitProblems, lineProblems] = await Promise.all([
-    systemd.verifyUnits({
-      files: units.map((f) => ({ name: f.path.slice(l.unitDir.length + 1), content: f.content.toString('utf8') })),
-      dropIns,
-      futureExecutables: desired.executables,
-    }),
-    checkAccountAndDirectoryLines(desired),
-  ]);
+  const [unitProblems, lineProblems] = await Promise.all([systemd.verifyUnits({ ...unitTree(desired, target), futureExecutables: desired.executables }), checkAccountAndDirectoryLines(desired)]);
   return [...problems, ...unitProblems, ...lineProblems];
+}
+
+/** What an install writes that systemd reads as the units: the unit files and svcctl's drop-ins (settings, directives, schedule). */
+export function unitTree(desired: DesiredState, target: Target): UnitTree {
+  const l = layout(target);
+  return {
+    files: desired.files.filter((f) => f.role === 'unit').map((f) => ({ name: f.path.slice(l.unitDir.length + 1), content: f.content.toString('utf8') })),
+    dropIns: desired.files
+      .filter((f) => f.role === 'drop-in' || f.role === 'schedule')
+      .map((f) => ({ unit: path.posix.basename(path.posix.dirname(f.path)).replace(/\.d$/, ''), name: path.posix.basename(f.path), content: f.content.toString('utf8') })),
+  };
+}
+
+/** The exposure score of every service an install writes, as installed: one systemd-analyze process for all of them. */
+export async function exposureOf(systemd: SystemdClient, desired: DesiredState, target: Target): Promise<ServiceExposure[]> {
+  const tree = unitTree(desired, target);
+  const services = tree.files.map((f) => f.name).filter((name) => name.endsWith('.service'));
+  if (services.length === 0) return [];
+  return parseSecurityOutput(await systemd.securityOffline(tree, services), services);
 }
 
 /**
