@@ -20,7 +20,8 @@ import { SystemdClient } from '../system/systemd.js';
 import { svcctlVersion } from '../system/version.js';
 import { loadBundles } from './bundles.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
-import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { exposureOf, preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { describeExposure, type ServiceExposure } from '../core/exposure.js';
 import { targetFor } from './target.js';
 import type { FlowUi } from './ui.js';
 
@@ -45,6 +46,8 @@ export interface InstalledBundle {
   secrets: { key: string; source: SecretInput['source'] | 'not set' }[];
   /** Each enabled timer's next elapse after the install (ISO 8601; "" when not scheduled). */
   nextElapse?: Record<string, string>;
+  /** --dry-run: each service's exposure score (systemd-analyze security) as it will be installed. */
+  exposure?: ServiceExposure[];
 }
 
 export interface InstallResult {
@@ -66,7 +69,7 @@ export async function install(references: string[], options: InstallOptions, ui:
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {
     const hostKey = await readHostKey(target);
-    const planned: { bundle: Bundle; before?: Receipt; desired: DesiredState; plan: Plan; secrets: InstalledBundle['secrets'] }[] = [];
+    const planned: { bundle: Bundle; before?: Receipt; desired: DesiredState; plan: Plan; secrets: InstalledBundle['secrets']; exposure?: ServiceExposure[] }[] = [];
     const stdin = { used: false };
     for (const bundle of bundles) {
       const previous = await readPrevious(target, bundle);
@@ -87,16 +90,20 @@ export async function install(references: string[], options: InstallOptions, ui:
         svcctlVersion,
       };
       const desired = desire(bundle, inputs, target);
-      // The host is looked at while systemd checks the rendered units: neither needs the other.
-      const [observed] = await Promise.all([observeInstall(target, desired, hostKey.key), preflight(systemd, desired, target, bundle.directory)]);
+      // The host is looked at while systemd checks the rendered units: neither needs the other. A dry run also scores them.
+      const [observed, , exposure] = await Promise.all([
+        observeInstall(target, desired, hostKey.key),
+        preflight(systemd, desired, target, bundle.directory),
+        options.dryRun ? exposureOf(systemd, desired, target) : undefined,
+      ]);
       const plan = planInstall(desired, observed, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
-      planned.push({ bundle, ...(observed.receipt ? { before: observed.receipt } : {}), desired, plan, secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
+      planned.push({ bundle, ...(observed.receipt ? { before: observed.receipt } : {}), desired, plan, secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })), ...(exposure ? { exposure } : {}) });
     }
     const result: InstallResult = {
       dryRun: options.dryRun,
       applied: false,
       ...(target.offline ? { root: target.root } : {}),
-      bundles: planned.map(({ plan, secrets }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets })),
+      bundles: planned.map(({ plan, secrets, exposure }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets, ...(exposure ? { exposure } : {}) })),
     };
     refuseSharedFiles(planned.map((p) => p.desired));
     if (planned.every((p) => p.plan.upToDate)) return result;
@@ -110,7 +117,11 @@ export async function install(references: string[], options: InstallOptions, ui:
         dryRun: options.dryRun,
         yes: options.yes,
         title: `Plan for ${names}${target.offline ? ` (rendered under ${target.root}, no running systemd)` : ''}:`,
-        notes: [...planned.flatMap((p) => p.plan.notes), ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : [])],
+        notes: [
+          ...planned.flatMap((p) => p.plan.notes),
+          ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : []),
+          ...planned.flatMap((p) => (p.exposure ?? []).map((e) => `${describeExposure(e)} (systemd-analyze security; svcctl verify shows what would lower it)`)),
+        ],
       },
       ui,
     );
