@@ -151,9 +151,13 @@ const capabilityGroups: Record<string, string> = {
   CAP_AUDIT: 'CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_AUDIT_WRITE',
 };
 
-// A deny list longer than this reads better as the one line that closes the whole directive.
-const wholeDirective: Record<string, string> = { CapabilityBoundingSet: 'CapabilityBoundingSet=', RestrictNamespaces: 'RestrictNamespaces=yes' };
-const longestDenyList = 3;
+// A deny list this long reads better as the one line that closes the whole directive (for address families: the
+// Internet and local sockets both, which leaves none).
+const wholeDirective: Record<string, { line: string; from: number }> = {
+  CapabilityBoundingSet: { line: 'CapabilityBoundingSet=', from: 4 },
+  RestrictNamespaces: { line: 'RestrictNamespaces=yes', from: 4 },
+  RestrictAddressFamilies: { line: 'RestrictAddressFamilies=none', from: 3 },
+};
 
 function fixFor(item: AssessedCheck): Fix | undefined {
   const known = fixes[item.field];
@@ -188,9 +192,9 @@ export function suggestionsFor(items: readonly AssessedCheck[], count = suggesti
     const passed = items.map((i) => (group.fields.has(i.field) && applies(i) ? { ...i, badness: 0 } : i));
     const lowersBy = score - scoreTenths(asInstalled(passed))!;
     if (lowersBy <= 0) continue;
-    const directive = group.deny
-      ? group.values.join(' ').split(' ').length > longestDenyList && wholeDirective[group.directive] ? wholeDirective[group.directive]! : `${group.directive}=~${group.values.join(' ')}`
-      : `${group.directive}=${group.values[0]}`;
+    const whole = wholeDirective[group.directive];
+    const entries = group.values.join(' ').split(' ');
+    const directive = !group.deny ? `${group.directive}=${group.values[0]}` : whole && entries.length >= whole.from ? whole.line : `${group.directive}=~${entries.join(' ')}`;
     suggestions.push({ directive, lowersBy: lowersBy / 10, checks: group.checks });
   }
   return suggestions.sort((a, b) => b.lowersBy - a.lowersBy || a.directive.localeCompare(b.directive)).slice(0, count);

@@ -56,7 +56,7 @@ test('suggestions: the lines that lower the score most, each as an operator writ
   const [cleanup, plain] = parseSecurityOutput({ stdout, stderr: '', exitCode: 0 }, services).map(scored);
   expect(cleanup!.suggestions.map((s) => [s.directive, s.lowersBy])).toEqual([
     ['PrivateNetwork=yes', 0.5],
-    ['RestrictAddressFamilies=~AF_UNIX AF_INET AF_INET6', 0.3],
+    ['RestrictAddressFamilies=none', 0.3],
     ['IPAddressDeny=any', 0.2],
   ]);
   // A long deny list reads as the one line that closes the directive.
