@@ -23,7 +23,7 @@ Exit 0 when every bundle passes, 2 when any has a problem (all of them are liste
   static override flags = {
     set: Flags.string({ description: 'a setting to render the units with, KEY=VALUE (repeatable)', multiple: true, default: [] }),
     schedule: Flags.string({ description: 'check this schedule instead of the default: an interval (15min) or a calendar expression' }),
-    'max-exposure': Flags.custom<number>({ description: 'a problem when a service scores above this on systemd-analyze security (0 to 10; 2.0 is "OK")', parse: async (text) => exposureLimit(text) })(),
+    'max-exposure': Flags.custom<number>({ description: 'a problem when a service scores above this on systemd-analyze security (0 to 10, e.g. 2.0)', parse: async (text) => exposureLimit(text) })(),
   };
 
   async run(): Promise<VerifyResult> {
