@@ -76,14 +76,20 @@ export function scoreTenths(items: readonly AssessedCheck[]): number | undefined
 // Checks whose setting implies a private mount namespace. systemd's own analysis of an installed unit (over D-Bus)
 // counts PrivateMounts= as set when one of them is (analyze-security.c, acquire_security_info); the --offline=yes
 // path reads the literal setting only (systemd 252). RootImage= implies it too, but its check is shared with
-// RootDirectory= (which does not), so a unit whose only such setting is RootImage= scores 0.2 above its installed score.
+// RootDirectory= (which does not), so a unit whose only such setting is RootImage= scores about 0.2 above its installed score.
 const impliesPrivateMounts = ['PrivateDevices', 'PrivateTmp', 'ProtectControlGroups', 'ProtectKernelTunables', 'ProtectKernelModules'];
+// ProtectHome= and ProtectSystem= imply it unless they are "no", which is the only value that fails their check entirely.
 const impliesUnlessNo = ['ProtectHome', 'ProtectSystem'];
 
 /** The items as `systemd-analyze security UNIT` finds them once the unit is installed. */
 function asInstalled(items: readonly AssessedCheck[]): AssessedCheck[] {
-  const find = (field: string) => items.find((i) => i.field === field && applies(i));
-  const implied = impliesPrivateMounts.some((f) => find(f)?.badness === 0) || impliesUnlessNo.some((f) => { const i = find(f); return i !== undefined && i.badness! < i.range; });
+  const badness = (field: string) => items.find((i) => i.field === field && applies(i))?.badness;
+  const implied =
+    impliesPrivateMounts.some((f) => badness(f) === 0) ||
+    impliesUnlessNo.some((f) => {
+      const b = badness(f);
+      return b !== undefined && b < items.find((i) => i.field === f)!.range;
+    });
   return implied ? items.map((i) => (i.field === 'PrivateMounts' && applies(i) ? { ...i, badness: 0 } : i)) : [...items];
 }
 
@@ -146,8 +152,8 @@ const capabilityGroups: Record<string, string> = {
   CAP_SET_UID_GID_PCAP: 'CAP_SETUID CAP_SETGID CAP_SETPCAP',
   CAP_MAC: 'CAP_MAC_ADMIN CAP_MAC_OVERRIDE',
   CAP_SYS_NICE_RESOURCE: 'CAP_SYS_NICE CAP_SYS_RESOURCE',
+  // systemd 252's json_field carries the stray parenthesis.
   'CAP_NET_BIND_SERVICE_BROADCAST_RAW)': 'CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_RAW',
-  CAP_NET_BIND_SERVICE_BROADCAST_RAW: 'CAP_NET_BIND_SERVICE CAP_NET_BROADCAST CAP_NET_RAW',
   CAP_AUDIT: 'CAP_AUDIT_CONTROL CAP_AUDIT_READ CAP_AUDIT_WRITE',
 };
 
