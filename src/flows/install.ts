@@ -22,7 +22,8 @@ import { SystemdClient } from '../system/systemd.js';
 import { svcctlVersion } from '../system/version.js';
 import { loadBundles } from './bundles.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
-import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { exposureOf, preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { describeExposure, type ServiceExposure } from '../core/exposure.js';
 import { targetFor } from './target.js';
 import type { FlowUi } from './ui.js';
 
@@ -51,6 +52,8 @@ export interface InstalledBundle {
   secrets: { key: string; source: SecretInput['source'] | 'not set' }[];
   /** Each enabled timer's next elapse after the install (ISO 8601; "" when not scheduled). */
   nextElapse?: Record<string, string>;
+  /** --dry-run: each service's exposure score (systemd-analyze security) as it will be installed. */
+  exposure?: ServiceExposure[];
 }
 
 export interface InstallResult {
@@ -115,20 +118,23 @@ export async function install(references: string[], options: InstallOptions, ui:
       const units = wanted.length > 1 ? await observeUnits(target, wanted.flatMap(({ desired }) => desired.units)) : undefined;
       return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units)));
     };
-    const [observed] = await Promise.all([
+    // A dry run also scores each bundle's services (one systemd-analyze security a bundle), alongside.
+    const [observed, , exposures] = await Promise.all([
       observeAll(),
       preflight(systemd, wanted.map(({ bundle, desired }) => ({ desired, directory: bundle.directory })), target),
+      options.dryRun ? Promise.all(wanted.map(({ desired }) => exposureOf(systemd, desired, target))) : undefined,
     ]);
     const planned = wanted.map(({ bundle, inputs, desired, secrets }, i): PlannedBundle => {
       const seen = observed[i]!;
       const plan = planInstall(desired, seen, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
-      return { bundle, ...(seen.receipt ? { before: seen.receipt } : {}), desired, plan, secrets };
+      const exposure = exposures?.[i];
+      return { bundle, ...(seen.receipt ? { before: seen.receipt } : {}), desired, plan, secrets, ...(exposure ? { exposure } : {}) };
     });
     const result: InstallResult = {
       dryRun: options.dryRun,
       applied: false,
       ...(target.offline ? { root: target.root } : {}),
-      bundles: planned.map(({ plan, secrets }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets })),
+      bundles: planned.map(({ plan, secrets, exposure }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets, ...(exposure ? { exposure } : {}) })),
     };
     refuseSharedFiles(planned.map((p) => p.desired));
     if (planned.every((p) => p.plan.upToDate)) return result;
@@ -142,7 +148,11 @@ export async function install(references: string[], options: InstallOptions, ui:
         dryRun: options.dryRun,
         yes: options.yes,
         title: `Plan for ${names}${target.offline ? ` (rendered under ${target.root}, no running systemd)` : ''}:`,
-        notes: [...planned.flatMap((p) => p.plan.notes), ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : [])],
+        notes: [
+          ...planned.flatMap((p) => p.plan.notes),
+          ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : []),
+          ...planned.flatMap((p) => (p.exposure ?? []).map((e) => `${describeExposure(e)} (systemd-analyze security; svcctl verify shows what would lower it)`)),
+        ],
       },
       ui,
     );
@@ -161,6 +171,7 @@ interface PlannedBundle {
   desired: DesiredState;
   plan: Plan;
   secrets: InstalledBundle['secrets'];
+  exposure?: ServiceExposure[];
 }
 
 /** How many bundles are observed at a time (each runs a systemctl show). */

@@ -1,12 +1,14 @@
 // The checks install makes before its first change, shared with `svcctl verify`: the schedule with systemd's own
-// parser, and the rendered units with the drop-ins svcctl would write through systemd-analyze verify.
+// parser, and the rendered units with the drop-ins svcctl would write through systemd-analyze verify; and the
+// exposure score of the same rendered services (systemd-analyze security), which verify and install --dry-run show.
 import path from 'node:path';
 import type { Bundle } from '../core/bundle/types.js';
 import type { DesiredState } from '../core/desired.js';
 import { UserError } from '../core/errors.js';
 import { parseSchedule } from '../core/schedule.js';
 import { layout, type Target } from '../core/target.js';
-import type { SystemdClient } from '../system/systemd.js';
+import { parseSecurityOutput, type ServiceExposure } from '../core/exposure.js';
+import type { SystemdClient, UnitTree } from '../system/systemd.js';
 import { checkSysusersText, checkTmpfilesText, type LineProblem } from '../system/line-check.js';
 
 /** --schedule is for bundles with a timer. */
@@ -47,14 +49,7 @@ async function scheduleProblems(systemd: SystemdClient, desired: DesiredState, o
 
 /** The rendered units with their drop-ins through systemd-analyze verify, once for bundles whose unit names differ. */
 async function unitProblems(systemd: SystemdClient, desired: DesiredState[], target: Target): Promise<string[][]> {
-  const l = layout(target);
-  const inputs = desired.map((d) => ({
-    files: d.files.filter((f) => f.role === 'unit').map((f) => ({ name: f.path.slice(l.unitDir.length + 1), content: f.content.toString('utf8') })),
-    dropIns: d.files
-      .filter((f) => f.role === 'drop-in' || f.role === 'schedule')
-      .map((f) => ({ unit: path.posix.basename(path.posix.dirname(f.path)).replace(/\.d$/, ''), name: path.posix.basename(f.path), content: f.content.toString('utf8') })),
-    futureExecutables: d.executables,
-  }));
+  const inputs = desired.map((d) => ({ ...unitTree(d, target), futureExecutables: d.executables }));
   const names = inputs.flatMap((i) => i.files.map((f) => f.name));
   // Two bundles with a unit of the same name cannot share a directory (the install refuses them together later).
   if (inputs.length === 1 || new Set(names).size !== names.length) return Promise.all(inputs.map((i) => systemd.verifyUnits(i)));
@@ -62,6 +57,25 @@ async function unitProblems(systemd: SystemdClient, desired: DesiredState[], tar
   // Each line starts with the unit or drop-in it is about; a line about none (verify itself failed) concerns them all.
   const owner = (line: string) => inputs.findIndex((i) => i.files.some((f) => line.startsWith(`${f.name}:`) || line.startsWith(`${f.name}.d/`)));
   return inputs.map((_, index) => found.filter((line) => owner(line) === index || owner(line) === -1));
+}
+
+/** What an install writes that systemd reads as the units: the unit files and svcctl's drop-ins (settings, directives, schedule). */
+export function unitTree(desired: DesiredState, target: Target): UnitTree {
+  const l = layout(target);
+  return {
+    files: desired.files.filter((f) => f.role === 'unit').map((f) => ({ name: f.path.slice(l.unitDir.length + 1), content: f.content.toString('utf8') })),
+    dropIns: desired.files
+      .filter((f) => f.role === 'drop-in' || f.role === 'schedule')
+      .map((f) => ({ unit: path.posix.basename(path.posix.dirname(f.path)).replace(/\.d$/, ''), name: path.posix.basename(f.path), content: f.content.toString('utf8') })),
+  };
+}
+
+/** The exposure score of every service an install writes, as installed: one systemd-analyze process for all of them. */
+export async function exposureOf(systemd: SystemdClient, desired: DesiredState, target: Target): Promise<ServiceExposure[]> {
+  const tree = unitTree(desired, target);
+  const services = tree.files.map((f) => f.name).filter((name) => name.endsWith('.service'));
+  if (services.length === 0) return [];
+  return parseSecurityOutput(await systemd.securityOffline(tree, services), services);
 }
 
 /**

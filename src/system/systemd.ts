@@ -31,9 +31,13 @@ export interface ScheduleCheck {
   nextElapses: string[];
 }
 
-export interface VerifyInput {
+/** Rendered unit files and the drop-ins beside them (`<unit>.d/<name>`), as systemd-analyze reads them from a scratch directory. */
+export interface UnitTree {
   files: { name: string; content: string }[];
   dropIns: { unit: string; name: string; content: string }[];
+}
+
+export interface VerifyInput extends UnitTree {
   /** Payload paths that do not exist yet (installed by the same transaction): "not executable" is expected. */
   futureExecutables: string[];
 }
@@ -181,13 +185,7 @@ export class SystemdClient {
    * names one of our files is a problem.
    */
   async verifyUnits(input: VerifyInput): Promise<string[]> {
-    const dir = await fsp.mkdtemp(path.join(process.env.SVCCTL_TMPDIR ?? os.tmpdir(), 'svcctl-verify-'));
-    try {
-      for (const file of input.files) await fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 });
-      for (const dropIn of input.dropIns) {
-        await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
-        await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
-      }
+    return this.inScratchTree(input, async (dir) => {
       const result = await this.analyze(['verify', '--man=no', ...input.files.map((f) => path.join(dir, f.name))], { SYSTEMD_LOG_COLOR: '0' });
       // systemd-analyze verify checks a template (x@.service) as its instance x@i.service, and names it so.
       const names = input.files.flatMap((f) => [f.name, ...(f.name.includes('@.') ? [f.name.replace('@.', '@i.')] : [])]);
@@ -199,6 +197,33 @@ export class SystemdClient {
       // A failure that names none of our files is still a failure (one about a payload not yet installed is expected).
       if (aboutOurFiles.length === 0 && result.exitCode !== 0) problems.push(`systemd-analyze verify exited ${result.exitCode}: ${firstLine(result.stderr) || firstLine(result.stdout)}`);
       return problems;
+    });
+  }
+
+  /**
+   * `systemd-analyze security --offline=yes --json=short` of rendered services, all in one process; its output is read by
+   * core/exposure.ts. SYSTEMD_ANALYZE_DEBUG=1 adds each check's weight, badness and range, which the score is made of.
+   */
+  async securityOffline(tree: UnitTree, services: string[]): Promise<ExecResult> {
+    return this.inScratchTree(tree, async (dir) => {
+      const result = await this.analyze(['security', '--offline=yes', '--json=short', '--man=no', '--', ...services.map((s) => path.join(dir, s))], { SYSTEMD_ANALYZE_DEBUG: '1', SYSTEMD_LOG_COLOR: '0', SYSTEMD_COLORS: '0' });
+      return { ...result, stderr: result.stderr.split(`${dir}/`).join('') };
+    });
+  }
+
+  /**
+   * The tree written to a fresh scratch directory (under SVCCTL_TMPDIR, else the OS temp dir), removed whatever happens.
+   * systemd-analyze reads the drop-ins in `<unit>.d/` beside a unit file it is given by path.
+   */
+  private async inScratchTree<T>(tree: UnitTree, use: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await fsp.mkdtemp(path.join(process.env.SVCCTL_TMPDIR ?? os.tmpdir(), 'svcctl-verify-'));
+    try {
+      for (const file of tree.files) await fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 });
+      for (const dropIn of tree.dropIns) {
+        await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
+        await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
+      }
+      return await use(dir);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
