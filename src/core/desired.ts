@@ -137,9 +137,12 @@ export function checksumOf(content: Buffer, secret: boolean, hostKey: Buffer): s
   return secret ? `hmac-sha256:${createHmac('sha256', hostKey).update(content).digest('hex')}` : `sha256:${sha256(content)}`;
 }
 
-/** The main service of a bundle: the one its schedule's timer activates, else its first .service. */
+/**
+ * The main service of a bundle: the one its schedule's timer activates, else its first .service that is not a
+ * template (x@.service runs only as instances, started by others: a bundle of templates has no main service).
+ */
 export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string | undefined {
-  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
+  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service') && !n.includes('@.'));
   if (bundle.schedule) {
     const timer = bundle.units.find((u) => u.name === bundle.schedule?.timer);
     const explicit = timer?.content.match(/^\s*Unit\s*=\s*(\S+)\s*$/m)?.[1];

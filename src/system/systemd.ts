@@ -127,12 +127,31 @@ export class SystemdClient {
    * timestamps come back as "Sun 2026-11-22 07:55:02 UTC" whatever the host's zone, so they parse without a zone database.
    */
   async showBlocks(units: string[], properties: readonly string[], options: { utc?: boolean } = {}): Promise<Record<string, ShowBlock>> {
-    if (units.length === 0) return {};
-    const result = await this.systemctl(['show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...units], {
-      check: false,
-      ...(options.utc ? { env: { TZ: 'UTC' } } : {}),
-    });
-    return parseShowOutput(result.stdout, units);
+    // A template (x@.service) has no runtime state, and systemctl show refuses its name, printing nothing for any
+    // of the units asked about with it: templates are asked of list-unit-files instead (one more call, only when
+    // there is one), as loaded when systemd lists the file, never active.
+    const named = units.filter((unit) => !isTemplateName(unit));
+    const templates = units.filter(isTemplateName);
+    const [shown, listed] = await Promise.all([
+      named.length === 0
+        ? undefined
+        : this.systemctl(['show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...named], { check: false, ...(options.utc ? { env: { TZ: 'UTC' } } : {}) }),
+      templates.length === 0 ? undefined : this.systemctl(['list-unit-files', '--output=json', '--no-pager', '--', ...templates], { check: false }),
+    ]);
+    const blocks = shown ? parseShowOutput(shown.stdout, named) : {};
+    if (listed) {
+      let files: { unit_file?: string; state?: string }[] = [];
+      try {
+        files = listed.stdout.trim() ? (JSON.parse(listed.stdout) as typeof files) : [];
+      } catch {
+        files = [];
+      }
+      for (const template of templates) {
+        const file = files.find((f) => f.unit_file === template);
+        blocks[template] = { Id: [template], LoadState: [file ? 'loaded' : 'not-found'], ActiveState: ['inactive'], SubState: ['dead'], ...(file?.state ? { UnitFileState: [file.state] } : {}) };
+      }
+    }
+    return blocks;
   }
 
   /** As showBlocks, one value per property (the last, as `systemctl show -p X --value` prints repeated ones). */
@@ -304,4 +323,9 @@ export function clockNow(): Clock {
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
+}
+
+/** A template unit's name (x@.service): instances are named x@INSTANCE.service. */
+function isTemplateName(unit: string): boolean {
+  return /@\.[a-z]+$/.test(unit);
 }

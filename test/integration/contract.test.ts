@@ -58,6 +58,8 @@ interface ContractCase {
   exercise(sandbox: Sandbox): Promise<void>;
   /** Removes what setUp put down (after uninstall --purge). */
   tearDown(sandbox: Sandbox): Promise<void>;
+  /** The services whose exposure is scored, when the bundle's are templates (instances of them). */
+  scored?: string[];
 }
 
 /** `svcctl run BUNDLE` succeeds: the job ran through systemd and exited 0. */
@@ -95,6 +97,26 @@ const miraTearDown = async (sandbox: Sandbox) => {
 const miraSecrets = { VAULT_ROLE_ID: 'contract-role-id', VAULT_SECRET_ID: 'contract-secret-id' };
 
 const cases: Record<string, ContractCase> = {
+  'svcctl-alerts': {
+    async setUp() {},
+    settings: [],
+    async exercise(sandbox) {
+      // Its job is a watched unit's alert (alerts.test.ts sends them to real receivers); here, the templates' own
+      // behaviour with nothing watched: the sender runs under the unit's hardening and says there is no channel file,
+      // and the recovery template's ExecCondition= skips a unit with nothing open without starting Node.
+      const failure = await sandbox.run(['systemctl', 'start', 'svcctl-alert@contract-none.service.service']);
+      expect(failure.exitCode).not.toBe(0);
+      const line = await until('the sender\'s line', async () => (await sandbox.run(['journalctl', '-u', 'svcctl-alert@contract-none.service.service', '-o', 'cat', '--no-pager'])).stdout.split('\n').find((l) => l.includes('has no alert channels')));
+      expect(line).toBe('contract-none.service has no alert channels (/etc/svcctl/alerts/contract-none.service.json is missing): nothing sent; reinstall its bundle with --alert');
+      expect((await sandbox.run(['systemctl', 'start', 'svcctl-alert-resolved@contract-none.service.service'])).exitCode).toBe(0);
+      expect(await show(sandbox, 'svcctl-alert-resolved@contract-none.service.service', ['ConditionResult'])).toEqual({ ConditionResult: 'no' });
+    },
+    async tearDown(sandbox) {
+      await sandbox.run(['systemctl', 'reset-failed', 'svcctl-alert@contract-none.service.service', 'svcctl-alert-resolved@contract-none.service.service']);
+    },
+    scored: ['svcctl-alert@contract-none.service.service', 'svcctl-alert-resolved@contract-none.service.service'],
+  },
+
   'cleanup-blocking': {
     async setUp(sandbox) {
       await ok(
@@ -309,7 +331,7 @@ describeInSandbox('the contract of every built-in bundle', (sandbox) => {
     expect({ name, check: check.exitCode, line: check.stdout.split(' |')[0] }).toEqual({ name, check: 0, line: expect.stringMatching(new RegExp(`^SVCCTL OK - ${name}: `)) });
 
     const units = status.units.map((u) => u.unit);
-    const services = units.filter((u) => u.endsWith('.service'));
+    const services = contract.scored ?? units.filter((u) => u.endsWith('.service'));
     expect(services.length).toBeGreaterThan(0);
     for (const service of services) {
       const level = await exposure(sandbox, service);

@@ -179,7 +179,7 @@ describeInSandbox('read-only commands', (sandbox) => {
       expect(detail.exitCode).toBe(0);
       expect(detail.stdout).toMatch(/tick\.timer\s+loaded\s+active\s+(waiting|running)\s+enabled/);
       expect(detail.stdout).toMatch(/tick\.timer → tick\.service \(schedule 1s\)/);
-      expect(detail.stdout).toMatch(/not shown:\s+drift, secrets, settings, where it was installed from: the receipt is readable by root only \(sudo svcctl status tick\)/);
+      expect(detail.stdout).toMatch(/not shown:\s+drift, secrets, settings, alerts, where it was installed from: the receipt is readable by root only \(sudo svcctl status tick\)/);
       expect(detail.stdout).not.toMatch(/drift:|secrets:|settings:|TICK_TOKEN/);
       const json = JSON.parse((await asNobody(['status', 'tick', '--json'])).stdout);
       expect(json).toMatchObject({ bundle: 'tick', health: 'ok', restricted: { hidden: expect.arrayContaining(['drift', 'secrets', 'settings']) } });
