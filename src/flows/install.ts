@@ -247,7 +247,8 @@ async function authorize(bundle: Bundle, previous: Authorization | undefined, te
   const by = process.env.SUDO_USER || userInfo().username;
   const at = new Date().toISOString();
   if (text !== undefined) {
-    if (!text.trim() || /[\0\n\r]/.test(text)) throw new UserError('--authorize needs a one-line text saying who authorized the install and why');
+    // Shown by status and kept in the receipt: one line of printable text (no control characters a terminal acts on).
+    if (!text.trim() || /[\u0000-\u001f\u007f]/.test(text)) throw new UserError('--authorize needs one line of printable text saying who authorized the install and why');
     return { text: text.trim(), by, at };
   }
   if (!bundle.authorization?.required || previous) return previous;

@@ -55,6 +55,10 @@ export interface BundleStatus {
   /** From the receipt (root): when and from what it was installed. */
   installedAt?: string;
   updatedAt?: string;
+  /** Installed with --no-enable: nothing enabled or started yet. */
+  enableDeferred?: boolean;
+  /** From the receipt (root): who authorized the install of a bundle that requires it, when, and the text given. */
+  authorization?: { text: string; by: string; at: string };
   source?: string;
   digest?: string;
   svcctlVersion?: string;
@@ -124,6 +128,8 @@ export async function statusOf(systemd: SystemdClient, bundles: InstalledBundle[
       description: bundle.description,
       health: healthOf(bundle, states, drift, url),
       state: bundle.state,
+      ...(bundle.enableDeferred ? { enableDeferred: true } : {}),
+      ...(receipt?.authorization ? { authorization: receipt.authorization } : {}),
       ...(receipt
         ? { installedAt: receipt.installedAt, updatedAt: receipt.updatedAt, source: receipt.source, digest: receipt.digest, svcctlVersion: receipt.svcctlVersion }
         : bundle.updatedAt

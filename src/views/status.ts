@@ -72,6 +72,9 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = iso(s.observedAt
   if (s.installedAt !== undefined) field('installed', `${when(s.installedAt)}${s.updatedAt !== s.installedAt ? `, updated ${when(s.updatedAt)}` : ''}`);
   else if (s.updatedAt !== undefined) field('changed', when(s.updatedAt));
   if (s.source !== undefined) field('from', `${s.source} (digest ${(s.digest ?? '').slice(0, 12)}, svcctl ${s.svcctlVersion ?? '?'})`);
+  // Text an operator typed: control characters are shown as ? (a terminal must not act on them).
+  if (s.authorization) field('authorized', `by ${s.authorization.by} ${when(s.authorization.at)}: ${s.authorization.text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`);
+  if (s.enableDeferred) field('enabled', `not yet: installed with --no-enable (svcctl enable ${s.bundle} enables and starts it)`);
   out.push('');
   const table = formatTable(
     ['UNIT', 'LOAD', 'ACTIVE', 'SUB', 'ENABLED'],
