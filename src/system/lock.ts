@@ -12,6 +12,7 @@ import path from 'node:path';
 import { UserError, OperationError, CommandFailedError } from '../core/errors.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import { exec, tool } from './exec.js';
+import { ensureDirectory } from './fs.js';
 import { isAlive, sleep } from './processes.js';
 import { testBuild } from './test-build.js';
 
@@ -94,7 +95,8 @@ async function holdLock(target: Target, file: string, fd: number): Promise<Lock>
 /** The lock file's directory: a real directory of the target's owner (root) that nobody else can write. A --root tree's is made. */
 async function checkLockDirectory(target: Target, file: string): Promise<void> {
   const dir = path.dirname(file);
-  if (target.offline) await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  // 0755 as on a live system (var, var/lib and svcctl's state directory, where the public index is read by all).
+  if (target.offline) await ensureDirectory(dir, { mode: 0o755, uid: target.uid, gid: target.gid });
   const info = await fsp.lstat(dir).catch(() => undefined);
   if (info?.isDirectory() && info.uid === target.uid && (info.mode & 0o022) === 0) return;
   const what = !info ? 'missing' : info.isSymbolicLink() ? 'a symbolic link' : !info.isDirectory() ? 'not a directory' : `mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, owned by uid ${info.uid}`;

@@ -309,6 +309,13 @@ describeInSandbox('install --root renders the tree without a running systemd', (
       ]),
     );
     expect((await sandbox.run(['test', '-e', '/etc/systemd/system/cleanup-blocking-coordination.service'])).exitCode).toBe(1);
+    // Issue 9 item 26: the directories the tree gets are the modes a system has (they were 0700).
+    expect((await sandbox.run(['stat', '-c', '%n %a', '/srv/image', '/srv/image/var', '/srv/image/var/lib', '/srv/image/var/lib/svcctl'])).stdout.trim().split('\n')).toEqual([
+      '/srv/image 755',
+      '/srv/image/var 755',
+      '/srv/image/var/lib 755',
+      '/srv/image/var/lib/svcctl 755',
+    ]);
     const uninstall = await sandbox.svcctl(['uninstall', bundle, '--root', '/srv/image', '--purge', '--yes']);
     expect(uninstall.exitCode).toBe(0);
     const left = await sandbox.sh('find /srv/image -mindepth 1 -not -type d | sort');
