@@ -7,6 +7,7 @@ import type { Usec } from '../core/time.js';
 import { readAccounts, type Accounts } from '../system/accounts.js';
 import { trustedOwners } from '../system/receipts.js';
 import { SystemdClient } from '../system/systemd.js';
+import { faults, type StepPosition } from './faults.js';
 
 /** What ran, for the recovery after the undos and for the report after the transaction. */
 export interface RunState {
@@ -24,6 +25,8 @@ export class StepContext {
   readonly systemd: SystemdClient;
   readonly owners: ReadonlySet<number>;
   readonly state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
+  /** The step running now (fault injection names it). */
+  step: StepPosition = { index: 0, total: 0, kind: '' };
   private accounts: Accounts | undefined;
 
   constructor(readonly target: Target) {
@@ -53,6 +56,14 @@ export class StepContext {
     if (!user) throw new OperationError(`no user ${owner}${where} to own the file`, 'the bundle must declare the user (or it must exist)');
     if (!grp) throw new OperationError(`no group ${group}${where} to own the file`, 'the bundle must declare the group (or it must exist)');
     return { uid: user.uid, gid: grp.gid };
+  }
+
+  /**
+   * A step that makes several changes calls this after the first of them: the test build's `fail-partway:N` fails
+   * there, so that the undo of a step that stopped half-way is tested. Nothing in the shipped build.
+   */
+  partway(): void {
+    faults?.partway(this.step);
   }
 
   /** The accounts changed (systemd-sysusers, userdel): read them again on the next lookup. */

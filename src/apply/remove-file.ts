@@ -22,6 +22,7 @@ export const removeFile: Executor<RemoveFile, Previous | undefined> = {
     const target = ctx.at(a.path);
     await unlink(target, { owners: ctx.owners });
     if (a.restoreFrom) {
+      ctx.partway();
       const backup = ctx.at(a.restoreFrom);
       if (await inspectPath(backup, { content: false })) {
         await renamePath(backup, target, { owners: ctx.owners });

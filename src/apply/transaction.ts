@@ -83,20 +83,22 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
     throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
   }
+  faults?.startTransaction(tx.actions.map((a) => a.kind));
   const outcomes = new Map<number, string>();
   for (const [index, action] of tx.actions.entries()) {
     const description = describeAction(action);
     const executor = executorOf(action);
     let memo: unknown;
     let prepared = false;
+    ctx.step = { index: index + 1, total: tx.actions.length, kind: action.kind };
     try {
-      faults?.beforeStep(index + 1);
+      faults?.beforeStep(ctx.step);
       memo = executor.prepare ? await executor.prepare(action, ctx) : undefined;
       prepared = true;
       const outcome = await executor.perform(action, ctx, memo);
       if (outcome) outcomes.set(index, outcome);
       completed.push({ action, description, executor, memo });
-      faults?.afterStep(index + 1);
+      faults?.afterStep(ctx.step);
       report(description, 'done', { action, phase: 'apply', ...(outcome ? { outcome } : {}) });
     } catch (error) {
       const failed = prepared && !completed.some((c) => c.action === action) ? { action, description, executor, memo } : undefined;
