@@ -229,8 +229,8 @@ interface Touched {
   accounts: boolean;
   /**
    * Units an enable or stop-disable step changes, with their state before (as the plan observed it). `strict`: any
-   * change of running counts (units svcctl enables); otherwise only one that was running and is not (a timer's
-   * oneshot service comes and goes on its own).
+   * change between running, failed and stopped counts (units svcctl enables); otherwise only one that was running and
+   * is not, or is failed and was not (a timer's oneshot service comes and goes on its own).
    */
   units: Record<string, { before: UnitBefore; strict: boolean }>;
 }
@@ -291,12 +291,14 @@ async function unitDifferences(ctx: StepContext, units: Touched['units']): Promi
   if (ctx.target.offline || names.length === 0) return [];
   const now = await ctx.systemd.show(names, ['UnitFileState', 'ActiveState'] as const);
   const running = (s: string) => ['active', 'activating', 'reloading'].includes(s);
+  // A unit left failed is a difference even where running is not compared: `systemctl --failed` lists it.
+  const state = (s: string) => (running(s) ? 'running' : s === 'failed' ? 'failed' : 'stopped');
   const out: string[] = [];
   for (const unit of names) {
     const { before: was, strict } = units[unit]!;
     const is = { enabled: now[unit]?.UnitFileState ?? '', active: now[unit]?.ActiveState ?? '' };
     if (was.enabled !== '' && was.enabled !== is.enabled) out.push(`${unit}: was ${was.enabled}, is ${is.enabled || 'unknown'}`);
-    const changed = strict ? running(was.active) !== running(is.active) : running(was.active) && !running(is.active);
+    const changed = strict ? state(was.active) !== state(is.active) : (running(was.active) && !running(is.active)) || (is.active === 'failed' && was.active !== 'failed');
     if (was.active !== '' && changed) out.push(`${unit}: was ${was.active}, is ${is.active || 'unknown'}`);
   }
   return out;
