@@ -517,9 +517,15 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     actions.push({ kind: 'remove-directory', path: dir.path });
   }
   if (removeTheUser) actions.push({ kind: 'remove-user', user: receipt.user!.name, removeGroup: receipt.user!.groupCreated });
-  // Directories that only hold what is purged later (a data directory's parent) go after their contents.
-  const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory' || a.kind === 'restore-directory';
-  const ordered = [...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'remove-user'), ...actions.filter(isDirectoryStep), ...actions.filter((a) => a.kind === 'remove-user')];
+  // Directories that only hold what is purged later (a data directory's parent) go after their contents; a directory
+  // svcctl only re-moded (--force) is given back first, so that removing what is under it walks a path root owns.
+  const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory';
+  const ordered = [
+    ...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'restore-directory' && a.kind !== 'remove-user'),
+    ...actions.filter((a) => a.kind === 'restore-directory'),
+    ...actions.filter(isDirectoryStep),
+    ...actions.filter((a) => a.kind === 'remove-user'),
+  ];
 
   // Purged while another bundle uses the user: nothing of this bundle is kept for it (that bundle removes the user).
   const keepUser = receipt.user?.created && userPresent && !removeTheUser && !(options.purge && userInUse);
