@@ -73,8 +73,8 @@ export class StepContext {
 }
 
 /**
- * One step kind's side effects. `prepare` records what the step is about to change (before it acts), `perform` acts,
- * and `undo` puts back exactly what `prepare` and the plan observed — whether perform succeeded, failed half-way or
+ * One step kind's side effects. `prepare` records what the step is about to change (before it acts), `perform` acts
+ * (in a way that can be undone), and `undo` puts back exactly what `prepare` and the plan observed — whether perform succeeded, failed half-way or
  * was never reached. Undo is idempotent and tolerant of "nothing to undo". A kind without undo changes nothing
  * undoable (a check), or nothing at all.
  */
@@ -83,6 +83,12 @@ export interface Executor<A extends Action, M = undefined> {
   /** Returns what a check found ("OK - …", "kept: not empty"), shown with the step. */
   perform(action: A, ctx: StepContext, memo: M): Promise<string | void>;
   undo?(action: A, ctx: StepContext, memo: M): Promise<void>;
+  /**
+   * What can only be done once the transaction stands, because it cannot be undone (delete what a purge moved aside):
+   * run after the final receipts are written; returns what it did. A failure there is reported, never rolled back,
+   * and the bundle's receipt stays unfinished so that running the command again completes it.
+   */
+  commit?(action: A, ctx: StepContext, memo: M): Promise<string | void>;
 }
 
 /** A check that ran and found a problem: the reason, and the outcome line to show with the step. */

@@ -2,7 +2,7 @@
 // step's executor records what it is about to change; a failing step's partial effects and every completed step are
 // undone in reverse, the restored configuration is reloaded and restarted, and then the host is observed again and
 // compared with how it was before: the report says "as it was" only when nothing differs.
-import { StepFailed, CommandFailedError } from '../core/errors.js';
+import { CommandFailedError, OperationError, StepFailed } from '../core/errors.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { describeAction, touchesOf } from '../core/steps/index.js';
 import type { Action, CheckHealth, Enable, StopDisable, UnitBefore } from '../core/steps/types.js';
@@ -106,8 +106,11 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
       throw await rollBack(tx, ctx, { description, error, failed, completed, before, touched }, report);
     }
   }
+  // With steps to commit (purged directories to delete), the receipts of bundles that go stay as they are
+  // ("uninstalling") until that is done: a kill or a failure in between leaves a transaction the command finishes.
+  const committing = completed.filter((c) => c.executor.commit);
   try {
-    await allOf(tx.receipts.map((r) => () => (r.after ? writeReceipt(tx.target, r.after) : removeReceipt(tx.target, r.bundle))));
+    await allOf(tx.receipts.flatMap((r) => (r.after ? [() => writeReceipt(tx.target, r.after!)] : committing.length === 0 ? [() => removeReceipt(tx.target, r.bundle)] : [])));
     await refreshPublicIndex(tx.target);
   } catch (error) {
     // The final receipt could not be written (ENOSPC): the host must not keep changes no receipt describes.
@@ -115,6 +118,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
     throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
   }
+  if (committing.length > 0) await commit(tx, ctx, committing, outcomes, report);
   return { nextElapse: ctx.state.nextElapse, outcomes };
 }
 
@@ -127,6 +131,26 @@ async function allOf(tasks: (() => Promise<unknown>)[]): Promise<void> {
   const settled = await Promise.allSettled(tasks.map((task) => task()));
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** The transaction stands: each step's commit (no rollback from here), then the receipts of the bundles that went. */
+async function commit(tx: Transaction, ctx: StepContext, steps: Done[], outcomes: Map<number, string>, report: StepReporter): Promise<void> {
+  const failed: string[] = [];
+  for (const step of steps) {
+    try {
+      const outcome = await step.executor.commit!(step.action, ctx, step.memo);
+      if (outcome) outcomes.set(tx.actions.indexOf(step.action), outcome);
+    } catch (error) {
+      failed.push(`${step.description} (${messageOf(error)})`);
+      report(step.description, 'failed', { action: step.action, phase: 'apply', error: messageOf(error) });
+    }
+  }
+  const unfinished = tx.receipts.filter((r) => !r.after).map((r) => r.bundle);
+  if (failed.length > 0) {
+    throw new OperationError(`the transaction was applied, but not finished: ${failed.join('; ')}`, `fix the cause, then run the command again to finish${unfinished.length > 0 ? ` (svcctl uninstall ${unfinished.join(' ')} --purge)` : ''}`);
+  }
+  await allOf(unfinished.map((bundle) => () => removeReceipt(tx.target, bundle)));
+  await refreshPublicIndex(tx.target);
 }
 
 interface Failure {
