@@ -261,8 +261,9 @@ interface Touched {
 
 interface Snapshot {
   paths: Record<string, PathState | null>;
-  users?: string[];
-  groups?: string[];
+  /** Users by name ("uid uid:gid"), groups by name ("gid gid"): a user made again with other ids is not as it was. */
+  users?: Record<string, string>;
+  groups?: Record<string, string>;
 }
 
 function collectTouches(actions: Action[]): Touched {
@@ -287,7 +288,11 @@ async function observeTouched(target: Target, touched: Touched): Promise<Snapsho
   const paths = await observePaths(target, touched.paths);
   if (!touched.accounts) return { paths };
   const accounts = await readAccounts(target);
-  return { paths, users: [...accounts.users.keys()].sort(), groups: [...accounts.groups.keys()].sort() };
+  return {
+    paths,
+    users: Object.fromEntries([...accounts.users.values()].map((u) => [u.name, `uid ${u.uid}:${u.gid}`])),
+    groups: Object.fromEntries([...accounts.groups.values()].map((g) => [g.name, `gid ${g.gid}`])),
+  };
 }
 
 /** Every difference between two snapshots, in words. */
@@ -303,8 +308,9 @@ function compare(before: Snapshot, after: Snapshot): string[] {
   }
   for (const [what, was, is] of [['user', before.users, after.users], ['group', before.groups, after.groups]] as const) {
     if (!was || !is) continue;
-    for (const name of is.filter((n) => !was.includes(n))) out.push(`${what} ${name}: was absent, is present`);
-    for (const name of was.filter((n) => !is.includes(n))) out.push(`${what} ${name}: was present, is absent`);
+    for (const name of [...new Set([...Object.keys(was), ...Object.keys(is)])].sort()) {
+      if (was[name] !== is[name]) out.push(`${what} ${name}: was ${was[name] ?? 'absent'}, is ${is[name] ?? 'absent'}`);
+    }
   }
   return out;
 }
