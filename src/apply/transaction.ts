@@ -230,7 +230,9 @@ async function recover(ctx: StepContext, actions: Action[], report: StepReporter
   };
   await restart(unique(state.restarted.filter((r) => r.revive).flatMap((r) => r.units)), 'restart');
   if (state.reloaded) await restart(unique(state.restarted.filter((r) => !r.revive).flatMap((r) => r.units)), 'try-restart');
-  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => systemd.runJob(service)));
+  // The failed run, and runs just before it, may have used up the unit's start limit: the recovery's run is deliberate.
+  const runAgain = (service: string) => systemd.unitVerb('reset-failed', [service], { check: false }).then(() => systemd.runJob(service));
+  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => runAgain(service)));
   if (results.length > 0 && results.every(Boolean)) {
     for (const action of actions) {
       if (action.kind === 'check-health') await attempt(action, describeAction(action), () => executorOf(action).perform(action as CheckHealth, ctx, undefined));
