@@ -4,6 +4,7 @@
 // rollback that finds a real difference; and no fault hooks in what ships.
 import { readFileSync } from 'node:fs';
 import { stepKinds } from '../../src/core/steps/index.js';
+import { stepsOf as stepsOfCommand } from '../helpers/faults.js';
 import { hostState } from '../helpers/host-state.js';
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -33,13 +34,7 @@ function failures(sandbox: Sandbox) {
   const tested = new Map<string, Set<string>>();
   const record = (kind: string, how: string) => tested.set(kind, (tested.get(kind) ?? new Set()).add(how));
 
-  /** The step kinds of a command's transaction in order: the test build lists them, and fails before step 1. */
-  async function stepsOf(args: string[]): Promise<string[]> {
-    const result = await sandbox.svcctlTest(args, { env: { SVCCTL_FAULT_INJECTION: 'list-steps,fail-before:1' } });
-    const line = /^svcctl-test steps: (.*)$/m.exec(result.stderr)?.[1];
-    if (!line) throw new Error(`${args.join(' ')} listed no steps (exit ${result.exitCode}): ${result.stderr}`);
-    return line.split(' ');
-  }
+  const stepsOf = (args: string[]) => stepsOfCommand(sandbox, args);
 
   /** Runs the test build with `fault`: exit 1, the fault seen in its output, nothing left undone, the host as before. */
   async function failsCleanly(args: string[], fault: string, seen: string): Promise<ErrorData> {
