@@ -52,7 +52,7 @@ export const removeUser: Executor<RemoveUser, AccountFile[]> = {
   },
   async undo(a, ctx, saved) {
     const accounts = await readAccounts(ctx.target);
-    if (accounts.users.has(a.user) && accounts.groups.has(a.user)) return;
+    if (accounts.users.has(a.user) && (!a.removeGroup || accounts.groups.has(a.user))) return;
     const changed = [];
     for (const file of saved) {
       const now = await readFileIfExists(ctx.at(file.path));
