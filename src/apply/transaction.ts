@@ -11,6 +11,7 @@ import type { Target } from '../core/target.js';
 import type { Usec } from '../core/time.js';
 import { readAccounts } from '../system/accounts.js';
 import { observePaths } from '../system/observe.js';
+import { atomicWrite, readFileIfExists } from '../system/fs.js';
 import { refreshPublicIndex, removeReceipt, saveHostKey, writeReceipt } from '../system/receipts.js';
 import { CheckFailed, StepContext, type Executor } from './context.js';
 import { executors } from './index.js';
@@ -71,8 +72,18 @@ const executorOf = (action: Action) => executors[action.kind] as unknown as Exec
 /** Applies a transaction; on failure rolls back, verifies the rollback and throws a StepFailed naming the step. */
 export async function applyTransaction(tx: Transaction, report: StepReporter): Promise<TransactionResult> {
   const ctx = new StepContext(tx.target);
-  const touched = collectTouches(tx.actions);
+  // svcctl's own state is compared after a rollback too: each receipt and the state directory (the public index is
+  // derived from the receipts, and written again from them).
+  const receiptPaths = tx.receipts.map((r) => ctx.layout.receipt(r.bundle));
+  const touched = collectTouches(tx.actions, [...receiptPaths, ctx.layout.stateDir]);
   const before = await observeTouched(tx.target, touched);
+  // A rollback puts a receipt back byte for byte (one read in an older format is not rewritten in the new one).
+  const receiptFiles = new Map<string, SavedFile>();
+  for (const [i, r] of tx.receipts.entries()) {
+    const state = before.paths[receiptPaths[i]!];
+    const content = state?.kind === 'file' ? await readFileIfExists(ctx.at(receiptPaths[i]!)) : undefined;
+    if (state && content) receiptFiles.set(r.bundle, { content, mode: state.mode, uid: state.uid, gid: state.gid });
+  }
   const completed: Done[] = [];
   try {
     if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
@@ -81,7 +92,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     // No space for the intent receipt (ENOSPC), its directory in the way…: nothing ran, and the receipts go back.
     const description = 'write the intent receipt';
     report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
-    throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
+    throw await rollBack(tx, ctx, { description, error, completed, before, touched, receiptFiles }, report);
   }
   faults?.startTransaction(tx.actions.map((a) => a.kind));
   const outcomes = new Map<number, string>();
@@ -103,7 +114,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     } catch (error) {
       const failed = prepared && !completed.some((c) => c.action === action) ? { action, description, executor, memo } : undefined;
       report(description, 'failed', { action, phase: 'apply', error: messageOf(error), ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
-      throw await rollBack(tx, ctx, { description, error, failed, completed, before, touched }, report);
+      throw await rollBack(tx, ctx, { description, error, failed, completed, before, touched, receiptFiles }, report);
     }
   }
   // With steps to commit (purged directories to delete), the receipts of bundles that go stay as they are
@@ -116,7 +127,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     // The final receipt could not be written (ENOSPC): the host must not keep changes no receipt describes.
     const description = 'write the final receipt';
     report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
-    throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
+    throw await rollBack(tx, ctx, { description, error, completed, before, touched, receiptFiles }, report);
   }
   if (committing.length > 0) await commit(tx, ctx, committing, outcomes, report);
   return { nextElapse: ctx.state.nextElapse, outcomes };
@@ -161,6 +172,15 @@ interface Failure {
   completed: Done[];
   before: Snapshot;
   touched: Touched;
+  /** The receipts as they were before the transaction, by bundle. */
+  receiptFiles: Map<string, SavedFile>;
+}
+
+interface SavedFile {
+  content: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, report: StepReporter): Promise<StepFailed> {
@@ -183,7 +203,9 @@ async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, rep
   notUndone.push(...(await recover(ctx, tx.actions, report)));
   for (const r of tx.receipts) {
     try {
-      if (r.before) await writeReceipt(tx.target, r.before);
+      const saved = failure.receiptFiles.get(r.bundle);
+      if (r.before && saved) await atomicWrite(ctx.at(ctx.layout.receipt(r.bundle)), saved.content, { mode: saved.mode, uid: saved.uid, gid: saved.gid, owners: ctx.owners });
+      else if (r.before) await writeReceipt(tx.target, r.before);
       else await removeReceipt(tx.target, r.bundle);
     } catch (error) {
       notUndone.push(`restore the receipt of ${r.bundle} (${messageOf(error)})`);
@@ -268,8 +290,8 @@ interface Snapshot {
   groups?: Record<string, string>;
 }
 
-function collectTouches(actions: Action[]): Touched {
-  const paths = new Set<string>();
+function collectTouches(actions: Action[], own: string[]): Touched {
+  const paths = new Set<string>(own);
   let accounts = false;
   const units: Touched['units'] = {};
   for (const action of actions) {
@@ -278,6 +300,8 @@ function collectTouches(actions: Action[]): Touched {
       else paths.add(p);
     }
     if (action.kind === 'enable') for (const u of (action as Enable).units) units[u] = { before: (action as Enable).before[u] ?? { enabled: '', active: '' }, strict: true };
+    // The planners restart only units that run (a changed daemon, an active timer): after a rollback they run again.
+    if (action.kind === 'restart') for (const u of action.units) units[u] ??= { before: { enabled: '', active: 'active' }, strict: true };
     if (action.kind === 'stop-disable') {
       const stop = action as StopDisable;
       for (const u of stop.units) units[u] ??= { before: stop.before[u] ?? { enabled: '', active: '' }, strict: stop.enabled.includes(u) };

@@ -4,7 +4,7 @@
 // rollback that finds a real difference; and no fault hooks in what ships.
 import { readFileSync } from 'node:fs';
 import { stepKinds } from '../../src/core/steps/index.js';
-import { stepsOf as stepsOfCommand } from '../helpers/faults.js';
+import { stepsOf } from '../helpers/faults.js';
 import { hostState } from '../helpers/host-state.js';
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -34,8 +34,6 @@ function failures(sandbox: Sandbox) {
   const tested = new Map<string, Set<string>>();
   const record = (kind: string, how: string) => tested.set(kind, (tested.get(kind) ?? new Set()).add(how));
 
-  const stepsOf = (args: string[]) => stepsOfCommand(sandbox, args);
-
   /** Runs the test build with `fault`: exit 1, the fault seen in its output, nothing left undone, the host as before. */
   async function failsCleanly(args: string[], fault: string, seen: string): Promise<ErrorData> {
     const before = await hostState(sandbox, units);
@@ -56,7 +54,7 @@ function failures(sandbox: Sandbox) {
 
   /** A failure after the first step of each kind in the transaction, and after its last step (every undo runs). */
   async function afterEachKind(label: string, args: string[]): Promise<string[]> {
-    const kinds = await stepsOf(args);
+    const kinds = await stepsOf(sandbox, args);
     const steps = [...new Set([...new Set(kinds)].map((k) => kinds.indexOf(k) + 1).concat(kinds.length))].sort((a, b) => a - b);
     for (const step of steps) {
       await failsCleanly(args, `fail-after:${step}`, `injected failure after step ${step} of ${kinds.length} (${kinds[step - 1]})`);
@@ -79,11 +77,11 @@ function failures(sandbox: Sandbox) {
     record(kind, `${label}: tool-fail:${tool}`);
   }
 
-  return { tested, stepsOf, failsCleanly, afterEachKind, partway, toolFails };
+  return { tested, failsCleanly, afterEachKind, partway, toolFails };
 }
 
 describeInSandbox('a failure at any step of any command leaves the host as it was', (sandbox) => {
-  const { tested, afterEachKind, partway, toolFails, failsCleanly, stepsOf } = failures(sandbox);
+  const { tested, afterEachKind, partway, toolFails, failsCleanly } = failures(sandbox);
   const install = ['install', job, '--yes', '--force'];
   const purge = ['uninstall', 'job', '--purge', '--yes'];
   const status = async () => JSON.parse((await sandbox.svcctl(['status', 'job', '--json'])).stdout) as { health: string; state: string };
@@ -101,7 +99,7 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
   }, 180_000);
 
   test('install --force: part-way through replacing a file; each helper failing after it ran', async () => {
-    const kinds = await stepsOf(install);
+    const kinds = await stepsOf(sandbox, install);
     // The first file written is the payload, over someone else's script: backed up, then written.
     await partway('install', install, kinds, kinds.indexOf('write-file') + 1, 'write-file');
     await toolFails('install', install, 'systemd-sysusers', 'apply-sysusers');
@@ -123,7 +121,7 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
   }, 180_000);
 
   test('uninstall --purge: part-way (stopped, not yet disabled; a file removed, its original not yet back); each helper failing', async () => {
-    const kinds = await stepsOf(purge);
+    const kinds = await stepsOf(sandbox, purge);
     await partway('uninstall --purge', purge, kinds, 1, 'stop-disable');
     // The first file removed is the payload, whose original comes back from its backup.
     await partway('uninstall --purge', purge, kinds, kinds.indexOf('remove-file') + 1, 'remove-file');
@@ -135,7 +133,7 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
 
   test('a failed plain uninstall leaves the timer enabled and active again (issue 9 item 12)', async () => {
     const plain = ['uninstall', 'job', '--yes'];
-    const kinds = await stepsOf(plain);
+    const kinds = await stepsOf(sandbox, plain);
     await failsCleanly(plain, `fail-after:${kinds.length}`, `injected failure after step ${kinds.length}`);
     expect((await sandbox.run(['systemctl', 'is-enabled', timer])).stdout.trim()).toBe('enabled');
     expect((await sandbox.run(['systemctl', 'is-active', timer])).stdout.trim()).toBe('active');
@@ -241,6 +239,26 @@ describeInSandbox('the defects of the first transaction, and the checks that cat
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^  differs from before: \/etc\/systemd\/system\/meddles\.service\.d: was absent, is a directory 0755 0:0$/m);
     expect(result.stderr).toContain('the host is not fully as it was');
+    expect(await sandbox.changes()).toEqual([]);
+  });
+
+  test('a rollback puts back a receipt in the older format byte for byte (not rewritten in the new one)', async () => {
+    // The install the format-1 fixture was written for (test/fixtures/receipts/README.md), then that receipt.
+    await sandbox.sh('printf fixed-coordination-secret > /run/f && printf "r3dis pass" > /run/g');
+    const installed = await sandbox.svcctl(['install', 'cleanup-blocking', '--yes', '--secret', 'BLOCKING_COORDINATION_SECRET=@/run/f', '--secret', 'REDIS_PASSWORD=@/run/g']);
+    expect(installed.exitCode).toBe(0);
+    const v1 = readFileSync(`${process.cwd()}/test/fixtures/receipts/cleanup-blocking.v1.json`, 'utf8').replace('@PACKAGE_ROOT@', process.cwd());
+    await sandbox.run(['sh', '-c', 'cat > /var/lib/svcctl/cleanup-blocking.json'], { input: v1 });
+    const receipt = async () => (await sandbox.run(['sha256sum', '/var/lib/svcctl/cleanup-blocking.json'])).stdout;
+    const before = await receipt();
+    const schedule = ['schedule', 'cleanup-blocking', '10min'];
+    const steps = (await stepsOf(sandbox, schedule)).length;
+    const failed = await sandbox.svcctlTest(schedule, { env: { SVCCTL_FAULT_INJECTION: `fail-after:${steps}` } });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain('the previous schedule is back in place');
+    expect(await receipt()).toBe(before);
+    expect((await sandbox.svcctl(['uninstall', 'cleanup-blocking', '--purge', '--yes'])).exitCode).toBe(0);
+    await sandbox.sh('rm -f /run/f /run/g');
     expect(await sandbox.changes()).toEqual([]);
   });
 
