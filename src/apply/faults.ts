@@ -7,6 +7,8 @@
 //                                  systemctl verb, e.g. systemctl-enable) runs, then reports exit 1: its effects are real
 //   list-steps                     each transaction first prints its step kinds on stderr ("svcctl-test steps: …"),
 //                                  so that a test can aim at each kind
+//   undo-first                     each step's undo also runs once before the step acts: it must find nothing to undo
+//   undo-twice                     a rollback runs each undo twice: the second must change nothing
 // In the shipped build `faults` is undefined and esbuild drops all of this.
 import { OperationError } from '../core/errors.js';
 import { setExecHook, type ExecResult } from '../system/exec.js';
@@ -25,6 +27,8 @@ export interface Faults {
   afterStep(step: StepPosition): void;
   /** Inside a step that makes several changes, after the first: `fail-partway:N`. */
   partway(step: StepPosition): void;
+  undoFirst: boolean;
+  undoTwice: boolean;
 }
 
 export const faults: Faults | undefined = testBuild
@@ -59,6 +63,8 @@ export const faults: Faults | undefined = testBuild
         beforeStep: (step) => fire('before', step),
         afterStep: (step) => fire('after', step),
         partway: (step) => fire('partway', step),
+        undoFirst: words.includes('undo-first'),
+        undoTwice: words.includes('undo-twice'),
       };
     })()
   : undefined;

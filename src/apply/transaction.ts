@@ -106,6 +106,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
       faults?.beforeStep(ctx.step);
       memo = executor.prepare ? await executor.prepare(action, ctx) : undefined;
       prepared = true;
+      if (faults?.undoFirst) await executor.undo?.(action, ctx, memo);
       const outcome = await executor.perform(action, ctx, memo);
       if (outcome) outcomes.set(index, outcome);
       completed.push({ action, description, executor, memo });
@@ -193,6 +194,7 @@ async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, rep
     const shown = `undo: ${step.description}${partial ? ' (what it had done)' : ''}`;
     try {
       await step.executor.undo(step.action, ctx, step.memo);
+      if (faults?.undoTwice) await step.executor.undo(step.action, ctx, step.memo);
       if (!partial) rolledBack.push(step.description);
       report(shown, 'undone', { action: step.action, phase: 'undo' });
     } catch (error) {

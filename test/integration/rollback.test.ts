@@ -52,14 +52,20 @@ function failures(sandbox: Sandbox) {
     return error;
   }
 
-  /** A failure after the first step of each kind in the transaction, and after its last step (every undo runs). */
+  /**
+   * A failure after the first step of each kind in the transaction, and after its last step — there every undo runs,
+   * also once before its step acts (it must find nothing to undo), and twice in the rollback (the second changes nothing).
+   */
   async function afterEachKind(label: string, args: string[]): Promise<string[]> {
     const kinds = await stepsOf(sandbox, args);
-    const steps = [...new Set([...new Set(kinds)].map((k) => kinds.indexOf(k) + 1).concat(kinds.length))].sort((a, b) => a - b);
+    const steps = [...new Set([...new Set(kinds)].map((k) => kinds.indexOf(k) + 1))].filter((step) => step < kinds.length);
     for (const step of steps) {
       await failsCleanly(args, `fail-after:${step}`, `injected failure after step ${step} of ${kinds.length} (${kinds[step - 1]})`);
       record(kinds[step - 1]!, `${label}: fail-after`);
     }
+    const last = kinds.length;
+    await failsCleanly(args, `fail-after:${last},undo-first,undo-twice`, `injected failure after step ${last} of ${last} (${kinds[last - 1]})`);
+    for (const kind of kinds) record(kind, `${label}: fail-after:${last} (undo with nothing to undo, and twice)`);
     return kinds;
   }
 
