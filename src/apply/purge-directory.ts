@@ -14,7 +14,7 @@ export const purgeDirectory: Executor<PurgeDirectory, Memo> = {
     return { moved: false };
   },
   async perform(a, ctx, memo) {
-    if (!(await inspectPath(ctx.at(a.path), { content: false }))) return 'moved aside already';
+    if (!(await inspectPath(ctx.at(a.path), { content: false }))) return 'already moved aside by an uninstall that did not finish';
     // What an uninstall that was killed before deleting it left there was on its way out already.
     await removeTree(ctx.at(a.aside), { owners: ctx.owners });
     try {
