@@ -3,8 +3,9 @@
 //   kill-before:N, fail-before:N   step N (1-based) not begun: SIGKILL, or a failure of the step
 //   kill-after:N, fail-after:N     step N done entirely, then SIGKILL or a failure (its own undo must take it all back)
 //   fail-partway:N                 step N has made the first of its several changes (StepContext.partway), then fails
-//   tool-fail:NAME                 the first run of helper NAME (systemd-tmpfiles, userdel; systemctl-VERB for one
-//                                  systemctl verb, e.g. systemctl-enable) runs, then reports exit 1: its effects are real
+//   tool-fail:NAME                 the transaction's first run of helper NAME (systemd-tmpfiles, userdel; systemctl-VERB
+//                                  for one systemctl verb, e.g. systemctl-enable) runs, then reports exit 1: its effects
+//                                  are real (runs before the transaction, such as preflight's, are left alone)
 //   list-steps                     each transaction first prints its step kinds on stderr ("svcctl-test steps: …"),
 //                                  so that a test can aim at each kind
 //   undo-first                     each step's undo also runs once before the step acts: it must find nothing to undo
@@ -45,8 +46,10 @@ export const faults: Faults | undefined = testBuild
         throw new OperationError(`injected failure ${when} step ${step.index} of ${step.total} (${step.kind}) (SVCCTL_FAULT_INJECTION)`);
       };
       const failingTools = new Set(words.map((s) => /^tool-fail:([a-z0-9.-]+)$/.exec(s)?.[1]).filter((n): n is string => n !== undefined));
+      let inTransaction = false;
       if (failingTools.size > 0) {
         setExecHook((argv) => {
+          if (!inTransaction) return undefined;
           const program = (argv[0] ?? '').split('/').pop() ?? '';
           const verb = argv.slice(1).find((a) => !a.startsWith('-'));
           const name = [`${program}-${verb}`, program].find((n) => failingTools.has(n));
@@ -58,6 +61,7 @@ export const faults: Faults | undefined = testBuild
       const listSteps = words.includes('list-steps');
       return {
         startTransaction: (kinds) => {
+          inTransaction = true;
           if (listSteps) process.stderr.write(`svcctl-test steps: ${kinds.join(' ')}\n`);
         },
         beforeStep: (step) => fire('before', step),
