@@ -8,6 +8,8 @@
 //                                  are real (runs before the transaction, such as preflight's, are left alone)
 //   list-steps                     each transaction first prints its step kinds on stderr ("svcctl-test steps: …"),
 //                                  so that a test can aim at each kind
+//   kill-at-commit, fail-at-commit the transaction stands (final receipts written), and then, before the first step's
+//                                  commit (delete what a purge moved aside): SIGKILL, or a failure of that commit
 //   undo-first                     each step's undo also runs once before the step acts: it must find nothing to undo
 //   undo-twice                     a rollback runs each undo twice: the second must change nothing
 // In the shipped build `faults` is undefined and esbuild drops all of this.
@@ -28,6 +30,8 @@ export interface Faults {
   afterStep(step: StepPosition): void;
   /** Inside a step that makes several changes, after the first: `fail-partway:N`. */
   partway(step: StepPosition): void;
+  /** Before a step's commit: `kill-at-commit`, `fail-at-commit` (the first one). */
+  atCommit(): void;
   undoFirst: boolean;
   undoTwice: boolean;
 }
@@ -59,6 +63,7 @@ export const faults: Faults | undefined = testBuild
         });
       }
       const listSteps = words.includes('list-steps');
+      let commitFailed = false;
       return {
         startTransaction: (kinds) => {
           inTransaction = true;
@@ -67,6 +72,13 @@ export const faults: Faults | undefined = testBuild
         beforeStep: (step) => fire('before', step),
         afterStep: (step) => fire('after', step),
         partway: (step) => fire('partway', step),
+        atCommit: () => {
+          if (words.includes('kill-at-commit')) process.kill(process.pid, 'SIGKILL');
+          if (words.includes('fail-at-commit') && !commitFailed) {
+            commitFailed = true;
+            throw new OperationError('injected failure at commit (SVCCTL_FAULT_INJECTION)');
+          }
+        },
         undoFirst: words.includes('undo-first'),
         undoTwice: words.includes('undo-twice'),
       };

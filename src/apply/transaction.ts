@@ -150,6 +150,7 @@ async function commit(tx: Transaction, ctx: StepContext, steps: Done[], outcomes
   const failed: string[] = [];
   for (const step of steps) {
     try {
+      faults?.atCommit();
       const outcome = await step.executor.commit!(step.action, ctx, step.memo);
       if (outcome) outcomes.set(tx.actions.indexOf(step.action), outcome);
     } catch (error) {

@@ -1,6 +1,7 @@
 // A transaction SIGKILLed at any step boundary leaves an unfinished receipt ("installing", "uninstalling") that the
 // same command, run again, finishes — for install, uninstall --purge, schedule, secret set and secret rotate — after
-// which the receipt is complete and the day-2 commands work; in the end uninstall --purge leaves nothing (issue 9).
+// which the receipt is complete and the day-2 commands work; the same once uninstall --purge stands but has not yet
+// deleted what it moved aside; in the end uninstall --purge leaves nothing (issue 9).
 import { killsAtEveryBoundary, stepsOf } from '../helpers/faults.js';
 import { describeInSandbox } from '../helpers/sandbox.js';
 
@@ -81,7 +82,26 @@ describeInSandbox('a command killed at any step boundary converges when run agai
     }
   }, 200_000);
 
+  test('uninstall --purge killed, or failing, once it stands (the data moved aside, not yet deleted): run again, it finishes', async () => {
+    const purge = ['uninstall', 'job', '--purge', '--yes'];
+    const aside = async () => (await sandbox.run(['test', '-d', '/srv/.rollback-job.svcctl-purged'])).exitCode === 0;
+    for (const fault of ['kill-at-commit', 'fail-at-commit']) {
+      expect((await sandbox.svcctl(['install', job, '--yes'])).exitCode).toBe(0);
+      await sandbox.sh('printf data > /srv/rollback-job/state/kept');
+      const stopped = await sandbox.svcctlTest(purge, { env: { SVCCTL_FAULT_INJECTION: fault } });
+      if (fault === 'fail-at-commit') {
+        expect(stopped.exitCode).toBe(1);
+        expect(stopped.stderr).toContain('the transaction was applied, but not finished: remove directory /srv/rollback-job and everything in it (injected failure at commit');
+        expect(stopped.stderr).toContain('run the command again to finish (svcctl uninstall job --purge)');
+      } else expect(stopped.exitCode).not.toBe(0);
+      expect({ fault, receipt: (await receiptState()).state, aside: await aside() }).toEqual({ fault, receipt: 'uninstalling', aside: true });
+      expect((await sandbox.svcctl(purge)).exitCode).toBe(0);
+      expect({ fault, receipt: (await receiptState()).state, changes: await sandbox.changes() }).toEqual({ fault, receipt: 'gone', changes: [] });
+    }
+  });
+
   test('finally the job runs, and uninstall --purge leaves nothing', async () => {
+    expect((await sandbox.svcctl(['install', job, '--yes'])).exitCode).toBe(0);
     expect((await sandbox.svcctl(['run', 'job'])).exitCode).toBe(0);
     expect((await sandbox.svcctl(['uninstall', 'job', '--purge', '--yes'])).exitCode).toBe(0);
     await sandbox.sh('rm -f /run/token');
