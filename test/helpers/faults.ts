@@ -20,3 +20,11 @@ export function killsAtEveryBoundary(steps: number): string[] {
   kills.push(`kill-after:${steps}`);
   return kills;
 }
+
+/** The number of the step that begins with `text` in the plan `args --dry-run` prints (the transaction's own order). */
+export async function stepNumber(sandbox: Sandbox, args: string[], text: string): Promise<number> {
+  const plan = await sandbox.svcctl([...args, '--dry-run']);
+  const found = plan.stderr.split('\n').map((line) => /^\s*(\d+)\. (.*)$/.exec(line)).find((m) => m?.[2]?.startsWith(text));
+  if (!found) throw new Error(`no step "${text}" in the plan of ${args.join(' ')}: ${plan.stderr}`);
+  return Number(found[1]);
+}

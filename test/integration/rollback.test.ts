@@ -4,7 +4,7 @@
 // rollback that finds a real difference; and no fault hooks in what ships.
 import { readFileSync } from 'node:fs';
 import { stepKinds } from '../../src/core/steps/index.js';
-import { stepsOf } from '../helpers/faults.js';
+import { stepNumber, stepsOf } from '../helpers/faults.js';
 import { hostState } from '../helpers/host-state.js';
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
 
@@ -106,8 +106,8 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
 
   test('install --force: part-way through replacing a file; each helper failing after it ran', async () => {
     const kinds = await stepsOf(sandbox, install);
-    // The first file written is the payload, over someone else's script: backed up, then written.
-    await partway('install', install, kinds, kinds.indexOf('write-file') + 1, 'write-file');
+    // The payload goes over someone else's script: backed up, then written.
+    await partway('install', install, kinds, await stepNumber(sandbox, install, 'replace (original backed up) /usr/local/bin/rollback-job.sh'), 'write-file');
     await toolFails('install', install, 'systemd-sysusers', 'apply-sysusers');
     await toolFails('install', install, 'systemd-tmpfiles', 'apply-tmpfiles');
     await toolFails('install', install, 'systemctl-daemon-reload', 'daemon-reload');
@@ -129,8 +129,8 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
   test('uninstall --purge: part-way (stopped, not yet disabled; a file removed, its original not yet back); each helper failing', async () => {
     const kinds = await stepsOf(sandbox, purge);
     await partway('uninstall --purge', purge, kinds, 1, 'stop-disable');
-    // The first file removed is the payload, whose original comes back from its backup.
-    await partway('uninstall --purge', purge, kinds, kinds.indexOf('remove-file') + 1, 'remove-file');
+    // The payload is removed, and the original comes back from its backup.
+    await partway('uninstall --purge', purge, kinds, await stepNumber(sandbox, purge, 'remove /usr/local/bin/rollback-job.sh and restore the original'), 'remove-file');
     await toolFails('uninstall --purge', purge, 'systemctl-stop', 'stop-disable');
     await toolFails('uninstall --purge', purge, 'systemctl-disable', 'stop-disable');
     await toolFails('uninstall --purge', purge, 'userdel', 'remove-user');
