@@ -96,7 +96,7 @@ await build({
 // on demand only through src/modules.ts. Any other import() in them would fail at run time, so the build does.
 const bundled = path.join(sea ? seaOutdir : outdir, 'svcctl.cjs');
 // What only the test build may hold: a shipped build with any of these is refused.
-const testOnly = ['SVCCTL_FAULT_INJECTION', 'SVCCTL_TEST_TOOL_PATH', 'SVCCTL_TEST_LOCK_', 'injected failure'];
+const testOnly = ['SVCCTL_FAULT_INJECTION', 'SVCCTL_TEST_TOOL_PATH', 'SVCCTL_TEST_LOCK_', 'injected failure', 'tool-fail', 'svcctl-test steps'];
 const leaked = testOnly.filter((marker) => [bundled, alertSender].some((file) => readFileSync(file, 'utf8').includes(marker)));
 if (leaked.length > 0) {
   process.stderr.write(`bundle: the shipped build still contains test-only code (${leaked.join(', ')}); guard it with testBuild (src/system/test-build.ts)\n`);

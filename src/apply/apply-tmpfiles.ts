@@ -13,8 +13,11 @@ export const applyTmpfiles: Executor<ApplyTmpfiles> = {
     for (const dir of a.adjusted) {
       if ((await inspectPath(ctx.at(dir.path), { content: false }))?.kind === 'directory') await setDirectoryOwnerAndMode(ctx.at(dir.path), { mode: dir.mode, uid: dir.uid, gid: dir.gid, owners: ctx.owners });
     }
-    // Only the outermost: removing it takes what the tool made inside.
-    const outermost = a.created.filter((d) => !a.created.some((o) => o !== d && d.startsWith(`${o}/`)));
+    // Only what the tool made (a directory it could not make is not there, maybe not even its parent: nothing to
+    // undo), and only the outermost: removing it takes what the tool made inside.
+    const made: string[] = [];
+    for (const dir of a.created) if ((await inspectPath(ctx.at(dir), { content: false }))?.kind === 'directory') made.push(dir);
+    const outermost = made.filter((d) => !made.some((o) => o !== d && d.startsWith(`${o}/`)));
     for (const dir of outermost) await removeTree(ctx.at(dir), { owners: ctx.owners });
   },
 };

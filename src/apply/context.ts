@@ -7,6 +7,7 @@ import type { Usec } from '../core/time.js';
 import { readAccounts, type Accounts } from '../system/accounts.js';
 import { trustedOwners } from '../system/receipts.js';
 import { SystemdClient } from '../system/systemd.js';
+import { faults, type StepPosition } from './faults.js';
 
 /** What ran, for the recovery after the undos and for the report after the transaction. */
 export interface RunState {
@@ -24,6 +25,8 @@ export class StepContext {
   readonly systemd: SystemdClient;
   readonly owners: ReadonlySet<number>;
   readonly state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
+  /** The step running now (fault injection names it). */
+  step: StepPosition = { index: 0, total: 0, kind: '' };
   private accounts: Accounts | undefined;
 
   constructor(readonly target: Target) {
@@ -55,6 +58,14 @@ export class StepContext {
     return { uid: user.uid, gid: grp.gid };
   }
 
+  /**
+   * A step that makes several changes calls this after the first of them: the test build's `fail-partway:N` fails
+   * there, so that the undo of a step that stopped half-way is tested. Nothing in the shipped build.
+   */
+  partway(): void {
+    faults?.partway(this.step);
+  }
+
   /** The accounts changed (systemd-sysusers, userdel): read them again on the next lookup. */
   forgetAccounts(): void {
     this.accounts = undefined;
@@ -62,8 +73,8 @@ export class StepContext {
 }
 
 /**
- * One step kind's side effects. `prepare` records what the step is about to change (before it acts), `perform` acts,
- * and `undo` puts back exactly what `prepare` and the plan observed — whether perform succeeded, failed half-way or
+ * One step kind's side effects. `prepare` records what the step is about to change (before it acts), `perform` acts
+ * (in a way that can be undone), and `undo` puts back exactly what `prepare` and the plan observed — whether perform succeeded, failed half-way or
  * was never reached. Undo is idempotent and tolerant of "nothing to undo". A kind without undo changes nothing
  * undoable (a check), or nothing at all.
  */
@@ -72,6 +83,12 @@ export interface Executor<A extends Action, M = undefined> {
   /** Returns what a check found ("OK - …", "kept: not empty"), shown with the step. */
   perform(action: A, ctx: StepContext, memo: M): Promise<string | void>;
   undo?(action: A, ctx: StepContext, memo: M): Promise<void>;
+  /**
+   * What can only be done once the transaction stands, because it cannot be undone (delete what a purge moved aside):
+   * run after the final receipts are written; returns what it did. A failure there is reported, never rolled back,
+   * and the bundle's receipt stays unfinished so that running the command again completes it.
+   */
+  commit?(action: A, ctx: StepContext, memo: M): Promise<string | void>;
 }
 
 /** A check that ran and found a problem: the reason, and the outcome line to show with the step. */

@@ -22,6 +22,7 @@ export const removeFile: Executor<RemoveFile, Previous | undefined> = {
     const target = ctx.at(a.path);
     await unlink(target, { owners: ctx.owners });
     if (a.restoreFrom) {
+      ctx.partway();
       const backup = ctx.at(a.restoreFrom);
       if (await inspectPath(backup, { content: false })) {
         await renamePath(backup, target, { owners: ctx.owners });
@@ -33,8 +34,9 @@ export const removeFile: Executor<RemoveFile, Previous | undefined> = {
   async undo(a, ctx, previous) {
     if (!previous?.content) return;
     const target = ctx.at(a.path);
-    if (previous.restored && a.restoreFrom) {
-      // The original goes back to its backup place, then svcctl's file is written again.
+    if (previous.restored && a.restoreFrom && !(await inspectPath(ctx.at(a.restoreFrom), { content: false }))) {
+      // The original goes back to its backup place (once: a second undo must not move svcctl's file there), then
+      // svcctl's file is written again.
       await ensureDirectory(path.dirname(ctx.at(a.restoreFrom)), { mode: 0o700, owners: ctx.owners });
       await renamePath(target, ctx.at(a.restoreFrom), { owners: ctx.owners });
     }

@@ -2,7 +2,7 @@
 // step's executor records what it is about to change; a failing step's partial effects and every completed step are
 // undone in reverse, the restored configuration is reloaded and restarted, and then the host is observed again and
 // compared with how it was before: the report says "as it was" only when nothing differs.
-import { StepFailed, CommandFailedError } from '../core/errors.js';
+import { CommandFailedError, OperationError, StepFailed } from '../core/errors.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { describeAction, touchesOf } from '../core/steps/index.js';
 import type { Action, CheckHealth, Enable, StopDisable, UnitBefore } from '../core/steps/types.js';
@@ -11,6 +11,7 @@ import type { Target } from '../core/target.js';
 import type { Usec } from '../core/time.js';
 import { readAccounts } from '../system/accounts.js';
 import { observePaths } from '../system/observe.js';
+import { atomicWrite, readFileIfExists } from '../system/fs.js';
 import { refreshPublicIndex, removeReceipt, saveHostKey, writeReceipt } from '../system/receipts.js';
 import { CheckFailed, StepContext, type Executor } from './context.js';
 import { executors } from './index.js';
@@ -71,8 +72,18 @@ const executorOf = (action: Action) => executors[action.kind] as unknown as Exec
 /** Applies a transaction; on failure rolls back, verifies the rollback and throws a StepFailed naming the step. */
 export async function applyTransaction(tx: Transaction, report: StepReporter): Promise<TransactionResult> {
   const ctx = new StepContext(tx.target);
-  const touched = collectTouches(tx.actions);
+  // svcctl's own state is compared after a rollback too: each receipt and the state directory (the public index is
+  // derived from the receipts, and written again from them).
+  const receiptPaths = tx.receipts.map((r) => ctx.layout.receipt(r.bundle));
+  const touched = collectTouches(tx.actions, [...receiptPaths, ctx.layout.stateDir]);
   const before = await observeTouched(tx.target, touched);
+  // A rollback puts a receipt back byte for byte (one read in an older format is not rewritten in the new one).
+  const receiptFiles = new Map<string, SavedFile>();
+  for (const [i, r] of tx.receipts.entries()) {
+    const state = before.paths[receiptPaths[i]!];
+    const content = state?.kind === 'file' ? await readFileIfExists(ctx.at(receiptPaths[i]!)) : undefined;
+    if (state && content) receiptFiles.set(r.bundle, { content, mode: state.mode, uid: state.uid, gid: state.gid });
+  }
   const completed: Done[] = [];
   try {
     if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
@@ -81,38 +92,45 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     // No space for the intent receipt (ENOSPC), its directory in the way…: nothing ran, and the receipts go back.
     const description = 'write the intent receipt';
     report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
-    throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
+    throw await rollBack(tx, ctx, { description, error, completed, before, touched, receiptFiles }, report);
   }
+  faults?.startTransaction(tx.actions.map((a) => a.kind));
   const outcomes = new Map<number, string>();
   for (const [index, action] of tx.actions.entries()) {
     const description = describeAction(action);
     const executor = executorOf(action);
     let memo: unknown;
     let prepared = false;
+    ctx.step = { index: index + 1, total: tx.actions.length, kind: action.kind };
     try {
-      faults?.beforeStep(index + 1);
+      faults?.beforeStep(ctx.step);
       memo = executor.prepare ? await executor.prepare(action, ctx) : undefined;
       prepared = true;
+      if (faults?.undoFirst) await executor.undo?.(action, ctx, memo);
       const outcome = await executor.perform(action, ctx, memo);
       if (outcome) outcomes.set(index, outcome);
       completed.push({ action, description, executor, memo });
-      faults?.afterStep(index + 1);
+      faults?.afterStep(ctx.step);
       report(description, 'done', { action, phase: 'apply', ...(outcome ? { outcome } : {}) });
     } catch (error) {
       const failed = prepared && !completed.some((c) => c.action === action) ? { action, description, executor, memo } : undefined;
       report(description, 'failed', { action, phase: 'apply', error: messageOf(error), ...(error instanceof CheckFailed ? { outcome: error.outcome } : {}) });
-      throw await rollBack(tx, ctx, { description, error, failed, completed, before, touched }, report);
+      throw await rollBack(tx, ctx, { description, error, failed, completed, before, touched, receiptFiles }, report);
     }
   }
+  // With steps to commit (purged directories to delete), the receipts of bundles that go stay as they are
+  // ("uninstalling") until that is done: a kill or a failure in between leaves a transaction the command finishes.
+  const committing = completed.filter((c) => c.executor.commit);
   try {
-    await allOf(tx.receipts.map((r) => () => (r.after ? writeReceipt(tx.target, r.after) : removeReceipt(tx.target, r.bundle))));
+    await allOf(tx.receipts.flatMap((r) => (r.after ? [() => writeReceipt(tx.target, r.after!)] : committing.length === 0 ? [() => removeReceipt(tx.target, r.bundle)] : [])));
     await refreshPublicIndex(tx.target);
   } catch (error) {
     // The final receipt could not be written (ENOSPC): the host must not keep changes no receipt describes.
     const description = 'write the final receipt';
     report(description, 'failed', { action: { kind: 'daemon-reload' }, phase: 'apply', error: messageOf(error) });
-    throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
+    throw await rollBack(tx, ctx, { description, error, completed, before, touched, receiptFiles }, report);
   }
+  if (committing.length > 0) await commit(tx, ctx, committing, outcomes, report);
   return { nextElapse: ctx.state.nextElapse, outcomes };
 }
 
@@ -127,6 +145,27 @@ async function allOf(tasks: (() => Promise<unknown>)[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+/** The transaction stands: each step's commit (no rollback from here), then the receipts of the bundles that went. */
+async function commit(tx: Transaction, ctx: StepContext, steps: Done[], outcomes: Map<number, string>, report: StepReporter): Promise<void> {
+  const failed: string[] = [];
+  for (const step of steps) {
+    try {
+      faults?.atCommit();
+      const outcome = await step.executor.commit!(step.action, ctx, step.memo);
+      if (outcome) outcomes.set(tx.actions.indexOf(step.action), outcome);
+    } catch (error) {
+      failed.push(`${step.description} (${messageOf(error)})`);
+      report(step.description, 'failed', { action: step.action, phase: 'apply', error: messageOf(error) });
+    }
+  }
+  const unfinished = tx.receipts.filter((r) => !r.after).map((r) => r.bundle);
+  if (failed.length > 0) {
+    throw new OperationError(`the transaction was applied, but not finished: ${failed.join('; ')}`, `fix the cause, then run the command again to finish${unfinished.length > 0 ? ` (svcctl uninstall ${unfinished.join(' ')} --purge)` : ''}`);
+  }
+  await allOf(unfinished.map((bundle) => () => removeReceipt(tx.target, bundle)));
+  await refreshPublicIndex(tx.target);
+}
+
 interface Failure {
   description: string;
   error: unknown;
@@ -135,6 +174,15 @@ interface Failure {
   completed: Done[];
   before: Snapshot;
   touched: Touched;
+  /** The receipts as they were before the transaction, by bundle. */
+  receiptFiles: Map<string, SavedFile>;
+}
+
+interface SavedFile {
+  content: Buffer;
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, report: StepReporter): Promise<StepFailed> {
@@ -147,6 +195,7 @@ async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, rep
     const shown = `undo: ${step.description}${partial ? ' (what it had done)' : ''}`;
     try {
       await step.executor.undo(step.action, ctx, step.memo);
+      if (faults?.undoTwice) await step.executor.undo(step.action, ctx, step.memo);
       if (!partial) rolledBack.push(step.description);
       report(shown, 'undone', { action: step.action, phase: 'undo' });
     } catch (error) {
@@ -157,7 +206,9 @@ async function rollBack(tx: Transaction, ctx: StepContext, failure: Failure, rep
   notUndone.push(...(await recover(ctx, tx.actions, report)));
   for (const r of tx.receipts) {
     try {
-      if (r.before) await writeReceipt(tx.target, r.before);
+      const saved = failure.receiptFiles.get(r.bundle);
+      if (r.before && saved) await atomicWrite(ctx.at(ctx.layout.receipt(r.bundle)), saved.content, { mode: saved.mode, uid: saved.uid, gid: saved.gid, owners: ctx.owners });
+      else if (r.before) await writeReceipt(tx.target, r.before);
       else await removeReceipt(tx.target, r.bundle);
     } catch (error) {
       notUndone.push(`restore the receipt of ${r.bundle} (${messageOf(error)})`);
@@ -204,7 +255,9 @@ async function recover(ctx: StepContext, actions: Action[], report: StepReporter
   };
   await restart(unique(state.restarted.filter((r) => r.revive).flatMap((r) => r.units)), 'restart');
   if (state.reloaded) await restart(unique(state.restarted.filter((r) => !r.revive).flatMap((r) => r.units)), 'try-restart');
-  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => systemd.runJob(service)));
+  // The failed run, and runs just before it, may have used up the unit's start limit: the recovery's run is deliberate.
+  const runAgain = (service: string) => systemd.unitVerb('reset-failed', [service], { check: false }).then(() => systemd.runJob(service));
+  for (const service of unique(state.jobs)) results.push(await attempt({ kind: 'run-job', service }, `run ${service} again`, () => runAgain(service)));
   if (results.length > 0 && results.every(Boolean)) {
     for (const action of actions) {
       if (action.kind === 'check-health') await attempt(action, describeAction(action), () => executorOf(action).perform(action as CheckHealth, ctx, undefined));
@@ -227,20 +280,21 @@ interface Touched {
   accounts: boolean;
   /**
    * Units an enable or stop-disable step changes, with their state before (as the plan observed it). `strict`: any
-   * change of running counts (units svcctl enables); otherwise only one that was running and is not (a timer's
-   * oneshot service comes and goes on its own).
+   * change between running, failed and stopped counts (units svcctl enables); otherwise only one that was running and
+   * is not, or is failed and was not (a timer's oneshot service comes and goes on its own).
    */
   units: Record<string, { before: UnitBefore; strict: boolean }>;
 }
 
 interface Snapshot {
   paths: Record<string, PathState | null>;
-  users?: string[];
-  groups?: string[];
+  /** Users by name ("uid uid:gid"), groups by name ("gid gid"): a user made again with other ids is not as it was. */
+  users?: Record<string, string>;
+  groups?: Record<string, string>;
 }
 
-function collectTouches(actions: Action[]): Touched {
-  const paths = new Set<string>();
+function collectTouches(actions: Action[], own: string[]): Touched {
+  const paths = new Set<string>(own);
   let accounts = false;
   const units: Touched['units'] = {};
   for (const action of actions) {
@@ -249,6 +303,8 @@ function collectTouches(actions: Action[]): Touched {
       else paths.add(p);
     }
     if (action.kind === 'enable') for (const u of (action as Enable).units) units[u] = { before: (action as Enable).before[u] ?? { enabled: '', active: '' }, strict: true };
+    // The planners restart only units that run (a changed daemon, an active timer): after a rollback they run again.
+    if (action.kind === 'restart') for (const u of action.units) units[u] ??= { before: { enabled: '', active: 'active' }, strict: true };
     if (action.kind === 'stop-disable') {
       const stop = action as StopDisable;
       for (const u of stop.units) units[u] ??= { before: stop.before[u] ?? { enabled: '', active: '' }, strict: stop.enabled.includes(u) };
@@ -261,7 +317,11 @@ async function observeTouched(target: Target, touched: Touched): Promise<Snapsho
   const paths = await observePaths(target, touched.paths);
   if (!touched.accounts) return { paths };
   const accounts = await readAccounts(target);
-  return { paths, users: [...accounts.users.keys()].sort(), groups: [...accounts.groups.keys()].sort() };
+  return {
+    paths,
+    users: Object.fromEntries([...accounts.users.values()].map((u) => [u.name, `uid ${u.uid}:${u.gid}`])),
+    groups: Object.fromEntries([...accounts.groups.values()].map((g) => [g.name, `gid ${g.gid}`])),
+  };
 }
 
 /** Every difference between two snapshots, in words. */
@@ -277,8 +337,9 @@ function compare(before: Snapshot, after: Snapshot): string[] {
   }
   for (const [what, was, is] of [['user', before.users, after.users], ['group', before.groups, after.groups]] as const) {
     if (!was || !is) continue;
-    for (const name of is.filter((n) => !was.includes(n))) out.push(`${what} ${name}: was absent, is present`);
-    for (const name of was.filter((n) => !is.includes(n))) out.push(`${what} ${name}: was present, is absent`);
+    for (const name of [...new Set([...Object.keys(was), ...Object.keys(is)])].sort()) {
+      if (was[name] !== is[name]) out.push(`${what} ${name}: was ${was[name] ?? 'absent'}, is ${is[name] ?? 'absent'}`);
+    }
   }
   return out;
 }
@@ -289,12 +350,14 @@ async function unitDifferences(ctx: StepContext, units: Touched['units']): Promi
   if (ctx.target.offline || names.length === 0) return [];
   const now = await ctx.systemd.show(names, ['UnitFileState', 'ActiveState'] as const);
   const running = (s: string) => ['active', 'activating', 'reloading'].includes(s);
+  // A unit left failed is a difference even where running is not compared: `systemctl --failed` lists it.
+  const state = (s: string) => (running(s) ? 'running' : s === 'failed' ? 'failed' : 'stopped');
   const out: string[] = [];
   for (const unit of names) {
     const { before: was, strict } = units[unit]!;
     const is = { enabled: now[unit]?.UnitFileState ?? '', active: now[unit]?.ActiveState ?? '' };
     if (was.enabled !== '' && was.enabled !== is.enabled) out.push(`${unit}: was ${was.enabled}, is ${is.enabled || 'unknown'}`);
-    const changed = strict ? running(was.active) !== running(is.active) : running(was.active) && !running(is.active);
+    const changed = strict ? state(was.active) !== state(is.active) : (running(was.active) && !running(is.active)) || (is.active === 'failed' && was.active !== 'failed');
     if (was.active !== '' && changed) out.push(`${unit}: was ${was.active}, is ${is.active || 'unknown'}`);
   }
   return out;

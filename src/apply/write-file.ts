@@ -21,6 +21,7 @@ export const writeFile: Executor<WriteFile, Previous> = {
     if (a.backupTo) {
       await ensureDirectory(path.dirname(ctx.at(a.backupTo)), { mode: 0o700, owners: ctx.owners });
       await renamePath(target, ctx.at(a.backupTo), { owners: ctx.owners });
+      ctx.partway();
     }
     const { uid, gid } = await ctx.ids(a.owner, a.group);
     await atomicWrite(target, a.content, { mode: a.mode, uid, gid, owners: ctx.owners });

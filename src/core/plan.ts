@@ -10,6 +10,7 @@ import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFi
 import type { CheckSubject } from './health.js';
 import { parseTimespan } from './schedule.js';
 import { alertConfigDir } from './alerts/channels.js';
+import { purgeAside } from './steps/purge-directory.js';
 
 export interface PlanContext {
   target: Target;
@@ -480,11 +481,13 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const holdsKept = (dir: string) => keptPaths.some((p) => p.startsWith(`${dir}/`));
   const deepestFirst = [...receipt.directories].sort((a, b) => b.path.split('/').length - a.path.split('/').length || (a.path < b.path ? 1 : -1));
   const usedByOthers = new Set(observed.otherReceipts.flatMap((r) => r.directories.map((d) => d.path)));
-  // A purged data directory takes everything in it: only the outermost ones are purged.
-  const purged = options.purge ? receipt.directories.filter((d) => d.data && d.created && exists(observed, d.path) && !usedByOthers.has(d.path)) : [];
+  // A purged data directory takes everything in it: only the outermost ones are purged. One an uninstall that was
+  // killed had moved aside already is purged again (there is nothing to move, and the aside is deleted).
+  const asides = purgeAsides(receipt);
+  const purged = options.purge ? receipt.directories.filter((d) => d.data && d.created && (exists(observed, d.path) || exists(observed, asides.get(d.path)!)) && !usedByOthers.has(d.path)) : [];
   const outermost = purged.filter((d) => !purged.some((o) => o !== d && d.path.startsWith(`${o.path}/`)));
   for (const dir of deepestFirst) {
-    const present = exists(observed, dir.path);
+    const present = exists(observed, dir.path) || (outermost.includes(dir) && exists(observed, asides.get(dir.path)!));
     if (dir.previous && present) {
       if (options.purge) actions.push({ kind: 'restore-directory', path: dir.path, ...dir.previous });
       else {
@@ -506,7 +509,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
       continue;
     }
     if (outermost.includes(dir)) {
-      actions.push({ kind: 'purge-directory', path: dir.path });
+      actions.push({ kind: 'purge-directory', path: dir.path, aside: asides.get(dir.path)! });
       continue;
     }
     if (purged.some((o) => dir.path.startsWith(`${o.path}/`))) continue;
@@ -517,9 +520,15 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     actions.push({ kind: 'remove-directory', path: dir.path });
   }
   if (removeTheUser) actions.push({ kind: 'remove-user', user: receipt.user!.name, removeGroup: receipt.user!.groupCreated });
-  // Directories that only hold what is purged later (a data directory's parent) go after their contents.
-  const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory' || a.kind === 'restore-directory';
-  const ordered = [...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'remove-user'), ...actions.filter(isDirectoryStep), ...actions.filter((a) => a.kind === 'remove-user')];
+  // Directories that only hold what is purged later (a data directory's parent) go after their contents; a directory
+  // svcctl only re-moded (--force) is given back first, so that removing what is under it walks a path root owns.
+  const isDirectoryStep = (a: Action) => a.kind === 'purge-directory' || a.kind === 'remove-directory';
+  const ordered = [
+    ...actions.filter((a) => !isDirectoryStep(a) && a.kind !== 'restore-directory' && a.kind !== 'remove-user'),
+    ...actions.filter((a) => a.kind === 'restore-directory'),
+    ...actions.filter(isDirectoryStep),
+    ...actions.filter((a) => a.kind === 'remove-user'),
+  ];
 
   // Purged while another bundle uses the user: nothing of this bundle is kept for it (that bundle removes the user).
   const keepUser = receipt.user?.created && userPresent && !removeTheUser && !(options.purge && userInUse);
@@ -535,6 +544,12 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
       : undefined;
   if (remainder && remainder.user === undefined) delete remainder.user;
   return { bundle: receipt.bundle, operation: 'uninstall', actions: ordered, receipt: remainder, upToDate: ordered.length === 0, notes, drifted, retained };
+}
+
+/** Where each data directory of the receipt goes when purged (see purgeAside), by path. */
+export function purgeAsides(receipt: Receipt): Map<string, string> {
+  const created = new Set(receipt.directories.filter((d) => d.created).map((d) => d.path));
+  return new Map(receipt.directories.filter((d) => d.data).map((d) => [d.path, purgeAside(d.path, created)]));
 }
 
 /** Joins several bundles' plans into one transaction (see mergeActions: one reload, one enable, shared directories once). */

@@ -134,7 +134,8 @@ export async function listSecrets(reference: string): Promise<SecretListResult> 
 export async function setSecret(reference: string, key: string, options: ValueOptions, ui: FlowUi): Promise<SecretChangeResult> {
   requireRoot('svcctl secret set');
   const name = await bundleNameOf(reference);
-  const spec = specFor(await readState(name), key);
+  // Read again under the lock; an unfinished receipt here is one this command finishes (a killed set or rotate).
+  const spec = specFor(await readState(name, true), key);
   const value = await newValue(name, spec, options, 'set'); // asked before the lock is taken: a prompt may wait long
   const lock = await acquireLock(systemTarget());
   try {
@@ -219,7 +220,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
   const name = await bundleNameOf(reference);
   const systemd = new SystemdClient(systemTarget());
   await systemd.requireRunning();
-  const known = await readState(name);
+  const known = await readState(name, true);
   const specs = key !== undefined ? [specFor(known, key)] : known.specs.filter((s) => s.generate);
   if (specs.length === 0) {
     throw new UserError(`bundle ${name} declares no secret with a generator`, `name the secret and give its new value: svcctl secret rotate ${name} KEY --from-file FILE (or - for stdin)`);

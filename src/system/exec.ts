@@ -1,4 +1,4 @@
-// The one seam through which svcctl starts processes. Tests inject faults with setExecHook().
+// The one seam through which svcctl starts processes. The test build injects faults with setExecHook() (apply/faults.ts).
 // Captured runs (the hot path of every transaction) use node:child_process directly: importing execa
 // costs ~150 ms on these machines, more than most of the commands it would run. execa serves the
 // interactive and detached runs, where its stdio and signal handling earn that cost.
@@ -50,15 +50,18 @@ export interface ExecOptions {
   fd3?: number;
 }
 
-/** Called before every process; may throw to simulate a failure (fault injection in tests). */
-export type ExecHook = (argv: string[]) => void;
+/**
+ * Called before every process (fault injection, test build only): may throw to fail it without running it, or
+ * return how to alter the result of a captured run (run it, then report a failure: its effects are real).
+ */
+export type ExecHook = (argv: string[]) => ((result: ExecResult) => ExecResult) | undefined;
 let hook: ExecHook | undefined;
 export function setExecHook(next: ExecHook | undefined): void {
   if (testBuild) hook = next;
 }
 
-function seeProcess(argv: string[]): void {
-  if (testBuild) hook?.(argv);
+function seeProcess(argv: string[]): ((result: ExecResult) => ExecResult) | undefined {
+  return testBuild ? hook?.(argv) : undefined;
 }
 
 /**
@@ -87,9 +90,9 @@ async function loadExeca(): Promise<typeof import('execa')> {
 export async function exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
   if (!file) throw new Error('exec: empty argv');
-  seeProcess(argv);
+  const alter = seeProcess(argv);
   debug('exec %o', argv);
-  const result = await new Promise<ExecResult>((resolve, reject) => {
+  const ran = await new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(file, args, {
       env: childEnvironment(options.env),
       cwd: options.cwd,
@@ -112,6 +115,7 @@ export async function exec(argv: string[], options: ExecOptions = {}): Promise<E
       child.stdin.end(options.input);
     }
   });
+  const result = alter ? alter(ran) : ran;
   if (options.check !== false && result.exitCode !== 0) throw new CommandFailedError(argv, result.exitCode, result.stderr);
   return result;
 }

@@ -3,7 +3,7 @@
 // by an interrupted write. Also the re-observation a verified rollback compares with.
 import path from 'node:path';
 import { NeedsRootError } from '../core/errors.js';
-import { ancestors, observationTargets } from '../core/plan.js';
+import { ancestors, observationTargets, purgeAsides } from '../core/plan.js';
 import type { DesiredState } from '../core/desired.js';
 import type { Observed, PathState } from '../core/observed.js';
 import type { Receipt } from '../core/receipt.js';
@@ -54,7 +54,9 @@ export async function observeInstall(target: Target, desired: DesiredState, host
 /** Everything planUninstall() looks at for an installed bundle. */
 export async function observeUninstall(target: Target, receipt: Receipt, hostKey: Buffer): Promise<Observed> {
   const targets = new Set<string>();
-  for (const p of [...receipt.artifacts.flatMap((a) => [a.path, ...(a.backup ? [a.backup] : [])]), ...receipt.directories.map((d) => d.path)]) {
+  // Where --purge moves data directories: an uninstall killed after the move left them there.
+  const asides = [...purgeAsides(receipt).values()];
+  for (const p of [...receipt.artifacts.flatMap((a) => [a.path, ...(a.backup ? [a.backup] : [])]), ...receipt.directories.map((d) => d.path), ...asides]) {
     targets.add(p);
     for (const a of ancestors(p)) targets.add(a);
   }

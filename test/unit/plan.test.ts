@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { desire, type Inputs } from '../../src/core/desired.js';
 import { emptyHost, type Observed, type PathState } from '../../src/core/observed.js';
-import { installLinks, observationTargets, planInstall, planUninstall, unsafeAncestors, type Plan } from '../../src/core/plan.js';
+import { installLinks, observationTargets, planInstall, planUninstall, purgeAsides, unsafeAncestors, type Plan } from '../../src/core/plan.js';
 import type { Receipt } from '../../src/core/receipt.js';
 import { describeAction, mergeActions, stepKinds } from '../../src/core/steps/index.js';
 import { layout, systemTarget } from '../../src/core/target.js';
@@ -330,10 +330,29 @@ describe('planUninstall', () => {
       'remove-directory',
       'remove-user',
     ]);
-    expect(p.actions).toContainEqual({ kind: 'purge-directory', path: '/var/lib/demo/logs' });
+    // Moved aside beside /var/lib/demo (made by svcctl, removed after it) until the transaction stands.
+    expect(p.actions).toContainEqual({ kind: 'purge-directory', path: '/var/lib/demo/logs', aside: '/var/lib/.demo.logs.svcctl-purged' });
     expect(p.actions).toContainEqual({ kind: 'remove-directory', path: '/var/lib/demo' });
     expect(p.actions).toContainEqual({ kind: 'remove-file', path: paths.secretsFile('demo'), role: 'secrets' });
     expect(p.receipt).toBeUndefined();
+  });
+
+  test('--purge after an uninstall killed once the data directory was moved aside: purged again, to delete the aside', () => {
+    const killed = { ...host, paths: { ...host.paths, '/var/lib/demo': null, '/var/lib/demo/logs': null, '/var/lib/.demo.logs.svcctl-purged': { ...dir, uid: 990, gid: 990 } } };
+    const p = planUninstall({ ...receipt, state: 'uninstalling' }, killed, { purge: true, force: false }, target);
+    expect(p.actions).toContainEqual({ kind: 'purge-directory', path: '/var/lib/demo/logs', aside: '/var/lib/.demo.logs.svcctl-purged' });
+    expect([...purgeAsides(receipt).values()]).toEqual(['/var/lib/.demo.logs.svcctl-purged']);
+  });
+
+  test('--purge gives a directory it re-moded (--force) back before it removes what is under it', () => {
+    const existing = freshHost({ '/var/lib/demo': { ...dir, mode: 0o700 } });
+    const forced = plan(bundle({ directories: [{ path: '/var/lib/demo', owner: 'demo-user', group: 'demo-user', mode: 0o750 }, { path: '/var/lib/demo/logs', owner: 'demo-user', group: 'demo-user', mode: 0o750 }] }), existing, { force: true });
+    const after = { ...hostAfter(forced, bundle()), paths: { ...hostAfter(forced, bundle()).paths, '/var/lib/demo': { ...dir, mode: 0o750, uid: 990, gid: 990 }, '/var/lib/demo/logs': { ...dir, mode: 0o750, uid: 990, gid: 990 } } };
+    const p = planUninstall(forced.receipt!, after, { purge: true, force: false }, target);
+    const steps = kinds(p);
+    expect(steps.indexOf('restore-directory')).toBeGreaterThan(-1);
+    expect(steps.indexOf('restore-directory')).toBeLessThan(steps.indexOf('purge-directory'));
+    expect(p.actions).toContainEqual({ kind: 'purge-directory', path: '/var/lib/demo/logs', aside: '/var/lib/demo/.logs.svcctl-purged' });
   });
 
   test('--purge keeps a user another installed bundle runs as, and leaves it to that bundle (no receipt kept for it)', () => {

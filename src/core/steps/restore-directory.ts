@@ -1,4 +1,5 @@
-// restore-directory: puts back the mode and owner an install changed (with --force) on a directory it did not create.
+// restore-directory: puts back the mode and owner an install changed (with --force) on a directory it did not create;
+// undone by setting again what it had before the step.
 import { octal, type RestoreDirectory, type StepKind } from './types.js';
 
 export const restoreDirectory: StepKind<RestoreDirectory> = {

@@ -59,10 +59,15 @@ export interface RemoveDirectory {
   path: string;
 }
 
-/** --purge of a data directory and everything in it, never following a symlink at any depth. */
+/**
+ * --purge of a data directory and everything in it: moved to `aside` by the step (undone by moving it back), deleted
+ * once the transaction stands, never following a symlink at any depth.
+ */
 export interface PurgeDirectory {
   kind: 'purge-directory';
   path: string;
+  /** Where it waits to be deleted (see purgeAside). */
+  aside: string;
 }
 
 /** Restores the mode and owner svcctl changed on an existing directory (with --force). */
