@@ -260,34 +260,7 @@ describeInSandbox('the transaction under failure', (sandbox) => {
     await sandbox.sh('rm -f /usr/local/bin/cleanup-blocking-coordination.sh');
     expect(await sandbox.changes()).toEqual([]);
   });
-
-  test('SIGKILL at every step boundary, then install again, converges; uninstall --purge then leaves nothing', async () => {
-    const plan = await sandbox.svcctl(['install', bundle, '--dry-run', '--json']);
-    const steps = JSON.parse(plan.stdout).bundles[0].actions.length as number;
-    expect(steps).toBeGreaterThan(10);
-    for (let step = 1; step <= steps; step++) {
-      const killed = await sandbox.svcctlTest(['install', bundle, '--yes'], { env: { SVCCTL_FAULT_INJECTION: `kill-before:${step}` } });
-      expect(killed.exitCode).not.toBe(0);
-      const again = await sandbox.svcctl(['install', bundle, '--yes']);
-      expect({ step, exitCode: again.exitCode, stderr: again.stderr }).toMatchObject({ step, exitCode: 0 });
-      const active = await sandbox.run(['systemctl', 'is-active', timer]);
-      expect({ step, active: active.stdout.trim() }).toEqual({ step, active: 'active' });
-      const converged = await sandbox.svcctl(['install', bundle, '--yes']);
-      expect({ step, out: converged.stderr }).toMatchObject({ step, out: expect.stringContaining('up to date') });
-      const purge = await sandbox.svcctl(['uninstall', bundle, '--purge', '--yes']);
-      expect({ step, exitCode: purge.exitCode, stderr: purge.stderr }).toMatchObject({ step, exitCode: 0 });
-      expect({ step, changes: await sandbox.changes() }).toEqual({ step, changes: [] });
-    }
-  }, 300_000);
-
-  test('a crash in the middle of uninstall: uninstall again finishes the job', async () => {
-    expect((await sandbox.svcctl(['install', bundle, '--yes'])).exitCode).toBe(0);
-    const killed = await sandbox.svcctlTest(['uninstall', bundle, '--purge', '--yes'], { env: { SVCCTL_FAULT_INJECTION: 'kill-before:5' } });
-    expect(killed.exitCode).not.toBe(0);
-    const again = await sandbox.svcctl(['uninstall', bundle, '--purge', '--yes']);
-    expect(again.exitCode).toBe(0);
-    expect(await sandbox.changes()).toEqual([]);
-  });
+  // A SIGKILL at every step boundary of install and uninstall --purge: kill-recovery.test.ts.
 });
 
 describeInSandbox('install --root renders the tree without a running systemd', (sandbox) => {
