@@ -96,7 +96,11 @@ async function holdLock(target: Target, file: string, fd: number): Promise<Lock>
 async function checkLockDirectory(target: Target, file: string): Promise<void> {
   const dir = path.dirname(file);
   // 0755 as on a live system (var, var/lib and svcctl's state directory, where the public index is read by all).
-  if (target.offline) await ensureDirectory(dir, { mode: 0o755, uid: target.uid, gid: target.gid });
+  if (target.offline) {
+    await ensureDirectory(dir, { mode: 0o755, uid: target.uid, gid: target.gid }).catch((error: Error) => {
+      throw new OperationError(`cannot make the directory of the transaction lock ${file}: ${error.message}`, 'nothing was changed; give --root a directory (or a path where one can be made)');
+    });
+  }
   const info = await fsp.lstat(dir).catch(() => undefined);
   if (info?.isDirectory() && info.uid === target.uid && (info.mode & 0o022) === 0) return;
   const what = !info ? 'missing' : info.isSymbolicLink() ? 'a symbolic link' : !info.isDirectory() ? 'not a directory' : `mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, owned by uid ${info.uid}`;
