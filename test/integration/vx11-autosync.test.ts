@@ -63,12 +63,18 @@ async function show(sandbox: Sandbox, unit: string, properties: string[]): Promi
  * and that nothing references is unloaded at once, its invocation ID and main PID gone with it.)
  */
 async function journalOfRun(sandbox: Sandbox, cursor: string, last: RegExp): Promise<string> {
-  return until(`the journal of ${service} to show ${last}`, async () => {
-    // SYSLOG_IDENTIFIER too (the unit's SyslogIdentifier=): journald may not learn the unit of a process that has
-    // already exited when it reads the process's last lines.
-    const text = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, `_SYSTEMD_UNIT=${service}`, '+', 'SYSLOG_IDENTIFIER=vx11-autosync', '-o', 'cat', '--no-pager'])).stdout;
-    return last.test(text) ? text : undefined;
-  });
+  try {
+    return await until(`the journal of ${service} to show ${last}`, async () => {
+      // SYSLOG_IDENTIFIER too (the unit's SyslogIdentifier=): journald may not learn the unit of a process that has
+      // already exited when it reads the process's last lines.
+      const text = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, `_SYSTEMD_UNIT=${service}`, '+', 'SYSLOG_IDENTIFIER=vx11-autosync', '-o', 'cat', '--no-pager'])).stdout;
+      return last.test(text) ? text : undefined;
+    });
+  } catch (error) {
+    // What the journal holds since the start, every field of it: which line was missed, and why.
+    const everything = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, '-o', 'json', '--no-pager'])).stdout;
+    throw new Error(`${(error as Error).message}\nthe journal since the start:\n${everything}`);
+  }
 }
 
 /** The first line of the service run `invocation` (its ExecStopPost= included) that contains `text`, once journald has it. */
