@@ -6,6 +6,7 @@ import type { Action } from '../core/steps/types.js';
 import type { Usec } from '../core/time.js';
 import { readAccounts, type Accounts } from '../system/accounts.js';
 import { trustedOwners } from '../system/receipts.js';
+import type { Owners } from '../system/fs.js';
 import { SystemdClient } from '../system/systemd.js';
 
 /** What ran, for the recovery after the undos and for the report after the transaction. */
@@ -22,7 +23,7 @@ export interface RunState {
 export class StepContext {
   readonly layout: Layout;
   readonly systemd: SystemdClient;
-  readonly owners: ReadonlySet<number>;
+  readonly owners: Owners;
   readonly state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
   private accounts: Accounts | undefined;
 
@@ -41,6 +42,8 @@ export class StepContext {
   async ids(owner: string, group: string): Promise<{ uid: number; gid: number }> {
     // root is uid and gid 0 everywhere, also in a --root tree that has no /etc/passwd yet.
     if (owner === 'root' && group === 'root') return { uid: 0, gid: 0 };
+    // The target's own owner (the user in user scope) is known by id, also when the passwd file does not list him (NSS).
+    if (owner === this.target.user && group === this.target.group) return { uid: this.target.uid, gid: this.target.gid };
     this.accounts ??= await readAccounts(this.target);
     let user = this.accounts.users.get(owner);
     let grp = this.accounts.groups.get(group);

@@ -3,6 +3,7 @@ import { SvcctlCommand } from '../base-command.js';
 import { verify, type VerifyResult } from '../flows/verify.js';
 import { ExitCode } from '../core/errors.js';
 import { say, style } from '../views/output.js';
+import { userFlag } from '../flags.js';
 
 export default class Verify extends SvcctlCommand {
   static override summary = 'Lint bundles: the manifest, settings, rendered units and drop-ins, and the schedule, as install checks them. Changes nothing; no root needed.';
@@ -13,17 +14,19 @@ Exit 0 when every bundle passes, 2 when any has a problem (all of them are liste
     '<%= config.bin %> verify ./my-bundle',
     '<%= config.bin %> verify cleanup-blocking --set STALE_THRESHOLD_SECONDS=1200 --schedule "*-*-* 02:00:00"',
     '<%= config.bin %> verify ./bundles/* --json',
+    '<%= config.bin %> verify ./my-job --user',
   ];
   static override strict = false;
   static override args = { bundle: Args.string({ description: 'bundle names or paths', required: true }) };
   static override flags = {
+    user: userFlag,
     set: Flags.string({ description: 'a setting to render the units with, KEY=VALUE (repeatable)', multiple: true, default: [] }),
     schedule: Flags.string({ description: 'check this schedule instead of the default: an interval (15min) or a calendar expression' }),
   };
 
   async run(): Promise<VerifyResult> {
     const { argv, flags } = await this.parse(Verify);
-    const result = await verify(argv as string[], { set: flags.set, ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}) });
+    const result = await verify(argv as string[], { set: flags.set, ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}), user: flags.user });
     for (const verdict of result.bundles) {
       if (verdict.ok) {
         say(`${style.green('✔')} ${verdict.bundle}: manifest, settings, units and schedule pass`);

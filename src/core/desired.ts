@@ -7,7 +7,7 @@ import { UserError } from './errors.js';
 import type { Bundle } from './bundle/types.js';
 import { fillTemplate } from './bundle/manifest.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
-import { layout as layoutOf, type Layout, type Target } from './target.js';
+import { expandHome, layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
@@ -160,14 +160,19 @@ export function validateSettings(bundle: Bundle, settings: Record<string, string
 
 /** What should exist once `bundle` is installed with `inputs` on `target`. Throws UserError for what cannot be rendered. */
 export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredState {
+  requireScope(bundle, target);
   validateSettings(bundle, inputs.settings);
   const layout = layoutOf(target);
   const header = managedHeader(bundle.name);
   const owner = target.user;
   const group = target.group;
+  // In user scope everything belongs to the user, and `~/` paths are inside his home (the manifest allows nothing else).
+  const user = target.scope === 'user';
+  const at = (p: string) => expandHome(p, target);
+  const ownedBy = (declared: { owner?: string; group?: string }) => (user ? { owner, group } : { owner: declared.owner ?? owner, group: declared.group ?? declared.owner ?? group });
   const files: DesiredFile[] = [];
   for (const payload of bundle.payload) {
-    files.push({ path: payload.destination, role: 'payload', content: payload.content, mode: payload.mode, owner: payload.owner ?? owner, group: payload.group ?? payload.owner ?? group, secret: false });
+    files.push({ path: at(payload.destination), role: 'payload', content: payload.content, mode: payload.mode, ...ownedBy(payload), secret: false });
   }
   const sysusersPath = layout.sysusers(bundle.name);
   if (bundle.user) {
@@ -175,7 +180,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     files.push({ path: sysusersPath, role: 'sysusers', content: Buffer.from(renderSysusers(bundle, header)), ...rolePolicy('sysusers'), owner, group, secret: false });
   }
   if (bundle.directories.length > 0) {
-    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(bundle, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
+    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(bundle, header, target)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
   }
   const secretKeys = bundle.secrets.filter((s) => inputs.secrets[s.key] !== undefined).map((s) => s.key);
   const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
@@ -191,13 +196,13 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
       return value === undefined ? [] : [{ key, value }];
     });
     const held = config.entries.filter(isSecret);
-    files.push({ path: config.path, role: 'config', content: Buffer.from(renderEnvFile(entries, header)), mode: config.mode, owner: config.owner, group: config.group, secret: held.length > 0, ...(held.length > 0 ? { secretKeys: held.filter((k) => inputs.secrets[k] !== undefined) } : {}) });
+    files.push({ path: at(config.path), role: 'config', content: Buffer.from(renderEnvFile(entries, header)), mode: config.mode, ...ownedBy(config), secret: held.length > 0, ...(held.length > 0 ? { secretKeys: held.filter((k) => inputs.secrets[k] !== undefined) } : {}) });
   }
   for (const unit of bundle.units) {
     files.push({ path: layout.unitFile(unit.name), role: 'unit', content: Buffer.from(unit.content), ...rolePolicy('unit'), owner, group, secret: false });
   }
   for (const unit of bundle.units) {
-    const spec = overrideFor(bundle, unit.name, inputs.settings, layout);
+    const spec = overrideFor(bundle, unit.name, inputs.settings, layout, target);
     if (spec) files.push({ path: layout.override(unit.name), role: 'drop-in', content: Buffer.from(renderOverride(spec, header)), ...rolePolicy('drop-in'), owner, group, secret: false });
   }
   const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
@@ -205,7 +210,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
-  const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
+  const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: at(d.path), mode: d.mode, ...ownedBy(d), kind: 'data' }));
   // svcctl's own directories: each unit's drop-in directory and the bundle's secrets directory, whenever they hold a file.
   for (const dir of new Set(files.map((f) => path.posix.dirname(f.path)))) {
     if (isOwnDirectory(dir, bundle.name, layout)) directories.push({ path: dir, mode: directoryPolicy(dir, bundle.name, layout), owner, group, kind: 'own' });
@@ -237,8 +242,26 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     secrets: secretKeys.map((key) => ({ key, source: inputs.secrets[key]!.source })),
     ...(inputs.authorization ? { authorization: inputs.authorization } : {}),
     possiblePaths: [...new Set(possible)],
-    executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => p.destination),
+    executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => at(p.destination)),
   };
+}
+
+/**
+ * A bundle is installed only in a scope it declares: one for user scope alone has its paths in a user's home; one that
+ * does not declare user scope is refused with --user, with every reason a user manager could not install it.
+ */
+function requireScope(bundle: Bundle, target: Target): void {
+  const scopes = bundle.scopes ?? ['system'];
+  if (scopes.includes(target.scope)) return;
+  if (target.scope === 'system') {
+    throw new UserError(`bundle ${bundle.name} is for user scope only (scopes: [user]): it installs into the home of the user who installs it`, 'install it as that user, without sudo: svcctl install --user ' + bundle.name);
+  }
+  const obstacles = bundle.userScopeObstacles ?? [];
+  throw UserError.many(
+    `bundle ${bundle.name} cannot be installed in user scope:`,
+    ["its manifest does not declare it (scopes: [system]; a bundle for user scope says scopes: [user] or [system, user])", ...obstacles],
+    [obstacles.length > 0 ? 'install it as root without --user' : 'if it works under a user manager, add user to its scopes; otherwise install it as root without --user', 'nothing was changed'],
+  );
 }
 
 export function isOwnDirectory(dir: string, bundle: string, layout: Layout): boolean {
@@ -256,11 +279,11 @@ function ownSecretsFile(bundle: Bundle): boolean {
  * environment setting no config file holds as Environment=, directive settings, and the bundle's directive templates
  * filled with the settings. Values are raw here: the renderer escapes each once.
  */
-function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>, layout: Layout): OverrideSpec | undefined {
+function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>, layout: Layout, target: Target): OverrideSpec | undefined {
   const spec: OverrideSpec = { environmentFiles: [], environment: [], directives: [] };
   const isService = unit.endsWith('.service');
   if (isService && ownSecretsFile(bundle)) spec.environmentFiles.push(layout.secretsFile(bundle.name));
-  if (isService) spec.environmentFiles.push(...bundle.configFiles.map((f) => f.path));
+  if (isService) spec.environmentFiles.push(...bundle.configFiles.map((f) => expandHome(f.path, target)));
   const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
   for (const setting of bundle.settings) {
     const appliesTo = setting.units ?? bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
@@ -288,7 +311,11 @@ function renderSysusers(bundle: Bundle, header: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function renderTmpfiles(bundle: Bundle, header: string): string {
-  const lines = [commentLine(header), ...bundle.directories.map((d) => tmpfilesLine({ type: 'd', path: d.path, mode: d.mode, user: d.owner, group: d.group }))];
+function renderTmpfiles(bundle: Bundle, header: string, target: Target): string {
+  const user = target.scope === 'user';
+  const lines = [
+    commentLine(header),
+    ...bundle.directories.map((d) => tmpfilesLine({ type: 'd', path: expandHome(d.path, target), mode: d.mode, user: user ? target.user : d.owner, group: user ? target.group : d.group })),
+  ];
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,7 @@ import type { Plan } from '../core/plan.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import type { Action } from '../core/steps/types.js';
-import { layout, onHost, systemTarget, type Target } from '../core/target.js';
+import { layout, onHost, type Target } from '../core/target.js';
 import { applyTransaction, type StepReporter, type Transaction } from '../apply/transaction.js';
 import { inspectPath, readFileIfExists } from '../system/fs.js';
 import { checkSecretValue, generate, readSecretSource } from '../system/inputs.js';
@@ -18,6 +18,7 @@ import { canPrompt, cannotPrompt, promptSecret } from '../system/prompt.js';
 import { readHostKey } from '../system/receipts.js';
 import { SystemdClient } from '../system/systemd.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
 export interface SecretRow {
@@ -40,7 +41,7 @@ export interface SecretListResult {
 }
 
 /** Where a new value comes from. `secret set`: --from-file, --generate, stdin when not a terminal, else a prompt. */
-export interface ValueOptions {
+export interface ValueOptions extends ScopeOptions {
   /** A file, or "-" for stdin. */
   fromFile?: string;
   generate: boolean;
@@ -74,8 +75,7 @@ interface SecretsState {
   values: Map<string, string>;
 }
 
-async function readState(name: string, finishing = false): Promise<SecretsState> {
-  const target = systemTarget();
+async function readState(target: Target, name: string, finishing = false): Promise<SecretsState> {
   const receipt = await requireInstalled(target, name, { finishing });
   const bundle = await sourceBundle(receipt);
   const file = layout(target).secretsFile(name);
@@ -88,10 +88,11 @@ async function readState(name: string, finishing = false): Promise<SecretsState>
   return { target, receipt, ...(bundle ? { bundle } : {}), specs, file, ...(content ? { content } : {}), values };
 }
 
-export async function listSecrets(reference: string): Promise<SecretListResult> {
-  requireRoot('svcctl secret list (the receipt and the secrets file are readable by root only)');
+export async function listSecrets(reference: string, scope: ScopeOptions = {}): Promise<SecretListResult> {
+  if (!scope.user) requireRoot('svcctl secret list (the receipt and the secrets file are readable by root only)');
+  const target = await targetFor(scope);
   const name = await bundleNameOf(reference);
-  const state = await readState(name);
+  const state = await readState(target, name);
   const changed = new Map(state.receipt.secrets.map((s) => [s.key, s.changedAt]));
   const rows: SecretRow[] = state.specs.map((spec) => ({
     key: spec.key,
@@ -108,13 +109,14 @@ export async function listSecrets(reference: string): Promise<SecretListResult> 
 }
 
 export async function setSecret(reference: string, key: string, options: ValueOptions, ui: FlowUi): Promise<SecretChangeResult> {
-  requireRoot('svcctl secret set');
+  if (!options.user) requireRoot('svcctl secret set');
+  const target = await targetFor(options);
   const name = await bundleNameOf(reference);
-  const spec = specFor(await readState(name), key);
+  const spec = specFor(await readState(target, name), key);
   const value = await newValue(name, spec, options, 'set'); // asked before the lock is taken: a prompt may wait long
-  const lock = await acquireLock(systemTarget());
+  const lock = await acquireLock(target);
   try {
-    const state = await readState(name, true);
+    const state = await readState(target, name, true);
     const plan = await planWrite(state, new Map([[spec.key, value]]));
     // The result says what was done; steps are shown when something goes wrong.
     await applyTransaction(await transaction(state, plan), (description, status, step) => {
@@ -186,11 +188,12 @@ async function transaction(state: SecretsState, plan: Plan, follow: Action[] = [
 }
 
 export async function rotateSecrets(reference: string, key: string | undefined, options: ValueOptions & { timeoutMs?: number }, ui: FlowUi): Promise<SecretChangeResult> {
-  requireRoot('svcctl secret rotate');
+  if (!options.user) requireRoot('svcctl secret rotate');
+  const target = await targetFor(options);
   const name = await bundleNameOf(reference);
-  const systemd = new SystemdClient(systemTarget());
+  const systemd = new SystemdClient(target);
   await systemd.requireRunning();
-  const known = await readState(name);
+  const known = await readState(target, name);
   const specs = key !== undefined ? [specFor(known, key)] : known.specs.filter((s) => s.generate);
   if (specs.length === 0) {
     throw new UserError(`bundle ${name} declares no secret with a generator`, `name the secret and give its new value: svcctl secret rotate ${name} KEY --from-file FILE (or - for stdin)`);
@@ -199,9 +202,9 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
   const changes = new Map<string, string>();
   for (const spec of specs) changes.set(spec.key, await newValue(name, spec, options, 'rotate'));
 
-  const lock = await acquireLock(systemTarget());
+  const lock = await acquireLock(target);
   try {
-    const state = await readState(name, true);
+    const state = await readState(target, name, true);
     const receipt = state.receipt;
     const service = receipt.service;
     const timerJob = Boolean(receipt.timer);
@@ -209,7 +212,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
     const before = service ? (await systemd.show([service], ['ActiveState'] as const))[service]?.ActiveState : undefined;
     const plan = await planWrite(state, changes);
     const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: plan.receipt!.updatedAt };
-    const written = `write the new ${names} to ${state.file} (0600 root:root; values not shown)`;
+    const written = `write the new ${names} to ${state.file} (0600 ${target.user}:${target.group}; values not shown)`;
     if (!service || (!timerJob && before !== 'active')) {
       await applyTransaction(await transaction(state, plan), (description, status, step) => ui.step(step.action.kind === 'write-file' && step.phase === 'apply' ? written : description, status, step));
       return { ...result, notRunning: service ?? 'no service' };
@@ -259,7 +262,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
         error.step,
         error.reason,
         { ...error.fields, rolledBack: [restored ? `restored the previous ${names} in ${state.file}` : `could not: ${problems.join('; ')}`, ...(recovery ? [recovery] : [])] },
-        restored ? `see journalctl -u ${service}; svcctl check ${name}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
+        restored ? `see journalctl ${target.scope === "user" ? "--user " : ""}-u ${service}; svcctl check ${name}${target.scope === "user" ? " --user" : ""}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
         `rotating ${names} of ${name} failed: ${failure.message}; the previous value was restored`,
       );
     }

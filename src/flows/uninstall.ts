@@ -10,10 +10,10 @@ import { requireRoot } from '../system/privileges.js';
 import { SystemdClient } from '../system/systemd.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
 import { bundleNameOf } from './installed.js';
-import { targetFor } from './target.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
-export interface UninstallOptions {
+export interface UninstallOptions extends ScopeOptions {
   purge: boolean;
   force: boolean;
   dryRun: boolean;
@@ -41,10 +41,10 @@ export interface UninstallResult {
 
 export async function uninstall(references: string[], options: UninstallOptions, ui: FlowUi): Promise<UninstallResult> {
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
-  if (!options.dryRun) requireRoot('svcctl uninstall');
+  if (!options.dryRun && !options.user) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
   const names = await Promise.all(references.map(bundleNameOf));
-  const target = await targetFor(options.root !== undefined ? { root: options.root } : {});
+  const target = await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), user: options.user ?? false });
   if (!target.offline && !options.dryRun) await new SystemdClient(target).requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {

@@ -2,10 +2,11 @@
 // systemd: the manifest, every setting's validation, the desired state rendered for an empty host, the units with
 // svcctl's drop-ins (systemd-analyze verify) and the schedule (systemd's own parser). Nothing is written outside a
 // scratch directory that systemd-analyze reads.
+import { userInfo } from 'node:os';
 import type { Bundle } from '../core/bundle/types.js';
 import { desire, type SecretInput } from '../core/desired.js';
 import { UserError } from '../core/errors.js';
-import { systemTarget } from '../core/target.js';
+import { systemTarget, userTarget, type Target } from '../core/target.js';
 import { resolveSettings } from '../system/inputs.js';
 import { findBundle } from '../system/bundles/lookup.js';
 import { SystemdClient } from '../system/systemd.js';
@@ -16,6 +17,8 @@ import { declaredScheduleProblem } from '../core/schedule.js';
 export interface VerifyOptions {
   set: string[];
   schedule?: string;
+  /** --user: check the bundle for user scope only (by default: every scope it declares). */
+  user?: boolean;
 }
 
 export interface BundleVerdict {
@@ -60,18 +63,31 @@ async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<str
   const settings = await resolveSettings(bundle, { existingSecrets: {} }, { set: options.set, secret: [] });
   // Secrets only reach the 0600 secrets file, which systemd-analyze does not read: placeholders render it.
   const secrets = Object.fromEntries(bundle.secrets.map((s): [string, SecretInput] => [s.key, { value: 'placeholder', source: 'generated' }]));
-  const target = systemTarget();
-  const desired = desire(
-    bundle,
-    { settings, secrets, ...(options.schedule !== undefined ? { schedule: options.schedule } : {}), force: false, start: true, enable: true, now: new Date().toISOString(), svcctlVersion },
-    target,
-  );
-  const problems = await preflightProblems(new SystemdClient(target), desired, target, { defaultSchedule: true });
+  const problems: string[] = [];
+  // Each scope the bundle may be installed in (or, with --user, user scope: refused, with its reasons, if undeclared).
+  for (const target of options.user ? [verifyUserTarget()] : (bundle.scopes ?? ['system']).map((s) => (s === 'user' ? verifyUserTarget() : systemTarget()))) {
+    const desired = desire(
+      bundle,
+      { settings, secrets, ...(options.schedule !== undefined ? { schedule: options.schedule } : {}), force: false, start: true, enable: true, now: new Date().toISOString(), svcctlVersion },
+      target,
+    );
+    const found = await preflightProblems(new SystemdClient(target), desired, target, { defaultSchedule: true });
+    problems.push(...found.map((p) => (bundle.scopes?.length === 2 && !options.user ? `${target.scope} scope: ${p}` : p)));
+  }
   // The manifest's default schedule is what the timer file itself does when svcctl writes no drop-in: they must agree.
   if (bundle.schedule) {
     const timer = bundle.units.find((u) => u.name === bundle.schedule!.timer);
     const mismatch = timer ? declaredScheduleProblem(timer.name, bundle.schedule.default, timer.content) : undefined;
     if (mismatch) problems.push(mismatch);
   }
-  return problems;
+  return [...new Set(problems)];
+}
+
+/**
+ * The user scope verify renders for: the invoking user's home when he has one, root's when verify runs as root (a CI
+ * job checking a bundle for user scope). Nothing is installed, so whose home it is matters only for the paths shown.
+ */
+function verifyUserTarget(): Target {
+  const info = userInfo();
+  return userTarget({ name: info.username, group: info.username, uid: info.uid, gid: info.gid, home: info.homedir });
 }
