@@ -5,7 +5,8 @@ import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import type { Bundle } from './bundle/types.js';
-import { fillTemplate } from './bundle/manifest.js';
+import { fillTemplate, formatFieldPath } from './bundle/manifest.js';
+import { scopeManifestOf, userScopeProblems } from './bundle/scope.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { expandHome, layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
@@ -256,7 +257,8 @@ function requireScope(bundle: Bundle, target: Target): void {
   if (target.scope === 'system') {
     throw new UserError(`bundle ${bundle.name} is for user scope only (scopes: [user]): it installs into the home of the user who installs it`, 'install it as that user, without sudo: svcctl install --user ' + bundle.name);
   }
-  const obstacles = bundle.userScopeObstacles ?? [];
+  const units = new Map(bundle.units.map((u) => [u.name, u.content]));
+  const obstacles = userScopeProblems(scopeManifestOf(bundle), units).map((p) => `${formatFieldPath(p.at)}: ${p.message}`);
   throw UserError.many(
     `bundle ${bundle.name} cannot be installed in user scope:`,
     ["its manifest does not declare it (scopes: [system]; a bundle for user scope says scopes: [user] or [system, user])", ...obstacles],

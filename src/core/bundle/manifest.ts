@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import type { Bundle, BundleDirectory, ConfigFile, DirectiveTemplate, PayloadFile, SecretSpec, Setting } from './types.js';
 import { criticalPath } from '../receipt.js';
 import { HOME_PREFIX, homeStandardDirectories, systemDirectories, type Scope } from '../target.js';
-import { declaredScopes, userScopeProblems } from './scope.js';
+import { declaredScopes } from './scope.js';
 
 import { BUNDLE_NAME_PATTERN, MANIFEST_FILE } from './names.js';
 
@@ -435,9 +435,7 @@ export function toBundle(parsed: ParsedManifest, files: BundleFiles): Bundle {
     manifestPath: parsed.manifestPath,
     digest: files.digest,
     units: m.units.map((name) => ({ name, content: files.units.get(name) ?? '' })),
-    scopes: declaredScopes(m),
-    // A bundle that declares user scope has none (each would have been a manifest problem).
-    userScopeObstacles: declaredScopes(m).includes('user') ? [] : userScopeProblems(m, files.units).map((p) => `${formatFieldPath(p.at)}: ${p.message}`),
+    ...(m.scopes ? { scopes: declaredScopes(m) } : {}),
     enable: m.enable ?? [],
     payload: (m.payload ?? []).map((p): PayloadFile => {
       const source = normalisePayloadSource(p.source) ?? p.source;

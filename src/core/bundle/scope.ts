@@ -1,10 +1,25 @@
 // Why a bundle cannot be installed under a user's own systemd manager: a system user, a path outside the home, an
 // owner other than the user, or a directive a user manager cannot honour. Pure: the manifest and the unit files' text.
-import type { FieldPath, Manifest } from './manifest.js';
 import { HOME_PREFIX, type Scope } from '../target.js';
+import type { Bundle } from './types.js';
+
+/** A field's location inside the manifest, e.g. ['payload', 0, 'destination'] (as manifest.ts's FieldPath). */
+type FieldPath = ReadonlyArray<string | number>;
+
+/** The parts of a manifest (as written: owners only when given) that decide whether a user manager can install it. */
+export interface ScopeManifest {
+  scopes?: Scope[];
+  units: string[];
+  user?: { name: string };
+  payload?: { destination: string; owner?: string; group?: string }[];
+  directories?: { path: string; owner?: string; group?: string }[];
+  configFiles?: { path: string; owner?: string; group?: string }[];
+  settings?: { directive?: string; default?: string | number | boolean }[];
+  directives?: { directive: string; value: string }[];
+}
 
 /** The scopes a manifest declares (default: the system manager only). */
-export function declaredScopes(m: Pick<Manifest, 'scopes'>): Scope[] {
+export function declaredScopes(m: Pick<ScopeManifest, 'scopes'>): Scope[] {
   return m.scopes && m.scopes.length > 0 ? [...m.scopes] : ['system'];
 }
 
@@ -89,8 +104,23 @@ function directiveProblem(section: string, key: string, value: string): { why: s
   return undefined;
 }
 
+/** The same facts of a loaded bundle (owners as defaulted: only what the manifest said is checked there). */
+export function scopeManifestOf(bundle: Bundle): ScopeManifest {
+  const dropIn = (section: string, directive: string) => (section === 'Service' ? directive : `${section}.${directive}`);
+  return {
+    ...(bundle.scopes ? { scopes: bundle.scopes } : {}),
+    units: bundle.units.map((u) => u.name),
+    ...(bundle.user ? { user: { name: bundle.user.name } } : {}),
+    payload: bundle.payload.map((p) => ({ destination: p.destination })),
+    directories: bundle.directories.map((d) => ({ path: d.path })),
+    configFiles: bundle.configFiles.map((f) => ({ path: f.path })),
+    settings: bundle.settings.map((s) => (s.target.kind === 'directive' ? { directive: dropIn(s.target.section, s.target.directive), ...(s.default !== undefined ? { default: s.default } : {}) } : {})),
+    directives: bundle.directives.map((d) => ({ directive: dropIn(d.section, d.directive), value: d.value })),
+  };
+}
+
 /** Every reason `m` (with its unit files' text) cannot be installed in user scope; empty when it can. */
-export function userScopeProblems(m: Manifest, units: ReadonlyMap<string, string>): ScopeProblem[] {
+export function userScopeProblems(m: ScopeManifest, units: ReadonlyMap<string, string>): ScopeProblem[] {
   const problems: ScopeProblem[] = [];
   if (m.user) problems.push({ at: ['user'], message: `declares the system user ${m.user.name}, which a user manager can neither create nor run services as`, hint: 'leave user out: in user scope the services run as the user who installs the bundle' });
   const outside = (at: FieldPath, p: string) => {

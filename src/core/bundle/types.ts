@@ -14,8 +14,6 @@ export interface Bundle {
   units: BundleUnit[];
   /** The scopes it may be installed in (default: system). A user-scope-only bundle's paths are `~/...`. */
   scopes?: Scope[];
-  /** Why it could not be installed in user scope (field: reason), when it does not declare it; shown to --user. */
-  userScopeObstacles?: string[];
   /** Unit names to enable and start (all in one `systemctl enable --now`). */
   enable: string[];
   payload: PayloadFile[];
