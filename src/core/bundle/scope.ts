@@ -83,7 +83,7 @@ export function unitDirectives(text: string): UnitDirective[] {
       section = line.slice(1, -1);
       continue;
     }
-    while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${lines[++i]!.trim()}`;
+    while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`;
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
     out.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), line: start + 1 });
