@@ -3,7 +3,7 @@
 # Debian's maintainer scripts would start redis-server on the host; the demo and the tests start their own
 # inside the sandbox, so a policy-rc.d forbids service starts for the length of the install.
 set -euo pipefail
-packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client)
+packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client bindfs)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

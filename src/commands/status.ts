@@ -25,7 +25,7 @@ Without root it shows what every user may see: the bundles named in the public i
     const { args, flags } = await this.parse(Status);
     const result = await status(args.bundle, { user: flags.user });
     if ('bundles' in result) {
-      if (result.bundles.length === 0) say('no bundles installed (install one with `svcctl install BUNDLE`)');
+      if (result.bundles.length === 0) say(`no bundles installed (install one with \`svcctl install BUNDLE\`${result.userScopeHint ? `; ${result.userScopeHint}` : ''})`);
       else this.print(renderOverview(result.bundles));
       const note = restrictedNote(result.bundles);
       if (note && !this.jsonEnabled()) say(note);

@@ -62,8 +62,10 @@ export async function install(references: string[], options: InstallOptions, ui:
   // --root too: the tree must carry root's ownership (image builds without root: unshare -r).
   if (!options.dryRun && !options.user) requireRoot('svcctl install');
   if (!options.dryRun) requireConfirmationSource(options.yes);
+  // --user is refused as root before a bundle is read (root's own manager is never what was meant).
+  const userTarget = options.user ? await targetFor({ user: true, ...(options.root !== undefined ? { root: options.root } : {}) }) : undefined;
   const bundles = await loadBundles(references);
-  const target = await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), user: options.user ?? false, create: !options.dryRun });
+  const target = userTarget ?? (await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), create: !options.dryRun }));
   const systemd = new SystemdClient(target);
   if (!target.offline && !options.dryRun) await systemd.requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(target);

@@ -10,6 +10,7 @@ import { inspectPath } from '../system/fs.js';
 import { probeUrl } from '../system/http.js';
 import { clockNow, SystemdClient } from '../system/systemd.js';
 import { lingerOf } from '../system/user-manager.js';
+import { isRoot } from '../system/privileges.js';
 import { findInstalled, listInstalled, type InstalledBundle } from './installed.js';
 import { targetFor, type ScopeOptions } from './target.js';
 
@@ -85,7 +86,7 @@ export interface UserManagerState {
   linger?: boolean;
 }
 
-export type StatusResult = (BundleStatus | { bundles: BundleStatus[] }) & { user?: UserManagerState };
+export type StatusResult = (BundleStatus | { bundles: BundleStatus[]; userScopeHint?: string }) & { user?: UserManagerState };
 
 /** How long a health URL may take to answer (as `check`). */
 const urlTimeoutMs = 2000;
@@ -98,7 +99,9 @@ export async function status(reference: string | undefined, scope: ScopeOptions 
   const systemd = new SystemdClient(target);
   await systemd.requireRunning();
   const [statuses, user] = await Promise.all([statusOf(systemd, installed, reference !== undefined), userManagerState(target)]);
-  return { ...(reference === undefined ? { bundles: statuses } : statuses[0]!), ...(user ? { user } : {}) };
+  // Nothing in the system's manager, asked by a user: his own bundles are in his user manager.
+  const userScopeHint = reference === undefined && statuses.length === 0 && target.scope === 'system' && !isRoot() ? 'yours, in your own user manager: svcctl status --user' : undefined;
+  return { ...(reference === undefined ? { bundles: statuses, ...(userScopeHint ? { userScopeHint } : {}) } : statuses[0]!), ...(user ? { user } : {}) };
 }
 
 /** In user scope: the user and whether his manager lingers. */
