@@ -10,4 +10,6 @@ export default {
   testTimeout: 60000,
   // Not the host's /tmp: the tests leave nothing outside the checkout.
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
+  // The Debian package's staging tree (scripts/package.js) holds a package.json of its own.
+  modulePathIgnorePatterns: ['<rootDir>/dist/deb/'],
 };

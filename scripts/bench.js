@@ -86,6 +86,195 @@ try {
   await stopSandbox(name);
 }
 
+// ---- Issue 10: many bundles in one transaction ---------------------------------------------------------------
+// 20 small bundles (scripts/make-many-bundles.sh) installed by one `svcctl install` (one daemon-reload, one
+// enable --now), against the same 20 installed one after another the way their guides have it
+// (scripts/bench-many-manual.sh: 20 daemon-reloads), and against one of them alone. Its own sandbox, so that what the
+// sections above leave installed does not weigh on either side; alternating runs, medians, ratios.
+{
+  const manyRuns = Number(process.env.BENCH_MANY_RUNS ?? 5);
+  const count = 20;
+  const manyName = `bench-many-${process.pid}`;
+  const sandbox = await startSandbox(manyName);
+  try {
+    const dir = '/root/bench-bundles';
+    timed(sandbox.pid, ['sh', path.join(root, 'scripts', 'make-many-bundles.sh'), dir, String(count)]);
+    const dirs = Array.from({ length: count }, (_, i) => `${dir}/bench-${String(i + 1).padStart(2, '0')}`);
+    const names = dirs.map((d) => path.basename(d));
+    const manual = path.join(root, 'scripts', 'bench-many-manual.sh');
+    const together = [];
+    const oneByOne = [];
+    const single = [];
+    for (let i = -1; i < manyRuns; i++) {
+      const a = timed(sandbox.pid, ['svcctl', 'install', ...dirs, '--yes']);
+      timed(sandbox.pid, ['svcctl', 'uninstall', ...names, '--purge', '--yes']);
+      const b = timed(sandbox.pid, ['sh', manual, 'install', ...dirs]);
+      timed(sandbox.pid, ['sh', manual, 'uninstall', ...dirs]);
+      const c = timed(sandbox.pid, ['svcctl', 'install', dirs[0], '--yes']);
+      timed(sandbox.pid, ['svcctl', 'uninstall', names[0], '--purge', '--yes']);
+      if (i >= 0) {
+        together.push(a);
+        oneByOne.push(b);
+        single.push(c);
+      }
+    }
+    timed(sandbox.pid, ['rm', '-rf', dir]);
+    const left = await sandboxChanges(manyName);
+    const runsOf = (xs) => xs.map((x) => x.toFixed(0)).join(' ');
+    console.log(`${count} bundles, install only, ${manyRuns} alternating runs in one sandbox:`);
+    console.log(`  svcctl install of all ${count} (one transaction)   median ${median(together).toFixed(0)} ms  (runs: ${runsOf(together)})`);
+    console.log(`  the guides' steps, one bundle after another   median ${median(oneByOne).toFixed(0)} ms  (runs: ${runsOf(oneByOne)})`);
+    console.log(`  svcctl install of one of them                 median ${median(single).toFixed(0)} ms  (runs: ${runsOf(single)})`);
+    console.log(`  ratio to the guides' steps  ${(median(together) / median(oneByOne)).toFixed(2)}x  (target <= 0.5x)`);
+    console.log(`  ratio to one bundle         ${(median(together) / median(single)).toFixed(2)}x  (target <= 2x)`);
+    console.log(`  left behind: ${left.length === 0 ? 'nothing' : left.map((c) => `${c.change} ${c.path}`).join(', ')}`);
+  } finally {
+    await stopSandbox(manyName);
+  }
+}
+
+// ---- Issue 14: start-up of the packaged executable (dist/svcctl_<version>_<arch>.deb, npm run package) ----
+// Installed with dpkg in a sandbox of its own; inside, one Node process times, in alternating runs, `node -e 0`,
+// the package's /usr/bin/svcctl (launcher + single executable) and the clone's bin/run.js, for --version and for
+// a command that loads the whole CLI (bundles). Timed inside, so that nsenter's cost is on no side.
+{
+  const { readFileSync, existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const deb = path.join(root, 'dist', `svcctl_${version}_${execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim()}.deb`);
+  if (!existsSync(deb) || process.env.BENCH_PACKAGE_REBUILD === '1') {
+    const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'package.js')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (built.status !== 0) throw new Error('npm run package failed');
+  }
+  const packageSandbox = `bench-pkg-${process.pid}`;
+  const sandbox = await startSandbox(packageSandbox);
+  try {
+    const inside = (argv, input) => {
+      const [file, ...args] = insideArgv(sandbox.pid, argv);
+      const result = spawnSync(file, args, { encoding: 'utf8', input });
+      if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+      return result.stdout;
+    };
+    inside(['dpkg', '-i', deb]);
+    const timer = `
+      const { spawnSync } = require('node:child_process');
+      const [runs, ...commands] = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+      const times = commands.map(() => []);
+      for (let i = -1; i < runs; i++) commands.forEach(([file, ...args], k) => {
+        const start = process.hrtime.bigint();
+        const result = spawnSync(file, args, { stdio: 'ignore' });
+        if (result.status !== 0) throw new Error(file + ' ' + args.join(' ') + ' exited ' + result.status);
+        if (i >= 0) times[k].push(Number(process.hrtime.bigint() - start) / 1e6);
+      });
+      process.stdout.write(JSON.stringify(times));`;
+    const runJs = path.join(root, 'bin', 'run.js');
+    // The same executable from the package's staging tree: its bundles on the checkout's file system, as bin/run.js's
+    // are, instead of the sandbox's overlayfs (where every lookup under /usr costs more than on a host).
+    const staged = path.join(root, 'dist', 'deb', 'root', 'usr', 'lib', 'svcctl', 'svcctl');
+    const commands = [['node', '-e', '0'], ['/usr/bin/svcctl', '--version'], [runJs, '--version'], ['/usr/bin/svcctl', 'bundles'], [runJs, 'bundles'], ['/bin/sh', '-c', 'unset NODE_EXTRA_CA_CERTS; exec "$0" "$@"', staged, 'bundles']];
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS ? [`NODE_EXTRA_CA_CERTS=${process.env.NODE_EXTRA_CA_CERTS}`] : [];
+    const times = JSON.parse(inside(['env', ...extraCa, process.execPath, '-e', timer], JSON.stringify([runs * 2, ...commands])));
+    const fmt = (ms) => `${ms.toFixed(0)} ms`;
+    console.log(`start-up of the Debian package's svcctl, ${runs * 2} alternating runs in one sandbox, median${extraCa.length ? ' (NODE_EXTRA_CA_CERTS set)' : ''}:`);
+    const label = (command) => (command.includes(staged) ? 'staged executable bundles' : command.map((word) => (word === runJs ? 'bin/run.js' : word)).join(' '));
+    commands.forEach((command, k) => console.log(`  ${label(command).padEnd(28)} ${fmt(median(times[k]))}`));
+    const ratio = (a, b) => (median(times[a]) / median(times[b])).toFixed(2);
+    console.log(`  package / bin/run.js: --version ${ratio(1, 2)}x, bundles ${ratio(3, 4)}x (staged: ${ratio(5, 4)}x) (target <= 1.00x)`);
+  } finally {
+    await stopSandbox(packageSandbox);
+  }
+}
+
+// ---- Issue 12: the exported Ansible role against a minimal hand-written playbook, over SSH to a 3-host fleet ----
+// Both deploy cleanup-blocking's files, user, directories and timer to 3 fresh hosts (a new fleet each time), in
+// alternating runs; the role also reads the host first, checks its variables and writes svcctl's receipt.
+{
+  const { fleetUp, fleetDown, controllerArgv } = await import('../dist/system/sandbox.js');
+  const { mkdtempSync, writeFileSync, rmSync, cpSync } = await import('node:fs');
+  const os = await import('node:os');
+  const fleetRuns = Number(process.env.BENCH_FLEET_RUNS ?? 2);
+  const fleetName = `bench-fleet-${process.pid}`.slice(0, 28);
+  const work = mkdtempSync(path.join(root, '.bench-fleet-'));
+  try {
+    const exported = path.join(work, 'export');
+    const made = spawnSync(path.join(root, 'bin', 'run.js'), ['export', 'cleanup-blocking', '--format', 'ansible', '--output', exported], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`export failed: ${made.stderr}`);
+    const files = path.join(exported, 'roles', 'svcctl_cleanup_blocking', 'files');
+    // What a person would write for the same result: one task per step, the same files (payload, units, sysusers.d
+    // and tmpfiles.d entries), a template each for the secrets and the drop-in, one enable --now with a reload.
+    const minimal = path.join(work, 'minimal');
+    cpSync(files, path.join(minimal, 'files'), { recursive: true });
+    writeFileSync(path.join(minimal, 'secrets.env.j2'), '# Managed by svcctl (bundle cleanup-blocking). Changes here are overwritten by `svcctl install`.\nBLOCKING_COORDINATION_SECRET="{{ blocking_secret }}"\n');
+    writeFileSync(path.join(minimal, 'override.conf.j2'), '# Managed by svcctl (bundle cleanup-blocking). Changes here are overwritten by `svcctl install`.\n\n[Service]\nEnvironmentFile=/etc/svcctl/cleanup-blocking/secrets.env\nEnvironment="STALE_THRESHOLD_SECONDS=600"\nEnvironment="REDIS_HOST=127.0.0.1"\nEnvironment="REDIS_PORT=6379"\nEnvironment="REDIS_DB=0"\nEnvironment="LOG_DIR=/home/claude-flow/.claude-flow/logs"\n');
+    const copy = (src, dest, mode) => `    - ansible.builtin.copy: { src: files/${src}, dest: ${dest}, mode: "${mode}", owner: root, group: root }`;
+    writeFileSync(path.join(minimal, 'site.yml'), [
+      '- hosts: all',
+      '  gather_facts: false',
+      `  vars: { blocking_secret: ${'ab'.repeat(32)} }`,
+      '  tasks:',
+      '    - ansible.builtin.group: { name: claude-flow, system: true }',
+      '    - ansible.builtin.user: { name: claude-flow, group: claude-flow, home: /opt/claude-flow-novice, shell: /usr/sbin/nologin, system: true, create_home: false, comment: "svcctl bundle cleanup-blocking" }',
+      '    - ansible.builtin.file: { path: "{{ item.path }}", state: directory, mode: "{{ item.mode }}", owner: "{{ item.owner }}", group: "{{ item.owner }}" }',
+      '      loop:',
+      '        - { path: /etc/sysusers.d, mode: "0755", owner: root }',
+      '        - { path: /etc/svcctl/cleanup-blocking, mode: "0700", owner: root }',
+      '        - { path: /etc/systemd/system/cleanup-blocking-coordination.service.d, mode: "0755", owner: root }',
+      '        - { path: /home/claude-flow, mode: "0755", owner: root }',
+      '        - { path: /home/claude-flow/.claude-flow, mode: "0750", owner: claude-flow }',
+      '        - { path: /home/claude-flow/.claude-flow/logs, mode: "0750", owner: claude-flow }',
+      copy('0-cleanup-blocking-coordination.sh', '/usr/local/bin/cleanup-blocking-coordination.sh', '0755'),
+      copy('1-svcctl-cleanup-blocking.conf', '/etc/sysusers.d/svcctl-cleanup-blocking.conf', '0644'),
+      copy('2-svcctl-cleanup-blocking.conf', '/etc/tmpfiles.d/svcctl-cleanup-blocking.conf', '0644'),
+      '    - ansible.builtin.template: { src: secrets.env.j2, dest: /etc/svcctl/cleanup-blocking/secrets.env, mode: "0600", owner: root, group: root }',
+      '      no_log: true',
+      copy('4-cleanup-blocking-coordination.service', '/etc/systemd/system/cleanup-blocking-coordination.service', '0644'),
+      copy('5-cleanup-blocking-coordination.timer', '/etc/systemd/system/cleanup-blocking-coordination.timer', '0644'),
+      '    - ansible.builtin.template: { src: override.conf.j2, dest: /etc/systemd/system/cleanup-blocking-coordination.service.d/override.conf, mode: "0600", owner: root, group: root }',
+      '    - ansible.builtin.systemd_service: { name: cleanup-blocking-coordination.timer, enabled: true, state: started, daemon_reload: true }',
+      '',
+    ].join('\n'));
+    writeFileSync(path.join(minimal, 'ansible.cfg'), '[defaults]\ninterpreter_python = auto_silent\n\n[ssh_connection]\npipelining = true\n');
+    const deploy = (dir) => {
+      const record = fleetUpSync();
+      const [file, ...args] = controllerArgv(record, ['/usr/bin/ansible-playbook', 'site.yml']);
+      const start = process.hrtime.bigint();
+      const first = spawnSync(file, args, { cwd: dir, encoding: 'utf8' });
+      const firstMs = Number(process.hrtime.bigint() - start) / 1e6;
+      if (first.status !== 0) throw new Error(`ansible-playbook in ${dir} exited ${first.status}: ${first.stdout.slice(-2000)}`);
+      const again = process.hrtime.bigint();
+      const second = spawnSync(file, args, { cwd: dir, encoding: 'utf8' });
+      const secondMs = Number(process.hrtime.bigint() - again) / 1e6;
+      if (second.status !== 0 || !/changed=0/.test(second.stdout)) throw new Error(`the re-run in ${dir} did not converge: ${second.stdout.slice(-2000)}`);
+      return { firstMs, secondMs };
+    };
+    // fleetUp is async: each deploy gets a fresh fleet, taken down before the next.
+    let current;
+    const fleetUpSync = () => current;
+    const role = { first: [], second: [] };
+    const hand = { first: [], second: [] };
+    for (let i = 0; i < fleetRuns; i++) {
+      for (const [dir, into] of [[exported, role], [minimal, hand]]) {
+        current = await fleetUp(fleetName, 3);
+        try {
+          const { firstMs, secondMs } = deploy(dir);
+          into.first.push(firstMs);
+          into.second.push(secondMs);
+        } finally {
+          await fleetDown(fleetName);
+        }
+      }
+    }
+    const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(`Ansible over SSH, cleanup-blocking to 3 fresh hosts, ${fleetRuns} alternating runs (${os.cpus().length} cores):`);
+    console.log(`  exported role     first deploy median ${s(median(role.first))}, re-run (changed=0) ${s(median(role.second))}  (runs: ${role.first.map(s).join(' ')})`);
+    console.log(`  minimal playbook  first deploy median ${s(median(hand.first))}, re-run (changed=0) ${s(median(hand.second))}  (runs: ${hand.first.map(s).join(' ')})`);
+    console.log(`  ratio             first deploy ${(median(role.first) / median(hand.first)).toFixed(2)}x, re-run ${(median(role.second) / median(hand.second)).toFixed(2)}x  (target <= 1.3x)`);
+  } finally {
+    await fleetDown(fleetName).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 // ---- Issue 10: the cleanup job on 10,000 coordinators (9,900 stale, 100 live, 70,000 keys) ----
 // Installed by svcctl against a password-protected Redis in the sandbox, started through systemd; the job
 // time is the service's own (ExecMainStartTimestampMonotonic to ExecMainExitTimestampMonotonic). The
@@ -206,4 +395,5 @@ function coordinatorsResp(nowMs) {
     command('SET', `blocking:idempotency:op1:${id}`, '1');
   }
   return out.join('');
+
 }

@@ -6,6 +6,13 @@
 // (Node 22 has module.enableCompileCache(); Node 20 has only vm.Script's cachedData, which needs a script,
 // not an ES module: hence CommonJS.) Dependencies that only some commands load on demand (execa, the
 // prompts, chalk, ajv) stay outside and are imported from node_modules when used.
+//
+//   node scripts/bundle.js        the shipped build and the test build (npm run build)
+//   node scripts/bundle.js --sea  only the packaged executable's builds (npm run package): dist/sea/svcctl.cjs,
+//                                 the shipped build that finds its files in the share directory, and
+//                                 dist/sea/on-demand.cjs, the dependencies it imports on demand
+//                                 (packaging/sea/on-demand.js); no code cache here (scripts/package.js
+//                                 records it with the package's own files)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,18 +42,32 @@ const oclifCommandSort = {
 // Two builds of one source: the shipped one (dist/cli/svcctl.cjs), where SVCCTL_TEST_BUILD is false and esbuild
 // drops every branch it guards (fault injection, tool-path overrides, the in-process exec/fs hooks), and the
 // test build (dist/test/svcctl.cjs, run by bin/svcctl-test.js) that keeps them. src/system/test-build.ts.
+// The packaged executable's build is the shipped one with SVCCTL_PACKAGED set (src/system/paths.ts: the share
+// directory instead of a clone's root); its on-demand dependencies are a second script beside it.
 const testOutdir = path.join(root, 'dist', 'test');
-for (const [dir, testBuild] of [[outdir, false], [testOutdir, true]]) await build({
-  entryPoints: { svcctl: path.join(root, 'dist', 'main.js') },
+const seaOutdir = path.join(root, 'dist', 'sea');
+const sea = process.argv.includes('--sea');
+const main = path.join(root, 'dist', 'main.js');
+const variants = sea
+  ? [
+      { dir: seaOutdir, name: 'svcctl', entry: main, testBuild: false, packaged: true },
+      { dir: seaOutdir, name: 'on-demand', entry: path.join(root, 'packaging', 'sea', 'on-demand.js'), testBuild: false, packaged: true, inside: true },
+    ]
+  : [
+      { dir: outdir, name: 'svcctl', entry: main, testBuild: false, packaged: false },
+      { dir: testOutdir, name: 'svcctl', entry: main, testBuild: true, packaged: false },
+    ];
+for (const { dir, name, entry, testBuild, packaged, inside } of variants) await build({
+  entryPoints: { [name]: entry },
   outdir: dir,
-  define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: String(testBuild) },
+  define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: String(testBuild), SVCCTL_PACKAGED: String(packaged) },
   minifySyntax: true,
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['execa', '@inquirer/prompts', 'chalk', 'ajv', 'typescript', 'ts-node', 'tsx'],
+  external: [...(inside ? [] : ['execa', '@inquirer/prompts', 'chalk', 'ajv']), 'typescript', 'ts-node', 'tsx'],
   // The sources are ES modules: their import.meta.url becomes the bundle's own URL (define above).
   banner: { js: "const svcctlBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [oclifCommandSort],
@@ -54,12 +75,29 @@ for (const [dir, testBuild] of [[outdir, false], [testOutdir, true]]) await buil
   legalComments: 'none',
 });
 
+// The alert sender (src/system/alerts/main.ts): one file of Node's own modules, which the built-in bundle
+// svcctl-alerts installs as its payload and its template units run. Built like the shipped CLI: no test-only code.
+const alertSender = path.join(root, 'units', 'svcctl-alerts', 'svcctl-alert.cjs');
+await build({
+  entryPoints: [path.join(root, 'dist', 'system', 'alerts', 'main.js')],
+  outfile: alertSender,
+  define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: 'false' },
+  minifySyntax: true,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  banner: { js: "#!/usr/bin/env node\nconst svcctlBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
 // import() cannot work in code run from V8's code cache on Node 20 (bin/run.js): svcctl's own modules import
 // on demand only through src/modules.ts. Any other import() in them would fail at run time, so the build does.
-const bundled = path.join(outdir, 'svcctl.cjs');
+const bundled = path.join(sea ? seaOutdir : outdir, 'svcctl.cjs');
 // What only the test build may hold: a shipped build with any of these is refused.
 const testOnly = ['SVCCTL_FAULT_INJECTION', 'SVCCTL_TEST_TOOL_PATH', 'SVCCTL_TEST_LOCK_', 'injected failure'];
-const leaked = testOnly.filter((marker) => readFileSync(bundled, 'utf8').includes(marker));
+const leaked = testOnly.filter((marker) => [bundled, alertSender].some((file) => readFileSync(file, 'utf8').includes(marker)));
 if (leaked.length > 0) {
   process.stderr.write(`bundle: the shipped build still contains test-only code (${leaked.join(', ')}); guard it with testBuild (src/system/test-build.ts)\n`);
   process.exit(1);
@@ -74,6 +112,8 @@ if (strays.length > 0) {
   process.stderr.write(`bundle: import() outside src/modules.ts fails in the cached build; use importModule():\n  ${strays.join('\n  ')}\n`);
   process.exit(1);
 }
+
+if (sea) process.exit(0);
 
 // The code cache holds what V8 compiled by the end of a representative run: a dry-run install rendered
 // under a scratch directory (no root, no systemd, nothing changed). A cache V8 rejects (another Node

@@ -26,6 +26,22 @@
 # then execs systemd with basic.target, which keeps the host's multi-user services from starting.
 set -euo pipefail
 
+# Phase "fleet-net" (host side; `svcctl sandbox fleet up`): a network namespace of its own holding the fleet's bridge,
+# with ADDRESS on it; its hosts' veth peers are attached there and the fleet's controller runs there. Nothing of it
+# is in the host's network namespace.
+#
+#   sandbox-boot.sh fleet-net NAME ADDRESS/PREFIX TOKEN
+if [ "$1" = fleet-net ]; then
+  # --kill-child: killing the unshare (svcctl sandbox fleet down) ends the namespace's one process, and so the namespace.
+  exec unshare --net --fork --kill-child /bin/sh -c '
+    ip link set lo up
+    ip link add svcctl-br0 type bridge
+    ip addr add "$2" dev svcctl-br0
+    ip link set svcctl-br0 up
+    echo ready
+    while :; do sleep 3600; done' svcctl-fleet-net "$2" "$3" "$4"
+fi
+
 phase=$1
 name=$2
 state=$3
@@ -78,6 +94,12 @@ else
 fi
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+# The distribution's maintenance timers (apt, dpkg's database backup, man-db, fstrim...) are masked for this boot
+# (a runtime mask in the sandbox's own /run): at their hour they would write under /var, changes no test made.
+mkdir -p "$root/run/systemd/system"
+for wanted in "$root"/etc/systemd/system/timers.target.wants/*.timer; do
+  if [ -e "$wanted" ] || [ -L "$wanted" ]; then ln -s /dev/null "$root/run/systemd/system/${wanted##*/}"; fi
+done
 
 # The project's CLI, reachable as `svcctl` for commands run through `svcctl sandbox exec`.
 if [ ! -d "$root$package_root" ]; then mkdir -p "$root$package_root"; fi
@@ -86,10 +108,13 @@ mount -o remount,bind,ro "$root$package_root"
 mkdir -p "$root/run/svcctl-sandbox/bin" "$root/run/svcctl-sandbox/incoming"
 mount --bind "$state/incoming" "$root/run/svcctl-sandbox/incoming"
 mount -o remount,bind,ro,nosuid,nodev "$root/run/svcctl-sandbox/incoming"
-ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
-# The test build (fault injection, tool-path overrides) for the test suite; never shipped.
-ln -s "$package_root/bin/svcctl-test.js" "$root/run/svcctl-sandbox/bin/svcctl-test"
-ln -s "$node_binary" "$root/run/svcctl-sandbox/bin/node"
+# A clone's only: the packaged svcctl (/usr/bin/svcctl) is seen inside through the overlay, and its executable is no node.
+if [ -e "$package_root/bin/run.js" ]; then
+  ln -s "$package_root/bin/run.js" "$root/run/svcctl-sandbox/bin/svcctl"
+  # The test build (fault injection, tool-path overrides) for the test suite; never shipped.
+  ln -s "$package_root/bin/svcctl-test.js" "$root/run/svcctl-sandbox/bin/svcctl-test"
+  ln -s "$node_binary" "$root/run/svcctl-sandbox/bin/node"
+fi
 
 cd "$root"
 pivot_root . .

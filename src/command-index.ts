@@ -1,10 +1,16 @@
 // Every command, by id: oclif's explicit command discovery reads this from the single-file build, so the
 // CLI starts from one module instead of resolving and loading a hundred.
+import AlertAdd from './commands/alert/add.js';
+import AlertList from './commands/alert/list.js';
+import AlertRemove from './commands/alert/remove.js';
+import AlertTest from './commands/alert/test.js';
+import Autocomplete from './commands/autocomplete.js';
 import Bundles from './commands/bundles.js';
 import Check from './commands/check.js';
 import Disable from './commands/disable.js';
 import Doctor from './commands/doctor.js';
 import Enable from './commands/enable.js';
+import Export from './commands/export.js';
 import Init from './commands/init.js';
 import Install from './commands/install.js';
 import ListTimers from './commands/list-timers.js';
@@ -14,6 +20,10 @@ import Restart from './commands/restart.js';
 import Run from './commands/run.js';
 import SandboxChanges from './commands/sandbox/changes.js';
 import SandboxExec from './commands/sandbox/exec.js';
+import SandboxFleetDown from './commands/sandbox/fleet-down.js';
+import SandboxFleetExec from './commands/sandbox/fleet-exec.js';
+import SandboxFleetInventory from './commands/sandbox/fleet-inventory.js';
+import SandboxFleetUp from './commands/sandbox/fleet-up.js';
 import SandboxShell from './commands/sandbox/shell.js';
 import SandboxStart from './commands/sandbox/start.js';
 import SandboxStatus from './commands/sandbox/status.js';
@@ -27,11 +37,17 @@ import Uninstall from './commands/uninstall.js';
 import Verify from './commands/verify.js';
 
 export const COMMANDS = {
+  'alert:add': AlertAdd,
+  'alert:list': AlertList,
+  'alert:remove': AlertRemove,
+  'alert:test': AlertTest,
+  autocomplete: Autocomplete,
   bundles: Bundles,
   check: Check,
   disable: Disable,
   doctor: Doctor,
   enable: Enable,
+  export: Export,
   init: Init,
   install: Install,
   'list-timers': ListTimers,
@@ -41,6 +57,10 @@ export const COMMANDS = {
   run: Run,
   'sandbox:changes': SandboxChanges,
   'sandbox:exec': SandboxExec,
+  'sandbox:fleet:down': SandboxFleetDown,
+  'sandbox:fleet:exec': SandboxFleetExec,
+  'sandbox:fleet:inventory': SandboxFleetInventory,
+  'sandbox:fleet:up': SandboxFleetUp,
   'sandbox:shell': SandboxShell,
   'sandbox:start': SandboxStart,
   'sandbox:status': SandboxStatus,

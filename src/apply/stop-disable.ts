@@ -11,6 +11,8 @@ export const stopDisable: Executor<StopDisable> = {
   async perform(a, ctx) {
     // No units to stop: a bundle whose only units override the distribution's (those are left running).
     if (!ctx.target.offline && a.units.length > 0) await tolerateMissingUnits(ctx.systemd.unitVerb('stop', a.units, { check: false }));
+    // Stopped, a timer's Persistent= stamp can go: an uninstall leaves nothing of the bundle in systemd's state either.
+    if (!ctx.target.offline) await ctx.systemd.cleanTimerState(a.units.filter((u) => u.endsWith('.timer')));
     // The uninstall's own daemon-reload follows once the files are gone.
     if (a.enabled.length > 0) await tolerateMissingUnits(ctx.systemd.disable(a.enabled, false, { check: false }));
   },

@@ -76,7 +76,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
   const completed: Done[] = [];
   try {
     if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
-    for (const r of tx.receipts) await writeReceipt(tx.target, r.intent);
+    await allOf(tx.receipts.map((r) => () => writeReceipt(tx.target, r.intent)));
   } catch (error) {
     // No space for the intent receipt (ENOSPC), its directory in the way…: nothing ran, and the receipts go back.
     const description = 'write the intent receipt';
@@ -105,10 +105,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     }
   }
   try {
-    for (const r of tx.receipts) {
-      if (r.after) await writeReceipt(tx.target, r.after);
-      else await removeReceipt(tx.target, r.bundle);
-    }
+    await allOf(tx.receipts.map((r) => () => (r.after ? writeReceipt(tx.target, r.after) : removeReceipt(tx.target, r.bundle))));
     await refreshPublicIndex(tx.target);
   } catch (error) {
     // The final receipt could not be written (ENOSPC): the host must not keep changes no receipt describes.
@@ -117,6 +114,17 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
     throw await rollBack(tx, ctx, { description, error, completed, before, touched }, report);
   }
   return { nextElapse: ctx.state.nextElapse, outcomes };
+}
+
+/**
+ * Runs the receipt writes of a transaction's bundles side by side (each is its own file: 20 bundles cost one write's
+ * time, not 20), and waits for every one to end before it throws the first failure, so that a rollback never races
+ * a write still under way.
+ */
+async function allOf(tasks: (() => Promise<unknown>)[]): Promise<void> {
+  const settled = await Promise.allSettled(tasks.map((task) => task()));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 interface Failure {

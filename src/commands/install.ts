@@ -10,11 +10,14 @@ export default class Install extends SvcctlCommand {
   static override summary = 'Install bundles as one transaction: payload, user, directories, secrets, units, one reload, one enable --now.';
   static override description = `Shows the plan (secrets masked), asks to confirm on a terminal (or takes --yes), then applies it step by step. A failing step undoes the completed ones. Installing again converges: "up to date" when nothing changed, otherwise only the changed steps.
 
-Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment variable SVCCTL_SECRET_<KEY>, the value already installed, the bundle's generator, or a masked prompt (terminal only). A value on the command line (--secret KEY=value) is refused: every local user can read argv.`;
+Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment variable SVCCTL_SECRET_<KEY>, the value already installed, the bundle's generator, or a masked prompt (terminal only). A value on the command line (--secret KEY=value) is refused: every local user can read argv.
+
+--alert sends a failed run, or a daemon systemd gave up restarting, to a person (docs/alerts.md): the URL or routing key is read from its file, like a secret.`;
   static override examples = [
     '<%= config.bin %> install cleanup-blocking',
     '<%= config.bin %> install cleanup-blocking --yes --secret REDIS_PASSWORD=@/root/redis.pass --set STALE_THRESHOLD_SECONDS=1200',
     'printf %s "$PW" | <%= config.bin %> install cleanup-blocking --yes --secret REDIS_PASSWORD=-',
+    '<%= config.bin %> install cleanup-blocking --yes --alert slack=@/root/slack.url --alert email=ops@example.com',
     '<%= config.bin %> install ./my-bundle --dry-run --json',
     '<%= config.bin %> install cleanup-blocking --root /srv/image --yes',
     '<%= config.bin %> install ./my-job --user',
@@ -24,6 +27,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
   static override flags = {
     set: Flags.string({ description: 'a setting, KEY=VALUE (repeatable)', multiple: true, default: [] }),
     secret: Flags.string({ description: 'a secret source: KEY=@FILE or KEY=- for stdin (repeatable; never the value itself)', multiple: true, default: [] }),
+    alert: Flags.string({ description: 'a failure alert: webhook=@FILE, slack=@FILE, pagerduty=@FILE (FILE holds the URL or routing key; - for stdin) or email=ADDRESS (repeatable; replaces the channels set before, which are kept when none is given)', multiple: true }),
     schedule: Flags.string({ description: 'replace the default schedule: an interval (15min) or a calendar expression ("*-*-* 02:00:00 Europe/Paris")' }),
     'dry-run': Flags.boolean({ description: 'print the plan and change nothing (no root needed)' }),
     yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
@@ -48,6 +52,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
       ...(flags.enable !== undefined ? { enable: flags.enable } : {}),
       ...(flags.authorize !== undefined ? { authorize: flags.authorize } : {}),
       ...(flags.root !== undefined ? { root: flags.root } : {}),
+      ...(flags.alert !== undefined ? { alert: flags.alert } : {}),
       user: flags.user,
     }, terminalUi);
     for (const line of installLines(result)) say(line);

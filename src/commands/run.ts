@@ -12,6 +12,8 @@ export default class Run extends SvcctlCommand {
 
 A oneshot already running (say, fired by its timer) is joined rather than queued. A daemon is started, or restarted when it runs, and its first lines are shown for up to two seconds; svcctl exits 0 once it is up, or with its status when it failed.
 
+A job may exit with any status, 2 and 77 included, which svcctl itself uses for invalid usage and missing root. svcctl's own errors happen before the service starts and are printed as "✖ …" lines; with --json the document holds either \`run\` (the job ran: its status is run.exitStatus) or \`error\` (svcctl refused or failed: error.exitCode), never both, so a script tells them apart by which key is there.
+
 --no-follow shows no output and only waits for the result. --json collects the lines into the document. Ctrl-C stops following and leaves the service running (exit 130). Needs root.`;
   static override examples = [
     '<%= config.bin %> run cleanup-blocking',

@@ -1,6 +1,6 @@
 // The pure planners of changes to an installed bundle — a new schedule, new secret values — from its receipt and the
 // observed host: the Actions for the transaction and the receipt that describes the result.
-import { checksumOf, directoryPolicy, managedHeader } from './desired.js';
+import { checksumOf, directoryPolicy, managedHeader, type DesiredFile } from './desired.js';
 import { byPath, type Plan } from './plan.js';
 import type { Receipt, ReceiptArtifact } from './receipt.js';
 import { renderEnvFile } from './render.js';
@@ -78,8 +78,9 @@ export function planScheduleChange(before: Receipt, observed: ScheduleObserved, 
 /**
  * Writes the bundle's secrets file with `changes` applied over `current` (undefined: there is no file): the
  * config directory (0755) and the bundle's secrets directory (0700) first when missing, then the file, 0600. Keys
- * are in the bundle's order, then those it does not declare, so nothing is lost. The receipt keeps only names,
- * times and the file's keyed checksum.
+ * are in the bundle's order, then those it does not declare, so nothing is lost. A key one of the bundle's config
+ * files holds goes there instead: `configFiles` are those files rendered again with the new values (configFileOf).
+ * The receipt keeps only names, times and the files' keyed checksums.
  */
 export function planSecretsWrite(
   before: Receipt,
@@ -88,35 +89,53 @@ export function planSecretsWrite(
   changes: Map<string, string>,
   missingDirs: string[],
   ctx: { now: string; hostKey: Buffer; target: Target },
+  configFiles: DesiredFile[] = [],
 ): Plan {
   const layout = layoutOf(ctx.target);
   const file = layout.secretsFile(before.bundle);
-  const values = new Map(current ?? []);
-  for (const [key, value] of changes) values.set(key, value);
-  const ordered = [...specs.map((s) => s.key).filter((k) => values.has(k)), ...[...values.keys()].filter((k) => !specs.some((s) => s.key === k))];
-  const content = Buffer.from(renderEnvFile(ordered.map((key) => ({ key, value: values.get(key)! })), managedHeader(before.bundle)));
-  const checksum = checksumOf(content, true, ctx.hostKey);
   const { user: owner, group } = ctx.target;
-  const missing = [layout.configDir, layout.secretsDir(before.bundle)].filter((d) => missingDirs.includes(d));
-  const actions: Action[] = [
-    ...missing.map((dir): Action => ({ kind: 'make-directory', path: dir, mode: directoryPolicy(dir, before.bundle, layout), owner, group })),
-    { kind: 'write-file', path: file, role: 'secrets', content, checksum, mode: 0o600, owner, group, secret: true, change: current ? 'update' : 'create' },
-  ];
-  const artifact: ReceiptArtifact = { path: file, role: 'secrets', checksum, mode: 0o600, owner, group };
+  // A key a config file holds is written there (rendered again, settings and all), never into the secrets file.
+  const inConfig = new Set(configFiles.flatMap((f) => f.secretKeys ?? []));
+  const fileChanges = [...changes].filter(([key]) => !inConfig.has(key));
+  const actions: Action[] = [];
+  let artifacts = before.artifacts;
+  const directories = [...before.directories];
+  const withArtifact = (artifact: ReceiptArtifact) => {
+    artifacts = artifacts.some((a) => a.path === artifact.path)
+      ? artifacts.map((a) => (a.path === artifact.path ? { ...a, ...artifact, ...(a.backup ? { backup: a.backup } : {}) } : a))
+      : [...artifacts, artifact];
+  };
+  if (fileChanges.length > 0) {
+    const values = new Map(current ?? []);
+    for (const [key, value] of fileChanges) values.set(key, value);
+    const ordered = [...specs.map((s) => s.key).filter((k) => values.has(k)), ...[...values.keys()].filter((k) => !specs.some((s) => s.key === k))];
+    const content = Buffer.from(renderEnvFile(ordered.map((key) => ({ key, value: values.get(key)! })), managedHeader(before.bundle)));
+    const checksum = checksumOf(content, true, ctx.hostKey);
+    const missing = [layout.configDir, layout.secretsDir(before.bundle)].filter((d) => missingDirs.includes(d));
+    actions.push(
+      ...missing.map((dir): Action => ({ kind: 'make-directory', path: dir, mode: directoryPolicy(dir, before.bundle, layout), owner, group })),
+      { kind: 'write-file', path: file, role: 'secrets', content, checksum, mode: 0o600, owner, group, secret: true, change: current ? 'update' : 'create' },
+    );
+    withArtifact({ path: file, role: 'secrets', checksum, mode: 0o600, owner, group });
+    for (const p of missing.filter((d) => !directories.some((r) => r.path === d))) {
+      directories.push({ path: p, created: true, own: p === layout.secretsDir(before.bundle), ...(p === layout.configDir ? { shared: true } : {}) });
+    }
+  }
+  for (const config of configFiles) {
+    const checksum = checksumOf(config.content, true, ctx.hostKey);
+    actions.push({ kind: 'write-file', path: config.path, role: 'config', content: config.content, checksum, mode: config.mode, owner: config.owner, group: config.group, secret: true, change: 'update' });
+    withArtifact({ path: config.path, role: 'config', checksum, mode: config.mode, owner: config.owner, group: config.group, secret: true });
+  }
   const changedTimes = new Map(before.secrets.map((s) => [s.key, s.changedAt]));
   for (const key of changes.keys()) changedTimes.set(key, ctx.now);
+  const keys = [...specs.map((s) => s.key).filter((k) => changedTimes.has(k)), ...[...changedTimes.keys()].filter((k) => !specs.some((s) => s.key === k))];
   const receipt: Receipt = {
     ...before,
     state: 'installed',
     updatedAt: ctx.now,
-    secrets: ordered.filter((k) => changedTimes.has(k)).map((key) => ({ key, changedAt: changedTimes.get(key)! })),
-    artifacts: before.artifacts.some((a) => a.path === file)
-      ? before.artifacts.map((a) => (a.path === file ? { ...a, ...artifact, ...(a.backup ? { backup: a.backup } : {}) } : a))
-      : [...before.artifacts, artifact],
-    directories: [
-      ...before.directories,
-      ...missing.filter((d) => !before.directories.some((r) => r.path === d)).map((p) => ({ path: p, created: true, own: p === layout.secretsDir(before.bundle), ...(p === layout.configDir ? { shared: true } : {}) })),
-    ].sort(byPath),
+    secrets: keys.map((key) => ({ key, changedAt: changedTimes.get(key)! })),
+    artifacts,
+    directories: directories.sort(byPath),
   };
   return { bundle: before.bundle, operation: 'change', actions, receipt, upToDate: false, notes: [] };
 }

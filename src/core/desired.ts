@@ -4,14 +4,15 @@
 import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import type { Bundle } from './bundle/types.js';
-import { fillTemplate, formatFieldPath } from './bundle/manifest.js';
+import type { Bundle, ConfigFile } from './bundle/types.js';
+import { directoryPathProblem, fillTemplate, formatFieldPath, templateKeys } from './bundle/manifest.js';
 import { scopeManifestOf, userScopeProblems } from './bundle/scope.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
 import { expandHome, layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
+import { alertConfigDir, alertConfigPath, alertDropInPath, renderAlertConfig, renderAlertDropIn, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
@@ -33,6 +34,8 @@ export interface Inputs {
   /** --no-enable: install the units, enable and start nothing. */
   enable: boolean;
   authorization?: Authorization;
+  /** Failure alert channels (--alert), secrets included: they reach only the 0600 channel files. */
+  alerts?: AlertChannel[];
   now: string;
   svcctlVersion: string;
 }
@@ -97,6 +100,8 @@ export interface DesiredState {
   /** The secrets that are set, by name and source; values only ever in the secret files' contents. */
   secrets: { key: string; source: SecretInput['source'] }[];
   authorization?: Authorization;
+  /** The alert channels, without their secrets (the receipt's `alerts`). */
+  alerts: AlertChannelSummary[];
   /** Paths an install of this bundle could write whatever the inputs (every drop-in, the schedule drop-in, …). */
   possiblePaths: string[];
   /** Paths of payload files (installed by the same transaction: systemd-analyze may not find them yet). */
@@ -113,13 +118,15 @@ export function rolePolicy(role: Exclude<ArtifactRole, 'payload' | 'config'>): {
       return { mode: 0o644 };
     case 'drop-in':
     case 'secrets':
+    case 'alert-drop-in':
+    case 'alert-config':
       return { mode: 0o600 };
   }
 }
 
 /** The mode of a directory svcctl makes on the way to a file: 0700 for a secrets directory, else 0755. */
 export function directoryPolicy(dir: string, bundle: string, layout: Layout): number {
-  return dir === layout.secretsDir(bundle) ? 0o700 : 0o755;
+  return dir === layout.secretsDir(bundle) || dir === alertConfigDir(layout) ? 0o700 : 0o755;
 }
 
 export function sha256(content: Buffer | string): string {
@@ -131,9 +138,12 @@ export function checksumOf(content: Buffer, secret: boolean, hostKey: Buffer): s
   return secret ? `hmac-sha256:${createHmac('sha256', hostKey).update(content).digest('hex')}` : `sha256:${sha256(content)}`;
 }
 
-/** The main service of a bundle: the one its schedule's timer activates, else its first .service. */
+/**
+ * The main service of a bundle: the one its schedule's timer activates, else its first .service that is not a
+ * template (x@.service runs only as instances, started by others: a bundle of templates has no main service).
+ */
 export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string | undefined {
-  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));
+  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service') && !n.includes('@.'));
   if (bundle.schedule) {
     const timer = bundle.units.find((u) => u.name === bundle.schedule?.timer);
     const explicit = timer?.content.match(/^\s*Unit\s*=\s*(\S+)\s*$/m)?.[1];
@@ -144,6 +154,30 @@ export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string 
 }
 
 /** Checks the settings against the bundle (unknown keys, patterns, required ones). */
+/**
+ * One of the bundle's config files (an EnvironmentFile= at its own path) with the settings and secrets it lists, in
+ * its order; a key without a value is left out. `secret set`/`rotate` render it again with the new value.
+ */
+export function configFileOf(bundle: Bundle, config: ConfigFile, settings: Record<string, string>, secrets: ReadonlyMap<string, string>, header: string, target: Target): DesiredFile {
+  const isSecret = (key: string) => bundle.secrets.some((x) => x.key === key);
+  const entries = config.entries.flatMap((key) => {
+    const value = isSecret(key) ? secrets.get(key) : settings[key];
+    return value === undefined ? [] : [{ key, value }];
+  });
+  const held = config.entries.filter(isSecret);
+  return {
+    // In user scope: inside the home, and the user's (the manifest gives neither a path elsewhere nor an owner).
+    path: expandHome(config.path, target),
+    role: 'config',
+    content: Buffer.from(renderEnvFile(entries, header)),
+    mode: config.mode,
+    owner: target.scope === 'user' ? target.user : config.owner,
+    group: target.scope === 'user' ? target.group : config.group,
+    secret: held.length > 0,
+    ...(held.length > 0 ? { secretKeys: held.filter((k) => secrets.has(k)) } : {}),
+  };
+}
+
 export function validateSettings(bundle: Bundle, settings: Record<string, string>): void {
   for (const key of Object.keys(settings)) {
     if (!bundle.settings.some((s) => s.key === key)) {
@@ -180,8 +214,9 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     if (!sysusersPath) throw new UserError(`bundle ${bundle.name} declares the system user ${bundle.user.name}, which a user-scope install cannot create`, 'install it in system scope (as root, without --user)');
     files.push({ path: sysusersPath, role: 'sysusers', content: Buffer.from(renderSysusers(bundle, header)), ...rolePolicy('sysusers'), owner, group, secret: false });
   }
-  if (bundle.directories.length > 0) {
-    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(bundle, header, target)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
+  const declared = declaredDirectories(bundle, inputs.settings).map((d) => ({ ...d, path: at(d.path), ...ownedBy(d) }));
+  if (declared.length > 0) {
+    files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(declared, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
   }
   const secretKeys = bundle.secrets.filter((s) => inputs.secrets[s.key] !== undefined).map((s) => s.key);
   const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
@@ -191,13 +226,8 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
   }
   // Config files: an EnvironmentFile= at the bundle's own path, of settings and secrets, with its own owner and mode.
   for (const config of bundle.configFiles) {
-    const isSecret = (key: string) => bundle.secrets.some((x) => x.key === key);
-    const entries = config.entries.flatMap((key) => {
-      const value = isSecret(key) ? inputs.secrets[key]?.value : inputs.settings[key];
-      return value === undefined ? [] : [{ key, value }];
-    });
-    const held = config.entries.filter(isSecret);
-    files.push({ path: at(config.path), role: 'config', content: Buffer.from(renderEnvFile(entries, header)), mode: config.mode, ...ownedBy(config), secret: held.length > 0, ...(held.length > 0 ? { secretKeys: held.filter((k) => inputs.secrets[k] !== undefined) } : {}) });
+    const secretValues = new Map(Object.entries(inputs.secrets).map(([key, input]) => [key, input.value]));
+    files.push(configFileOf(bundle, config, inputs.settings, secretValues, header, target));
   }
   for (const unit of bundle.units) {
     files.push({ path: layout.unitFile(unit.name), role: 'unit', content: Buffer.from(unit.content), ...rolePolicy('unit'), owner, group, secret: false });
@@ -208,10 +238,12 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
   }
   const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
   if (bundle.schedule && overridden) {
-    const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header);
+    const timerUnit = bundle.units.find((u) => u.name === bundle.schedule!.timer);
+    const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header, timerUnit?.content);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
-  const directories: DesiredDirectory[] = bundle.directories.map((d) => ({ path: at(d.path), mode: d.mode, ...ownedBy(d), kind: 'data' }));
+  files.push(...alertFiles(bundle, inputs.alerts ?? [], target, header));
+  const directories: DesiredDirectory[] = declared.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
   // svcctl's own directories: each unit's drop-in directory and the bundle's secrets directory, whenever they hold a file.
   for (const dir of new Set(files.map((f) => path.posix.dirname(f.path)))) {
     if (isOwnDirectory(dir, bundle.name, layout)) directories.push({ path: dir, mode: directoryPolicy(dir, bundle.name, layout), owner, group, kind: 'own' });
@@ -222,6 +254,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     ...bundle.units.map((u) => layout.override(u.name)),
     ...(bundle.schedule ? [layout.scheduleDropIn(bundle.schedule.timer)] : []),
     ...(ownSecretsFile(bundle) ? [layout.secretsFile(bundle.name)] : []),
+    ...watchedUnits(bundle.units.map((u) => u.name)).flatMap((u) => [alertDropInPath(layout, u), alertConfigPath(layout, u)]),
   ];
   return {
     bundle: bundle.name,
@@ -242,6 +275,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     settings: Object.fromEntries(bundle.settings.map((s) => [s.key, inputs.settings[s.key]!])),
     secrets: secretKeys.map((key) => ({ key, source: inputs.secrets[key]!.source })),
     ...(inputs.authorization ? { authorization: inputs.authorization } : {}),
+    alerts: (inputs.alerts ?? []).map(summarizeChannel),
     possiblePaths: [...new Set(possible)],
     executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => at(p.destination)),
   };
@@ -264,6 +298,22 @@ function requireScope(bundle: Bundle, target: Target): void {
     ["its manifest does not declare it (scopes: [system]; a bundle for user scope says scopes: [user] or [system, user])", ...obstacles],
     [obstacles.length > 0 ? 'install it as root without --user' : 'if it works under a user manager, add user to its scopes; otherwise install it as root without --user', 'nothing was changed'],
   );
+}
+
+/**
+ * Failure alerts: each watched unit gets a drop-in wiring OnFailure=/OnSuccess= to the svcctl-alerts templates, and
+ * the channel file the sender reads for it (secrets inside: 0600 root, in a 0700 directory shared by the bundles).
+ */
+function alertFiles(bundle: Bundle, channels: AlertChannel[], target: Target, header: string): DesiredFile[] {
+  if (channels.length === 0) return [];
+  const watched = watchedUnits(bundle.units.map((u) => u.name));
+  if (target.scope !== 'system') throw new UserError('failure alerts are for system-scope installs', 'install as root without --user, or drop --alert');
+  if (watched.length === 0) throw new UserError(`bundle ${bundle.name} has no service whose failure could be alerted`, 'drop --alert');
+  const layout = layoutOf(target);
+  return watched.flatMap((unit): DesiredFile[] => [
+    { path: alertDropInPath(layout, unit), role: 'alert-drop-in', content: Buffer.from(renderAlertDropIn(header)), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false },
+    { path: alertConfigPath(layout, unit), role: 'alert-config', content: Buffer.from(renderAlertConfig({ format: 1, bundle: bundle.name, unit, channels })), ...rolePolicy('alert-config'), owner: target.user, group: target.group, secret: true },
+  ]);
 }
 
 export function isOwnDirectory(dir: string, bundle: string, layout: Layout): boolean {
@@ -313,11 +363,22 @@ function renderSysusers(bundle: Bundle, header: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function renderTmpfiles(bundle: Bundle, header: string, target: Target): string {
-  const user = target.scope === 'user';
-  const lines = [
-    commentLine(header),
-    ...bundle.directories.map((d) => tmpfilesLine({ type: 'd', path: expandHome(d.path, target), mode: d.mode, user: user ? target.user : d.owner, group: user ? target.group : d.group })),
-  ];
+/** The bundle's directories with each ${KEY} in a path filled from the settings; a path that is then not allowed is refused. */
+function declaredDirectories(bundle: Bundle, settings: Record<string, string>): Bundle['directories'] {
+  const seen = new Set<string>();
+  return bundle.directories.map((d) => {
+    const keys = templateKeys(d.path);
+    const filled = keys.length === 0 ? d.path : fillTemplate(d.path, settings);
+    const given = keys.map((k) => `${k}=${settings[k] ?? ''}`).join(', ');
+    const problem = keys.length === 0 ? undefined : directoryPathProblem(filled);
+    if (problem) throw new UserError(`directory ${d.path} of bundle ${bundle.name} would be ${filled} with ${given}: ${problem.message}`, `pass --set ${keys[0]}=VALUE with another path${problem.hint ? `; ${problem.hint}` : ''}`);
+    if (seen.has(filled)) throw new UserError(`bundle ${bundle.name} declares the directory ${filled} twice with ${given}`, `pass --set ${keys[0]}=VALUE with another path`);
+    seen.add(filled);
+    return keys.length === 0 ? d : { ...d, path: filled };
+  });
+}
+
+function renderTmpfiles(directories: Bundle['directories'], header: string): string {
+  const lines = [commentLine(header), ...directories.map((d) => tmpfilesLine({ type: 'd', path: d.path, mode: d.mode, user: d.owner, group: d.group }))];
   return `${lines.join('\n')}\n`;
 }

@@ -23,6 +23,8 @@ export interface CheckSubject {
   from: 'receipt' | 'index' | 'manifest';
   units: string[];
   enabled: string[];
+  /** Installed with --no-enable: nothing is meant to run until `svcctl enable`. */
+  deferred?: boolean;
   service?: string;
   timer?: string;
   schedule?: string;
@@ -34,7 +36,8 @@ export function subjectFromReceipt(receipt: Receipt): CheckSubject {
     bundle: receipt.bundle,
     from: 'receipt',
     units: receipt.units,
-    enabled: receipt.enabled,
+    enabled: receipt.enableDeferred ? [] : receipt.enabled,
+    ...(receipt.enableDeferred ? { deferred: true } : {}),
     ...(receipt.service ? { service: receipt.service } : {}),
     ...(receipt.timer ? { timer: receipt.timer } : {}),
     ...(receipt.schedule ? { schedule: receipt.schedule } : {}),
@@ -175,6 +178,11 @@ function evaluateInstalled(subject: CheckSubject, input: CheckInput): CheckResul
   const maxAge = resolveMaxAge(subject, input.maxAge);
 
   for (const unit of states) if (unit.answered && unit.load !== 'loaded') add('CRITICAL', 'unit', `${unit.unit} is ${unit.load}`);
+  // Installed with --no-enable and left so: not running is what was asked for. A unit that runs or failed (started
+  // by hand) is judged as usual.
+  if (subject.deferred && problems.length === 0 && states.every((unit) => !unit.failed && !unit.running && unit.active !== 'active')) {
+    return { bundle: subject.bundle, status: 'OK', exitCode: 0, summary: `${subject.bundle}: installed, not enabled (--no-enable; svcctl enable ${subject.bundle} starts it)`, problems: [], perfdata: [], metrics: { up: false } };
+  }
   for (const name of subject.enabled) {
     const unit = stateOf(name);
     if (unit.load === 'loaded' && unit.enabled !== undefined && !unit.enabledAtBoot) add('WARNING', 'enabled', `${name} is ${unit.enabled || 'not enabled'} (it will not start at boot)`);

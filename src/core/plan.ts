@@ -9,6 +9,7 @@ import { layout as layoutOf, systemDirectories, trustsOwner, type Layout, type T
 import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFile } from './steps/types.js';
 import type { CheckSubject } from './health.js';
 import { parseTimespan } from './schedule.js';
+import { alertConfigDir } from './alerts/channels.js';
 
 export interface PlanContext {
   target: Target;
@@ -47,8 +48,8 @@ export function ancestors(p: string): string[] {
 }
 
 /** Directories several bundles share: made by the first bundle in, removed (when empty) by the last out. */
-function isSharedDirectory(dir: string, layout: Layout): boolean {
-  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, layout.binDir, path.posix.dirname(layout.backupDir('x'))].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
+export function isSharedDirectory(dir: string, layout: Layout): boolean {
+  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, layout.binDir, path.posix.dirname(layout.backupDir('x')), alertConfigDir(layout)].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
 }
 
 /**
@@ -190,7 +191,8 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
     artifacts.push({ path: file.path, role: file.role, checksum, mode: file.mode, owner: file.owner, group: file.group, ...(backup ? { backup } : {}), ...(file.secret ? { secret: true } : {}) });
     if (!change) continue;
     changedRoles.add(file.role);
-    const unit = layout.unitOfPath(file.path);
+    // OnFailure=/OnSuccess= take effect with the reload: a running unit is not restarted for its alerts.
+    const unit = file.role === 'alert-drop-in' ? undefined : layout.unitOfPath(file.path);
     if (unit) changedUnits.add(unit);
     fileActions.push({
       kind: 'write-file',
@@ -267,7 +269,6 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   tmpfiles.created.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
 
   const byRole = (role: ArtifactRole) => fileActions.filter((a) => a.role === role);
-  actions.push(...byRole('payload'), ...byRole('config'));
   if (desired.user) {
     const userExists = observed.users[desired.user.name] !== undefined;
     actions.push(...byRole('sysusers'));
@@ -282,20 +283,22 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
       });
     }
   }
+  // After the user: a payload or config file may belong to it (configFiles' root:plms 0640).
+  actions.push(...byRole('payload'), ...byRole('config'));
   if (desired.directories.some((d) => d.kind === 'data')) {
     actions.push(...byRole('tmpfiles'));
     if (tmpfiles.created.length > 0 || tmpfiles.adjusted.length > 0 || changedRoles.has('tmpfiles')) actions.push(tmpfiles);
   }
-  actions.push(...byRole('secrets'), ...byRole('unit'), ...byRole('drop-in'), ...byRole('schedule'));
+  actions.push(...byRole('secrets'), ...byRole('alert-config'), ...byRole('unit'), ...byRole('drop-in'), ...byRole('alert-drop-in'), ...byRole('schedule'));
   const desiredPaths = new Set(desired.files.map((f) => f.path));
   const stale = (previous?.artifacts ?? []).filter((a) => !desiredPaths.has(a.path));
   for (const gone of stale) {
     if (exists(observed, gone.path) || gone.backup) actions.push({ kind: 'remove-file', path: gone.path, role: gone.role, ...(gone.backup ? { restoreFrom: gone.backup } : {}) });
-    const unit = layout.unitOfPath(gone.path);
+    const unit = gone.role === 'alert-drop-in' ? undefined : layout.unitOfPath(gone.path);
     if (unit) changedUnits.add(unit);
   }
 
-  const unitRoles: ArtifactRole[] = ['unit', 'drop-in', 'schedule'];
+  const unitRoles: ArtifactRole[] = ['unit', 'drop-in', 'schedule', 'alert-drop-in'];
   const unitFilesChanged = fileActions.some((a) => unitRoles.includes(a.role)) || stale.some((a) => unitRoles.includes(a.role));
   if (!target.offline && unitFilesChanged) actions.push({ kind: 'daemon-reload' });
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
@@ -397,6 +400,7 @@ function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext,
     secrets: desired.secrets.map((s) => ({ key: s.key, changedAt: s.source === 'existing' ? (secretTimes.get(s.key) ?? ctx.now) : ctx.now })),
     ...(desired.health ? { health: { ...desired.health } } : {}),
     ...(desired.authorization ? { authorization: desired.authorization } : previous?.authorization ? { authorization: previous.authorization } : {}),
+    ...(desired.alerts.length > 0 ? { alerts: desired.alerts.map((a) => ({ ...a })) } : {}),
     artifacts,
     directories,
     ...(desired.user
@@ -435,10 +439,11 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   const wasInstalled = receipt.state !== 'retained';
   const before = (u: string): UnitBefore => observed.units[u] ?? { enabled: '', active: '' };
   // A unit that overrode the distribution's (--force) is not stopped: once its file is gone the distribution's unit is
-  // in effect again, and one that is running is restarted after the reload so that it is what runs.
+  // in effect again, and one that is running is restarted after the reload so that it is what runs. A template
+  // (x@.service) has no state of its own: its running instances (x@*.service, a pattern) are stopped.
   const vendor = new Set(observed.vendorUnits);
-  const toStop = receipt.units.filter((u) => !vendor.has(u));
-  if (wasInstalled && toStop.length + receipt.enabled.length > 0) actions.push({ kind: 'stop-disable', units: toStop, enabled: [...receipt.enabled], before: Object.fromEntries(toStop.map((u) => [u, before(u)])) });
+  const stoppable = receipt.units.filter((u) => !vendor.has(u)).map((u) => (/@\.[a-z]+$/.test(u) ? u.replace('@.', '@*.') : u));
+  if (wasInstalled && stoppable.length + receipt.enabled.length > 0) actions.push({ kind: 'stop-disable', units: stoppable, enabled: [...receipt.enabled], before: Object.fromEntries(stoppable.map((u) => [u, before(u)])) });
   const vendorRunning = receipt.units.filter((u) => vendor.has(u) && ['active', 'activating', 'reloading'].includes(before(u).active));
   for (const unit of receipt.units.filter((u) => vendor.has(u))) notes.push(`${unit}: the distribution's unit of that name is in effect again${vendorRunning.includes(unit) ? ' (restarted)' : ''}`);
   actions.push(...observed.tempFiles.map((p): Action => ({ kind: 'remove-file', path: p, role: 'temp' })));
@@ -467,7 +472,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
     }
     actions.push({ kind: 'remove-file', path: artifact.path, role: artifact.role, ...(artifact.backup ? { restoreFrom: artifact.backup } : {}) });
   }
-  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, ...(vendorRunning.length > 0 ? [{ kind: 'restart' as const, units: vendorRunning }] : []), { kind: 'reset-failed', units: [...receipt.units] });
+  if (online && wasInstalled) actions.push({ kind: 'daemon-reload' }, ...(vendorRunning.length > 0 ? [{ kind: 'restart' as const, units: vendorRunning }] : []), { kind: 'reset-failed', units: [...stoppable, ...receipt.units.filter((u) => vendor.has(u))] });
 
   // Purge: the user's processes end first, then the data directories go (never following a symlink), then the user.
   // A user another bundle also declares is left to that bundle: its receipt says svcctl created the user too, so the

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { BUNDLE_NAME_PATTERN } from './bundle/names.js';
 import type { Layout } from './target.js';
 import { systemDirectories } from './target.js';
+import { alertConfigDir, alertKinds, validateEmailAddress, type AlertChannelSummary } from './alerts/channels.js';
 
 export const RECEIPT_FORMAT = 2;
 
-export type ArtifactRole = 'unit' | 'drop-in' | 'schedule' | 'payload' | 'config' | 'secrets' | 'sysusers' | 'tmpfiles';
+export type ArtifactRole = 'unit' | 'drop-in' | 'schedule' | 'payload' | 'config' | 'secrets' | 'sysusers' | 'tmpfiles' | 'alert-drop-in' | 'alert-config';
 
 export interface ReceiptArtifact {
   path: string;
@@ -75,6 +76,8 @@ export interface Receipt {
   secrets: { key: string; changedAt: string }[];
   health?: { maxAge?: string; url?: string; startTimeout?: string };
   authorization?: Authorization;
+  /** Failure alert channels (--alert): kinds, and an email channel's address; the secrets are only in the channel files. */
+  alerts?: AlertChannelSummary[];
   artifacts: ReceiptArtifact[];
   directories: ReceiptDirectory[];
   user?: { name: string; created: boolean; groupCreated: boolean };
@@ -91,7 +94,7 @@ export class ReceiptProblem extends Error {
   }
 }
 
-const roles: readonly ArtifactRole[] = ['unit', 'drop-in', 'schedule', 'payload', 'config', 'secrets', 'sysusers', 'tmpfiles'];
+const roles: readonly ArtifactRole[] = ['unit', 'drop-in', 'schedule', 'payload', 'config', 'secrets', 'sysusers', 'tmpfiles', 'alert-drop-in', 'alert-config'];
 const states: readonly Receipt['state'][] = ['installing', 'installed', 'uninstalling', 'retained'];
 
 /** Places no receipt may name, whatever the bundle said: removing or replacing them would break the host. */
@@ -156,6 +159,23 @@ export function parseReceipt(data: unknown, bundle: string, layout: Layout): Rec
     const a = object(r.authorization, 'authorization');
     receipt.authorization = { text: str(a, 'text', false, 'authorization.'), by: str(a, 'by', false, 'authorization.'), at: str(a, 'at', false, 'authorization.') };
   }
+  if (r.alerts !== undefined) {
+    receipt.alerts = list(r, 'alerts').map((value, i) => {
+      const o = object(value, `alerts[${i}]`);
+      const kind = oneOf(o, 'kind', alertKinds, `alerts[${i}].`);
+      if (o.to === undefined) {
+        if (kind === 'email') throw new ReceiptProblem(`alerts[${i}].to`, 'an email channel needs its address');
+        return { kind };
+      }
+      const to = str(o, 'to', false, `alerts[${i}].`);
+      if (kind !== 'email') throw new ReceiptProblem(`alerts[${i}].to`, `only an email channel has an address, not ${kind}`);
+      try {
+        return { kind, to: validateEmailAddress(to) };
+      } catch {
+        throw new ReceiptProblem(`alerts[${i}].to`, `${JSON.stringify(to)} is not an email address`);
+      }
+    });
+  }
   if (r.user !== undefined) {
     const u = object(r.user, 'user');
     const name = str(u, 'name', false, 'user.');
@@ -206,6 +226,8 @@ function artifact(value: unknown, i: number, bundle: string, layout: Layout): Re
   const where: Record<ArtifactRole, boolean> = {
     unit: path.posix.dirname(p) === layout.unitDir,
     'drop-in': inside(layout.unitDir) && /\.d$/.test(path.posix.dirname(p)) && path.posix.dirname(path.posix.dirname(p)) === layout.unitDir,
+    'alert-drop-in': /\.service\.d$/.test(path.posix.dirname(p)) && path.posix.dirname(path.posix.dirname(p)) === layout.unitDir && path.posix.basename(p) === 'svcctl-alerts.conf',
+    'alert-config': path.posix.dirname(p) === alertConfigDir(layout) && /^[A-Za-z0-9:_.\\@-]+\.service\.json$/.test(path.posix.basename(p)),
     schedule: inside(layout.unitDir) && p.endsWith('.d/schedule.conf'),
     secrets: p === layout.secretsFile(bundle),
     sysusers: p === layout.sysusers(bundle),

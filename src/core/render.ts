@@ -51,9 +51,9 @@ export function renderEnvFile(entries: { key: string; value: string }[], header?
 }
 
 
-/** A timer drop-in that replaces the unit's triggers with `schedule` (schedule.ts decides the lines). */
-export function renderScheduleDropIn(schedule: Schedule, header: string): string {
-  return renderUnitText(header, new Map<Section, string[]>([['Timer', scheduleDropInLines(schedule)]]));
+/** A timer drop-in that replaces the triggers of the timer (its own file: `timerUnitText`) with `schedule` (schedule.ts decides the lines). */
+export function renderScheduleDropIn(schedule: Schedule, header: string, timerUnitText?: string): string {
+  return renderUnitText(header, new Map<Section, string[]>([['Timer', scheduleDropInLines(schedule, timerUnitText)]]));
 }
 
 function renderUnitText(header: string, lines: Map<Section, string[]>): string {

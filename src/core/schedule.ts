@@ -284,7 +284,7 @@ export function parseCalendar(expression: string): CalendarSpec | undefined {
   let timeZone: string | undefined;
   if (words.length > 1 && isZoneWord(words[words.length - 1]!)) timeZone = words.pop();
   if (words.length === 1) {
-    const shorthand = calendarShorthands[words[0]!.toLowerCase()];
+    const shorthand = Object.hasOwn(calendarShorthands, words[0]!.toLowerCase()) ? calendarShorthands[words[0]!.toLowerCase()] : undefined;
     if (shorthand) words = shorthand.split(' ');
   }
   let index = 0;
@@ -435,18 +435,42 @@ const repeatingMonotonic: readonly TimerTriggerDirective[] = ['OnUnitActiveSec',
  * OnUnitActiveSec=: with only the latter the timer never fires until its service has run once. A calendar
  * expression is Persistent=true: a run missed while the machine was off happens at the next boot.
  */
-export function renderTimerTriggers(schedule: Schedule): string[] {
+export function renderTimerTriggers(schedule: Schedule, declaredAccuracy?: string): string[] {
   const lines =
     schedule.kind === 'interval'
       ? [directiveLine('OnActiveSec', schedule.span), directiveLine('OnUnitActiveSec', schedule.span)]
       : [directiveLine('OnCalendar', schedule.expression), 'Persistent=true'];
   if (schedule.randomizedDelay !== undefined) lines.push(directiveLine('RandomizedDelaySec', schedule.randomizedDelay));
+  const accuracy = timerAccuracy(schedule, declaredAccuracy);
+  if (accuracy !== undefined) lines.push(directiveLine('AccuracySec', accuracy));
   return lines;
 }
 
-/** The [Timer] section of a drop-in that replaces a timer's triggers with `schedule`: every trigger reset, then the schedule's. */
-export function scheduleDropInLines(schedule: Schedule): string[] {
-  return [...timerTriggerDirectives.map((trigger) => `${trigger}=`), ...renderTimerTriggers(schedule)];
+/** Below this period systemd's default AccuracySec= (1min) would be a large part of it. */
+const coarseAccuracyBelowSeconds = 600;
+
+/**
+ * AccuracySec= for a schedule that elapses more often than every 10 minutes: a tenth of its period, so that
+ * "every 30s" fires within 3 s and not up to a minute late (systemd's default accuracy, meant to let timers of
+ * different units wake the machine together). Longer schedules keep the default. A timer that declares a finer
+ * accuracy of its own (`declaredAccuracy`, its AccuracySec=) keeps it: undefined then.
+ */
+export function timerAccuracy(schedule: Schedule, declaredAccuracy?: string): string | undefined {
+  const period = schedulePeriod(schedule);
+  if (period === undefined || period >= coarseAccuracyBelowSeconds) return undefined;
+  const usec = Math.max(1000, Math.floor((period * 1_000_000) / 10 / 1000) * 1000);
+  const declared = declaredAccuracy === undefined ? undefined : parseTimespan(declaredAccuracy);
+  if (declared !== undefined && declared * 1_000_000 <= usec) return undefined;
+  return formatSpan(usec);
+}
+
+/**
+ * The [Timer] section of a drop-in that replaces a timer's triggers with `schedule`: every trigger reset, then the
+ * schedule's. `timerUnitText` is the timer's own file: its AccuracySec=, when finer than the schedule's, is kept.
+ */
+export function scheduleDropInLines(schedule: Schedule, timerUnitText?: string): string[] {
+  const declared = timerUnitText === undefined ? undefined : timerTriggersOf(timerUnitText).accuracy;
+  return [...timerTriggerDirectives.map((trigger) => `${trigger}=`), ...renderTimerTriggers(schedule, declared)];
 }
 
 export interface TimerTriggers {
@@ -455,6 +479,8 @@ export interface TimerTriggers {
   /** OnActiveSec=, OnBootSec=, OnStartupSec=, OnUnitActiveSec=, OnUnitInactiveSec= with their spans. */
   monotonic: { directive: Exclude<TimerTriggerDirective, 'OnCalendar'>; span: string }[];
   randomizedDelay?: string;
+  /** AccuracySec=, when the timer sets one. */
+  accuracy?: string;
   persistent: boolean;
 }
 
@@ -499,6 +525,9 @@ export function timerTriggersOf(timerUnitText: string): TimerTriggers {
     } else if (key === 'RandomizedDelaySec') {
       if (value === '') delete triggers.randomizedDelay;
       else triggers.randomizedDelay = value;
+    } else if (key === 'AccuracySec') {
+      if (value === '') delete triggers.accuracy;
+      else triggers.accuracy = value;
     } else if (key === 'Persistent') {
       triggers.persistent = /^(1|yes|y|true|t|on)$/i.test(value);
     }

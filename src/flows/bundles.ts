@@ -7,9 +7,12 @@ import { UserError } from '../core/errors.js';
 
 export async function loadBundles(references: string[]): Promise<Bundle[]> {
   if (references.length === 0) throw new UserError('no bundle given', 'name one or more bundles, e.g. svcctl install cleanup-blocking (see svcctl bundles)');
+  // Read side by side (file reads and hashing), judged in the order given: the first bad reference is the one named.
+  const loaded = await Promise.allSettled(references.map((reference) => findBundle(reference)));
   const bundles: Bundle[] = [];
-  for (const reference of references) {
-    const bundle = await findBundle(reference);
+  for (const result of loaded) {
+    if (result.status === 'rejected') throw result.reason;
+    const bundle = result.value;
     if (bundles.some((b) => b.name === bundle.name)) throw new UserError(`bundle ${bundle.name} is named twice`, 'name each bundle once');
     bundles.push(bundle);
   }

@@ -65,6 +65,7 @@ function subjectOf(installed: InstalledBundle): CheckSubject {
     from: installed.from,
     units: installed.units,
     enabled: installed.enabled,
+    ...(installed.enableDeferred ? { deferred: true } : {}),
     ...(installed.service ? { service: installed.service } : {}),
     ...(installed.timer ? { timer: installed.timer } : {}),
     ...(installed.schedule ? { schedule: installed.schedule } : {}),

@@ -11,8 +11,10 @@ import { layout, onHost, type Target } from '../core/target.js';
 import { usecToIso, type Usec } from '../core/time.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import { acquireLock } from '../system/lock.js';
-import { asRoot, observeInstall } from '../system/observe.js';
-import { resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
+import { asRoot, observeInstall, observeUnits } from '../system/observe.js';
+import { resolveAlertFlags, resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
+import { findBundle } from '../system/bundles/lookup.js';
+import { ALERTS_BUNDLE, alertConfigPath, parseAlertConfig, watchedUnits, type AlertChannel } from '../core/alerts/channels.js';
 import { requireRoot } from '../system/privileges.js';
 import { enableLinger, lingerAdvice, lingerOf } from '../system/user-manager.js';
 import { readHostKey, readReceipt } from '../system/receipts.js';
@@ -21,7 +23,8 @@ import { SystemdClient } from '../system/systemd.js';
 import { svcctlVersion } from '../system/version.js';
 import { loadBundles } from './bundles.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
-import { preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { exposureOf, preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { describeExposure, type ServiceExposure } from '../core/exposure.js';
 import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
@@ -35,6 +38,10 @@ export interface InstallOptions extends InputFlags, ScopeOptions {
   /** --authorize TEXT: the explicit authorization a bundle may require. */
   authorize?: string;
   root?: string;
+  /** --alert KIND=@FILE|email=ADDRESS (repeatable): the bundles' alert channels become these. Left out: kept. */
+  alert?: string[];
+  /** How `svcctl alert add|remove` changes the channels (instead of --alert). */
+  alertChange?: (previous: AlertChannel[], stdin: { used: boolean }) => Promise<AlertChannel[]>;
 }
 
 export interface InstalledBundle {
@@ -46,6 +53,8 @@ export interface InstalledBundle {
   secrets: { key: string; source: SecretInput['source'] | 'not set' }[];
   /** Each enabled timer's next elapse after the install (ISO 8601; "" when not scheduled). */
   nextElapse?: Record<string, string>;
+  /** --dry-run: each service's exposure score (systemd-analyze security) as it will be installed. */
+  exposure?: ServiceExposure[];
 }
 
 export interface InstallResult {
@@ -71,14 +80,21 @@ export async function install(references: string[], options: InstallOptions, ui:
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {
     const hostKey = await readHostKey(target);
-    const planned: { bundle: Bundle; before?: Receipt; desired: DesiredState; plan: Plan; secrets: InstalledBundle['secrets'] }[] = [];
+    const wanted: { bundle: Bundle; inputs: Inputs; desired: DesiredState; secrets: InstalledBundle['secrets'] }[] = [];
     const stdin = { used: false };
-    for (const bundle of bundles) {
+    const alertFlags = options.alert ?? [];
+    // The files of --alert are read once, whatever the number of bundles (stdin can be read only once).
+    let fromFlags: Promise<AlertChannel[]> | undefined;
+    const flagChannels = () => (fromFlags ??= resolveAlertFlags(alertFlags, stdin));
+    // Inputs one bundle after another (prompts, stdin); then the host and systemd are asked about all bundles at once.
+    const inputsOf = async (bundle: Bundle, flags: InputFlags): Promise<void> => {
       const previous = await readPrevious(target, bundle);
-      const settings = await resolveSettings(bundle, previous, options);
-      const secrets = await resolveSecrets(bundle, previous, options, stdin);
+      const settings = await resolveSettings(bundle, previous, flags);
+      const secrets = await resolveSecrets(bundle, previous, flags, stdin);
+      // svcctl-alerts has none of its own; --alert replaces the channels; alert add|remove changes them; else kept.
+      const alerts = bundle.name === ALERTS_BUNDLE ? [] : options.alertChange ? await options.alertChange(keptAlerts(bundle, previous), stdin) : alertFlags.length > 0 ? await flagChannels() : keptAlerts(bundle, previous);
       const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
-      const schedule = options.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
+      const schedule = flags.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
       const inputs: Inputs = {
         settings,
@@ -88,15 +104,37 @@ export async function install(references: string[], options: InstallOptions, ui:
         start: options.start,
         enable: options.enable ?? !previous.receipt?.enableDeferred,
         ...(authorization ? { authorization } : {}),
+        ...(alerts.length > 0 ? { alerts } : {}),
         now: new Date().toISOString(),
         svcctlVersion,
       };
-      const desired = desire(bundle, inputs, target);
-      // The host is looked at while systemd checks the rendered units: neither needs the other.
-      const [observed] = await Promise.all([observeInstall(target, desired, hostKey.key), preflight(systemd, desired, target, bundle.directory)]);
-      const plan = planInstall(desired, observed, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
-      planned.push({ bundle, ...(observed.receipt ? { before: observed.receipt } : {}), desired, plan, secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
+      wanted.push({ bundle, inputs, desired: desire(bundle, inputs, target), secrets: bundle.secrets.map((s) => ({ key: s.key, source: secrets[s.key]?.source ?? 'not set' })) });
+    };
+    for (const bundle of bundles) await inputsOf(bundle, options);
+    // A bundle with alerts needs the alert templates and their sender: svcctl-alerts joins the transaction, first,
+    // with its own previous inputs (the flags were for the named bundles), and plans nothing when it is up to date.
+    if (wanted.some((w) => w.desired.alerts.length > 0) && !wanted.some((w) => w.bundle.name === ALERTS_BUNDLE)) {
+      await inputsOf(await findBundle(ALERTS_BUNDLE), { set: [], secret: [] });
+      wanted.unshift(wanted.pop()!);
     }
+    // The host is looked at while systemd checks the rendered units of every bundle: neither needs the other.
+    const observeAll = async () => {
+      // Every bundle's units in one systemctl show: one process instead of one a bundle.
+      const units = wanted.length > 1 ? await observeUnits(target, wanted.flatMap(({ desired }) => desired.units)) : undefined;
+      return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units)));
+    };
+    // A dry run also scores each bundle's services (one systemd-analyze security a bundle), alongside.
+    const [observed, , exposures] = await Promise.all([
+      observeAll(),
+      preflight(systemd, wanted.map(({ bundle, desired }) => ({ desired, directory: bundle.directory })), target),
+      options.dryRun ? Promise.all(wanted.map(({ desired }) => exposureOf(systemd, desired, target))) : undefined,
+    ]);
+    const planned = wanted.map(({ bundle, inputs, desired, secrets }, i): PlannedBundle => {
+      const seen = observed[i]!;
+      const plan = planInstall(desired, seen, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
+      const exposure = exposures?.[i];
+      return { bundle, ...(seen.receipt ? { before: seen.receipt } : {}), desired, plan, secrets, ...(exposure ? { exposure } : {}) };
+    });
     const linger = target.scope === 'user' ? await lingerOf(target) : undefined;
     const lingerNote = linger === false ? [`linger is off for ${target.user}: these units run only while ${target.user} is logged in (timers stop at logout); to keep them running, ${lingerAdvice(target)}`] : [];
     const result: InstallResult = {
@@ -104,7 +142,7 @@ export async function install(references: string[], options: InstallOptions, ui:
       applied: false,
       ...(target.offline ? { root: target.root } : {}),
       ...(target.scope === 'user' ? { user: { name: target.user, ...(linger !== undefined ? { linger } : {}), ...(linger === false ? { advice: lingerAdvice(target) } : {}) } } : {}),
-      bundles: planned.map(({ plan, secrets }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets })),
+      bundles: planned.map(({ plan, secrets, exposure }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets, ...(exposure ? { exposure } : {}) })),
     };
     refuseSharedFiles(planned.map((p) => p.desired));
     if (planned.every((p) => p.plan.upToDate)) return result;
@@ -118,7 +156,12 @@ export async function install(references: string[], options: InstallOptions, ui:
         dryRun: options.dryRun,
         yes: options.yes,
         title: `Plan for ${names}${target.offline ? ` (rendered under ${target.root}, no running systemd)` : ''}:`,
-        notes: [...planned.flatMap((p) => p.plan.notes), ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : []), ...lingerNote],
+        notes: [
+          ...planned.flatMap((p) => p.plan.notes),
+          ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : []),
+          ...planned.flatMap((p) => (p.exposure ?? []).map((e) => `${describeExposure(e)} (systemd-analyze security; svcctl verify shows what would lower it)`)),
+          ...lingerNote,
+        ],
       },
       ui,
     );
@@ -148,11 +191,78 @@ async function offerLinger(user: NonNullable<InstallResult['user']>, yes: boolea
   } else ui.note(`loginctl enable-linger failed (${enabled.error}): ask root for \`loginctl enable-linger ${user.name}\``, 'warning');
 }
 
+interface PlannedBundle {
+  bundle: Bundle;
+  before?: Receipt;
+  desired: DesiredState;
+  plan: Plan;
+  secrets: InstalledBundle['secrets'];
+  exposure?: ServiceExposure[];
+}
+
+/** How many bundles are observed at a time (each runs a systemctl show). */
+const observeConcurrency = 8;
+
+/**
+ * Runs the tasks, `observeConcurrency` at a time, and returns their results in order; when some fail, the first one's
+ * error in task order (not the first to fail in time), so the message does not depend on timing.
+ */
+async function inOrder<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
+  const settled: PromiseSettledResult<T>[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      settled[i] = await tasks[i]!().then(
+        (value) => ({ status: 'fulfilled', value }) as const,
+        (reason: unknown) => ({ status: 'rejected', reason }) as const,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(observeConcurrency, tasks.length) }, worker));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 /** The receipt and the secrets already set: what settings and secrets fall back to. */
 async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
   const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
-  const text = bundle.secrets.length > 0 ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, layout(target).secretsFile(bundle.name)))) : undefined;
-  return { ...(receipt ? { receipt } : {}), existingSecrets: text ? Object.fromEntries(parseEnvFile(text)) : {} };
+  // The alert channels, secrets included, from the channel file of the first watched unit (all hold the same); left
+  // out when it is missing or does not read (keptAlerts says so, unless --alert gives them again).
+  const watched = receipt?.alerts?.length ? watchedUnits(receipt.units)[0] : undefined;
+  const alertText = watched ? await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, alertConfigPath(layout(target), watched)))) : undefined;
+  let alerts: AlertChannel[] | undefined = watched ? undefined : [];
+  if (alertText !== undefined && watched) {
+    try {
+      alerts = parseAlertConfig(alertText, watched).channels;
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  const kept = { ...(receipt ? { receipt } : {}), ...(alerts ? { alerts } : {}) };
+  if (bundle.secrets.length === 0) return { ...kept, existingSecrets: {} };
+  // Secrets are kept from svcctl's own secrets file, and from the config files that hold some (those this bundle's install wrote).
+  const secretKeys = new Set(bundle.secrets.map((s) => s.key));
+  const ours = new Set((receipt?.artifacts ?? []).filter((a) => a.role === 'config').map((a) => a.path));
+  const sources = [
+    { path: layout(target).secretsFile(bundle.name), keys: secretKeys },
+    ...bundle.configFiles.filter((f) => ours.has(f.path)).map((f) => ({ path: f.path, keys: new Set(f.entries.filter((k) => secretKeys.has(k))) })),
+  ];
+  const existingSecrets: Record<string, string> = {};
+  for (const source of sources) {
+    const text = await asRoot('svcctl install --dry-run', () => readTextIfExists(onHost(target, source.path)));
+    for (const [key, value] of text ? parseEnvFile(text) : []) if (source.keys.has(key)) existingSecrets[key] = value;
+  }
+  return { ...kept, existingSecrets };
+}
+
+/** The channels set up before, kept by an install without --alert; refused when their file is gone or damaged. */
+function keptAlerts(bundle: Bundle, previous: Previous): AlertChannel[] {
+  if (previous.alerts) return previous.alerts;
+  if (!previous.receipt?.alerts?.length) return [];
+  const unit = watchedUnits(previous.receipt.units)[0] ?? bundle.name;
+  throw new UserError(`the alert channels of ${bundle.name} cannot be read (/etc/svcctl/alerts/${unit}.json is missing or damaged)`, `give every channel again: svcctl install ${bundle.name} --alert KIND=@FILE … (${previous.receipt.alerts.map((a) => a.kind).join(', ')} before)`);
 }
 
 /**
@@ -163,7 +273,8 @@ async function authorize(bundle: Bundle, previous: Authorization | undefined, te
   const by = process.env.SUDO_USER || userInfo().username;
   const at = new Date().toISOString();
   if (text !== undefined) {
-    if (!text.trim() || /[\0\n\r]/.test(text)) throw new UserError('--authorize needs a one-line text saying who authorized the install and why');
+    // Shown by status and kept in the receipt: one line of printable text (no control characters a terminal acts on).
+    if (!text.trim() || /[\u0000-\u001f\u007f]/.test(text)) throw new UserError('--authorize needs one line of printable text saying who authorized the install and why');
     return { text: text.trim(), by, at };
   }
   if (!bundle.authorization?.required || previous) return previous;

@@ -19,6 +19,8 @@ export interface InstalledBundle {
   state: string;
   units: string[];
   enabled: string[];
+  /** Installed with --no-enable (nothing is meant to run yet). */
+  enableDeferred?: boolean;
   service?: string;
   timer?: string;
   schedule?: string;
@@ -114,7 +116,8 @@ function essentials(source: Receipt | PublicEntry): Omit<InstalledBundle, 'from'
     description: source.description,
     state: source.state,
     units: source.units,
-    enabled: source.enabled,
+    enabled: source.enableDeferred ? [] : source.enabled,
+    ...(source.enableDeferred ? { enableDeferred: true } : {}),
     ...(source.service ? { service: source.service } : {}),
     ...(source.timer ? { timer: source.timer } : {}),
     ...(source.schedule ? { schedule: source.schedule } : {}),

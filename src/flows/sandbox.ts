@@ -9,3 +9,5 @@ export async function sandboxStatusOf(name: string): Promise<SandboxStatus> {
   requireSandboxRoot();
   return sandboxStatus(name);
 }
+
+export { controllerArgv, fleetDown, fleetInventory, fleetExec, fleetUp, maxFleetHosts, requireFleet, type FleetHost, type FleetRecord } from '../system/sandbox.js';

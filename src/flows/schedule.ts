@@ -74,7 +74,9 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
     const overridden = wanted !== undefined && wanted !== defaultSchedule;
     const check = wanted !== undefined ? await validate(systemd, wanted) : undefined;
     const dropInPath = l.scheduleDropIn(timer);
-    const content = overridden ? Buffer.from(renderScheduleDropIn(parseSchedule(wanted), managedHeader(name))) : undefined;
+    // The timer's own file (its AccuracySec=, when finer than the schedule's, is kept).
+    const timerUnitText = overridden ? (await readFileIfExists(onHost(target, l.unitFile(timer))))?.toString('utf8') : undefined;
+    const content = overridden ? Buffer.from(renderScheduleDropIn(parseSchedule(wanted), managedHeader(name), timerUnitText)) : undefined;
     const existing = await readFileIfExists(onHost(target, dropInPath));
     if (existing !== undefined && !receipt.artifacts.some((a) => a.path === dropInPath)) {
       throw new UserError(`${dropInPath} exists and was not created by svcctl`, `move it away (it changes ${timer}'s schedule too), then run the command again`);

@@ -1,6 +1,7 @@
 // The secret flows: list (names, never values), set, and rotate (write, restart or trigger, health check, restore the
 // old value on failure). Values live only in memory and in the 0600 secrets file; results are data for the views.
-import type { Bundle, SecretSpec } from '../core/bundle/types.js';
+import type { Bundle, ConfigFile, SecretSpec } from '../core/bundle/types.js';
+import { configFileOf, managedHeader } from '../core/desired.js';
 import { OperationError, StepFailed, UserError } from '../core/errors.js';
 import { planSecretsWrite } from '../core/changes.js';
 import { subjectFromReceipt } from '../core/health.js';
@@ -8,7 +9,7 @@ import type { Plan } from '../core/plan.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import type { Action } from '../core/steps/types.js';
-import { layout, onHost, type Target } from '../core/target.js';
+import { expandHome, layout, onHost, type Target } from '../core/target.js';
 import { applyTransaction, type StepReporter, type Transaction } from '../apply/transaction.js';
 import { inspectPath, readFileIfExists } from '../system/fs.js';
 import { checkSecretValue, generate, readSecretSource } from '../system/inputs.js';
@@ -72,7 +73,11 @@ interface SecretsState {
   specs: SecretSpec[];
   file: string;
   content?: Buffer;
+  /** The values of the secrets file. */
   values: Map<string, string>;
+  /** The secrets the bundle's config files hold (those its install wrote): each key's file, and the values there. */
+  configHeld: Map<string, ConfigFile>;
+  configValues: Map<string, string>;
 }
 
 async function readState(target: Target, name: string, finishing = false): Promise<SecretsState> {
@@ -85,7 +90,27 @@ async function readState(target: Target, name: string, finishing = false): Promi
   const values = parseEnvFile(content?.toString('utf8') ?? '');
   // Without the bundle (its directory moved), the receipt still names the secrets that were set.
   const specs = bundle?.secrets ?? receipt.secrets.map((s) => ({ key: s.key, prompt: s.key, required: false }));
-  return { target, receipt, ...(bundle ? { bundle } : {}), specs, file, ...(content ? { content } : {}), values };
+  // Secrets kept in the bundle's own config files (an EnvironmentFile= at the application's path) live there.
+  const configHeld = new Map<string, ConfigFile>();
+  const configValues = new Map<string, string>();
+  const written = new Set(receipt.artifacts.filter((a) => a.role === 'config').map((a) => a.path));
+  // A config file's path as on the target (`~/...` of a bundle for user scope is in the home).
+  for (const config of (bundle?.configFiles ?? []).map((c) => ({ ...c, path: expandHome(c.path, target) }))) {
+    const held = config.entries.filter((key) => specs.some((s) => s.key === key));
+    if (held.length === 0 || !written.has(config.path)) continue;
+    const text = await readFileIfExists(onHost(target, config.path));
+    const found = parseEnvFile(text?.toString('utf8') ?? '');
+    for (const key of held) {
+      configHeld.set(key, config);
+      if (found.has(key)) configValues.set(key, found.get(key)!);
+    }
+  }
+  return { target, receipt, ...(bundle ? { bundle } : {}), specs, file, ...(content ? { content } : {}), values, configHeld, configValues };
+}
+
+/** A secret's value wherever it is kept: the bundle's config file that holds it, or the secrets file. */
+function valueOf(state: SecretsState, key: string): string | undefined {
+  return state.configHeld.has(key) ? state.configValues.get(key) : state.values.get(key);
 }
 
 export async function listSecrets(reference: string, scope: ScopeOptions = {}): Promise<SecretListResult> {
@@ -96,7 +121,7 @@ export async function listSecrets(reference: string, scope: ScopeOptions = {}): 
   const changed = new Map(state.receipt.secrets.map((s) => [s.key, s.changedAt]));
   const rows: SecretRow[] = state.specs.map((spec) => ({
     key: spec.key,
-    set: (state.values.get(spec.key) ?? '') !== '',
+    set: (valueOf(state, spec.key) ?? '') !== '',
     declared: true,
     required: spec.required,
     generator: spec.generate ?? null,
@@ -122,7 +147,7 @@ export async function setSecret(reference: string, key: string, options: ValueOp
     await applyTransaction(await transaction(state, plan), (description, status, step) => {
       if (status !== 'done') ui.step(description, status, step);
     });
-    return { bundle: name, file: state.file, keys: [spec.key], replaced: state.values.has(spec.key), changedAt: plan.receipt!.updatedAt, effect: effectOf(state.receipt) };
+    return { bundle: name, file: state.configHeld.get(spec.key)?.path ?? state.file, keys: [spec.key], replaced: valueOf(state, spec.key) !== undefined, changedAt: plan.receipt!.updatedAt, effect: effectOf(state.receipt) };
   } finally {
     await lock.release();
   }
@@ -173,7 +198,12 @@ async function planWrite(state: SecretsState, changes: Map<string, string>): Pro
   }
   const current = state.content !== undefined ? state.values : undefined;
   const { key: hostKey } = await readHostKey(state.target);
-  return planSecretsWrite(state.receipt, state.specs, current, changes, missing, { now: new Date().toISOString(), hostKey, target: state.target });
+  // Each config file that holds a changed key, rendered again: the settings on record, its other secrets as they are.
+  const configFiles = [...new Set([...changes.keys()].flatMap((key) => state.configHeld.get(key) ?? []))].map((config) => {
+    const secrets = new Map([...state.configValues, ...[...changes].filter(([key]) => state.configHeld.has(key))]);
+    return configFileOf(state.bundle!, config, state.receipt.settings, secrets, managedHeader(name), state.target);
+  });
+  return planSecretsWrite(state.receipt, state.specs, current, changes, missing, { now: new Date().toISOString(), hostKey, target: state.target }, configFiles);
 }
 
 /** The write, then `follow` (restart or run, health check), as one transaction with the receipt written ahead. */
@@ -211,8 +241,11 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
     const names = [...changes.keys()].join(', ');
     const before = service ? (await systemd.show([service], ['ActiveState'] as const))[service]?.ActiveState : undefined;
     const plan = await planWrite(state, changes);
-    const result: SecretChangeResult = { bundle: name, file: state.file, keys: [...changes.keys()], changedAt: plan.receipt!.updatedAt };
-    const written = `write the new ${names} to ${state.file} (0600 ${target.user}:${target.group}; values not shown)`;
+    // Where the keys live: the secrets file, or the bundle's config file that holds them.
+    const files = [...new Set([...changes.keys()].map((k) => state.configHeld.get(k)?.path ?? state.file))];
+    const where = files.join(' and ');
+    const result: SecretChangeResult = { bundle: name, file: files[0] ?? state.file, keys: [...changes.keys()], changedAt: plan.receipt!.updatedAt };
+    const written = `write the new ${names} to ${where} (values not shown)`;
     if (!service || (!timerJob && before !== 'active')) {
       await applyTransaction(await transaction(state, plan), (description, status, step) => ui.step(step.action.kind === 'write-file' && step.phase === 'apply' ? written : description, status, step));
       return { ...result, notRunning: service ?? 'no service' };
@@ -235,7 +268,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
           ui.step(`health check: ${outcome ?? error}`, status, step);
         } else ui.step(ok ? description : `${description}: ${error}`, status, step);
       } else if (phase === 'undo') {
-        const what = action.kind === 'write-file' ? `restore the previous ${names} in ${state.file}` : description;
+        const what = action.kind === 'write-file' ? `restore the previous ${names} in ${where}` : description;
         if (!ok) problems.push(`${what} (${error})`);
         if (!ok || action.kind === 'write-file') ui.step(what, status, step);
       } else if (action.kind === 'check-health') {
@@ -261,8 +294,9 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
       throw new StepFailed(
         error.step,
         error.reason,
-        { ...error.fields, rolledBack: [restored ? `restored the previous ${names} in ${state.file}` : `could not: ${problems.join('; ')}`, ...(recovery ? [recovery] : [])] },
-        restored ? `see journalctl ${target.scope === "user" ? "--user " : ""}-u ${service}; svcctl check ${name}${target.scope === "user" ? " --user" : ""}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
+        // What could not be undone is in the error's own notUndone and differences lines; problems are rotate's words for them.
+        { ...error.fields, rolledBack: [...(restored ? [`restored the previous ${names} in ${where}`] : problems.length > 0 ? [`could not: ${problems.join('; ')}`] : []), ...(recovery ? [recovery] : [])] },
+        restored ? `see journalctl ${target.scope === 'user' ? '--user ' : ''}-u ${service}; svcctl check ${name}${target.scope === 'user' ? ' --user' : ''}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
         `rotating ${names} of ${name} failed: ${failure.message}; the previous value was restored`,
       );
     }

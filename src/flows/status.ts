@@ -58,6 +58,10 @@ export interface BundleStatus {
   /** From the receipt (root): when and from what it was installed. */
   installedAt?: string;
   updatedAt?: string;
+  /** Installed with --no-enable: nothing enabled or started yet. */
+  enableDeferred?: boolean;
+  /** From the receipt (root): who authorized the install of a bundle that requires it, when, and the text given. */
+  authorization?: { text: string; by: string; at: string };
   source?: string;
   digest?: string;
   svcctlVersion?: string;
@@ -74,6 +78,8 @@ export interface BundleStatus {
   drift?: Drift;
   secrets?: { key: string; changedAt: string }[];
   settings?: Record<string, string>;
+  /** From the receipt (root): the failure alert channels, by kind only (svcctl alert list shows more). */
+  alerts?: string[];
   /** Without root: what is not shown, and why. */
   restricted?: { reason: string; hidden: string[] };
   /** When systemd answered (ISO 8601, UTC): relative times are relative to it. */
@@ -141,6 +147,8 @@ export async function statusOf(systemd: SystemdClient, bundles: InstalledBundle[
       description: bundle.description,
       health: healthOf(bundle, states, drift, url),
       state: bundle.state,
+      ...(bundle.enableDeferred ? { enableDeferred: true } : {}),
+      ...(receipt?.authorization ? { authorization: receipt.authorization } : {}),
       ...(receipt
         ? { installedAt: receipt.installedAt, updatedAt: receipt.updatedAt, source: receipt.source, digest: receipt.digest, svcctlVersion: receipt.svcctlVersion }
         : bundle.updatedAt
@@ -154,7 +162,8 @@ export async function statusOf(systemd: SystemdClient, bundles: InstalledBundle[
       units: unitStatuses,
       ...(url ? { url } : {}),
       ...(receipt && drift ? { drift, secrets: receipt.secrets, settings: receipt.settings } : {}),
-      ...(receipt ? {} : { restricted: { reason: 'the receipt is readable by root only', hidden: ['drift', 'secrets', 'settings', 'where it was installed from'] } }),
+      ...(receipt ? { alerts: (receipt.alerts ?? []).map((a) => a.kind) } : {}),
+      ...(receipt ? {} : { restricted: { reason: 'the receipt is readable by root only', hidden: ['drift', 'secrets', 'settings', 'alerts', 'where it was installed from'] } }),
       observedAt: usecToIso(observedAt)!,
     };
   });
@@ -221,7 +230,7 @@ export async function driftOf(artifacts: ReceiptArtifact[], target: Target = sys
   const hostKey = readHostKey(target).then((k) => (k.stored ? k.key : undefined), () => undefined);
   await Promise.all(
     artifacts.map(async (artifact) => {
-      const key = artifact.secret || artifact.role === 'secrets' ? await hostKey : undefined;
+      const key = artifact.secret === true || artifact.role === 'secrets' ? await hostKey : undefined;
       const state = await inspectPath(onHost(target, artifact.path), { content: true, ...(key ? { key } : {}) }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EACCES' || error.code === 'EPERM') return 'unreadable' as const;
         throw error;

@@ -10,6 +10,7 @@ import { requireRoot } from '../system/privileges.js';
 import { SystemdClient } from '../system/systemd.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
 import { bundleNameOf } from './installed.js';
+import { withAlertsBundle } from './alert.js';
 import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
@@ -43,8 +44,9 @@ export async function uninstall(references: string[], options: UninstallOptions,
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
   if (!options.dryRun && !options.user) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
-  const names = await Promise.all(references.map(bundleNameOf));
   const target = await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), user: options.user ?? false });
+  // svcctl-alerts leaves with the last bundle that has alerts, and not before.
+  const names = await withAlertsBundle(target, await Promise.all(references.map(bundleNameOf)), options.purge);
   if (!target.offline && !options.dryRun) await new SystemdClient(target).requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {

@@ -405,3 +405,11 @@ export async function listDirectory(target: string): Promise<string[]> {
 }
 
 export { fsp };
+
+/** Makes a symbolic link at `target` pointing to `linkTo` (an export's enable link), walking as for a write. */
+export async function makeSymlink(target: string, linkTo: string, options: Pick<WriteOptions, 'owners' | 'looseParents'>): Promise<void> {
+  seeWrite('symlink', target);
+  await inDirectory(target, options, async (dir, name) => {
+    await fsp.symlink(linkTo, at(dir, name));
+  });
+}

@@ -6,11 +6,14 @@ import { UserError } from '../core/errors.js';
 import type { Receipt } from '../core/receipt.js';
 import type { SecretInput } from '../core/desired.js';
 import { canPrompt, cannotPrompt, promptSecret, promptText, readStdin } from './prompt.js';
+import { parseAlertFlag, secretChannel, type AlertChannel } from '../core/alerts/channels.js';
 
 /** What inputs are resolved from besides flags: the receipt's settings and the secrets already set. */
 export interface Previous {
   receipt?: Receipt;
   existingSecrets: Record<string, string>;
+  /** The alert channels already set up (secrets included), kept when no --alert is given; undefined when unreadable. */
+  alerts?: AlertChannel[];
 }
 
 /**
@@ -160,4 +163,15 @@ async function ask(bundle: Bundle, spec: SecretSpec): Promise<SecretInput | unde
   const value = await promptSecret(spec.required ? `${spec.prompt} (${spec.key}):` : `${spec.prompt} (${spec.key}; optional, Enter for none):`, { required: spec.required });
   if (value === '') return undefined;
   return { value: checkSecretValue(spec.key, value), source: 'prompt' };
+}
+
+/** The channels of --alert flags: a URL or routing key read from its file (or stdin), an email address as given. */
+export async function resolveAlertFlags(flags: readonly string[], stdin: { used: boolean }): Promise<AlertChannel[]> {
+  const channels: AlertChannel[] = [];
+  for (const text of flags) {
+    const request = parseAlertFlag(text);
+    if (request.kind === 'email') channels.push({ kind: 'email', to: request.to });
+    else channels.push(secretChannel(request.kind, (await readSecretSource(`alert ${request.kind}`, request.source, stdin)).value));
+  }
+  return channels;
 }

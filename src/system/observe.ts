@@ -32,16 +32,17 @@ export async function asRoot<T>(what: string, read: () => Promise<T>): Promise<T
 }
 
 /** Everything planInstall() looks at for `desired`. */
-export async function observeInstall(target: Target, desired: DesiredState, hostKey: Buffer, command = 'svcctl install --dry-run'): Promise<Observed> {
+export async function observeInstall(target: Target, desired: DesiredState, hostKey: Buffer, command = 'svcctl install --dry-run', knownUnits?: Record<string, UnitBefore>): Promise<Observed> {
   return asRoot(command, async () => {
     const l = layout(target);
     const receipt = await readReceipt(target, desired.bundle);
-    const secretPaths = new Set([...desired.files.filter((f) => f.secret).map((f) => f.path), ...(receipt?.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path) ?? [])]);
+    const secretPaths = new Set([...desired.files.filter((f) => f.secret).map((f) => f.path), ...(receipt?.artifacts.filter((a) => a.secret === true || a.role === 'secrets').map((a) => a.path) ?? [])]);
     const targets = observationTargets(desired, receipt, target);
     const [paths, base, units, vendorUnits, existingSecrets] = await Promise.all([
       observePaths(target, targets, secretPaths, hostKey),
       observeBase(target, desired.bundle),
-      observeUnits(target, desired.units),
+      // Several bundles of one install are asked about in one systemctl show (knownUnits).
+      knownUnits ? Object.fromEntries(desired.units.flatMap((u) => (knownUnits[u] ? [[u, knownUnits[u]!] as const] : []))) : observeUnits(target, desired.units),
       findVendorUnits(target, desired.units),
       readTextIfExists(onHost(target, l.secretsFile(desired.bundle))).then((text) => (text ? Object.fromEntries(parseEnvFile(text)) : {})),
     ]);
@@ -57,7 +58,7 @@ export async function observeUninstall(target: Target, receipt: Receipt, hostKey
     targets.add(p);
     for (const a of ancestors(p)) targets.add(a);
   }
-  const secretPaths = new Set(receipt.artifacts.filter((a) => a.role === 'secrets').map((a) => a.path));
+  const secretPaths = new Set(receipt.artifacts.filter((a) => a.secret === true || a.role === 'secrets').map((a) => a.path));
   const [paths, base, units, vendorUnits] = await Promise.all([
     observePaths(target, [...targets], secretPaths, hostKey),
     observeBase(target, receipt.bundle),

@@ -10,6 +10,8 @@ export interface PublicEntry {
   state: string;
   units: string[];
   enabled: string[];
+  /** Installed with --no-enable: nothing is meant to run until `svcctl enable`. */
+  enableDeferred?: boolean;
   service?: string;
   timer?: string;
   schedule?: string;

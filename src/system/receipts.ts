@@ -88,6 +88,7 @@ export async function refreshPublicIndex(target: Target): Promise<void> {
     state: r.state,
     units: r.units,
     enabled: r.enableDeferred ? [] : r.enabled,
+    ...(r.enableDeferred ? { enableDeferred: true } : {}),
     ...(r.service ? { service: r.service } : {}),
     ...(r.timer ? { timer: r.timer } : {}),
     ...(r.schedule ? { schedule: r.schedule } : {}),

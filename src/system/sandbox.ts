@@ -4,7 +4,7 @@ import * as fsp from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { OperationError, UserError } from '../core/errors.js';
 import { randomBytes } from 'node:crypto';
-import { exec, execInteractive, spawnDetached, tool } from './exec.js';
+import { childPath, exec, execInteractive, spawnDetached, tool } from './exec.js';
 import { packageRoot, scriptsDir } from './paths.js';
 import { requireRoot } from './privileges.js';
 import { atomicWrite, removeTree, sha256 } from './fs.js';
@@ -590,4 +590,313 @@ async function findHidden(layers: { upper: string; merged: string }, relative: s
 
 function kindOf(info: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): SandboxChange['kind'] {
   return info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other';
+}
+
+// ---- fleets: several sandboxes joined by SSH, for Ansible (`svcctl sandbox fleet`) ----
+//
+// A fleet is N sandboxes named NAME-1 … NAME-N, each with Debian's sshd listening on a private address that exists
+// only inside the namespaces svcctl makes: every host's network namespace gets one end of a veth pair, whose other
+// end hangs on a bridge in a network namespace of the fleet's own (scripts/sandbox-boot.sh, phase fleet-net). The
+// controller — ansible-playbook, ssh — runs in that namespace with its own HOME, ANSIBLE_HOME and known_hosts under
+// the fleet's state directory. The host's network, routes and firewall are never touched; nothing listens on it.
+
+const fleetMarker = 'svcctl-fleet.id';
+/** Inside the fleet's namespaces only: the bridge and every host live on it, nowhere else. */
+const fleetSubnet = { prefix: '10.77.0', bridge: '10.77.0.1/24', hostOffset: 10 };
+export const maxFleetHosts = 200;
+
+export interface FleetHost {
+  index: number;
+  sandbox: string;
+  address: string;
+  pid: number;
+}
+
+export interface FleetRecord {
+  name: string;
+  token: string;
+  /** host PID of the unshare holding the fleet's network namespace (the bridge, the controller's side) */
+  netPid: number;
+  startedAt: string;
+  hosts: FleetHost[];
+  stateDir: string;
+  inventory: string;
+  /** The controller's private key (root only), known_hosts and HOME. */
+  sshKey: string;
+  knownHosts: string;
+  home: string;
+}
+
+type StoredFleet = Omit<FleetRecord, 'hosts'> & { hosts: (Omit<FleetHost, 'pid'> & { pid?: number })[] };
+
+function validateFleetName(name: string): string {
+  // Host sandboxes are NAME-1 … NAME-200: the name leaves room for the suffix within a sandbox name's 32 characters.
+  if (!/^[a-z0-9][a-z0-9-]{0,27}$/.test(name)) throw new UserError(`invalid fleet name "${name}"`, 'use 1-28 characters: lowercase letters, digits and "-", starting with a letter or digit');
+  return name;
+}
+
+export const fleetHostName = (fleet: string, index: number) => `${fleet}-${index}`;
+
+/** The fleet's state directory: a name no sandbox can have (it holds "@"), so sandbox listings never see it. */
+async function fleetStateOf(name: string, options: { create: boolean }): Promise<{ dir: string; exists: boolean; token?: string } | undefined> {
+  validateFleetName(name);
+  const root = await checkedStateRoot(options);
+  if (root === undefined) return undefined;
+  const dir = path.join(root, `fleet@${name}`);
+  const info = await fsp.lstat(dir).catch(() => undefined);
+  if (!info) return { dir, exists: false };
+  const token = info.isDirectory() ? await readMarkerFile(dir, fleetMarker) : undefined;
+  return { dir, exists: true, ...(token ? { token } : {}) };
+}
+
+async function readMarkerFile(dir: string, file: string): Promise<string | undefined> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(path.join(dir, file), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.uid !== 0 || info.size > 64) return undefined;
+    const token = (await handle.readFile('utf8')).trim();
+    return tokenPattern.test(token) ? token : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFleet(dir: string, token: string): Promise<StoredFleet | undefined> {
+  const text = await fsp.readFile(path.join(dir, 'fleet.json'), 'utf8').catch(() => undefined);
+  try {
+    const record = JSON.parse(text ?? '') as StoredFleet;
+    return record.token === token && Number.isInteger(record.netPid) && record.netPid > 1 && Array.isArray(record.hosts) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeFleet(dir: string, record: StoredFleet): Promise<void> {
+  await atomicWrite(path.join(dir, 'fleet.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, uid: 0, gid: 0 });
+}
+
+/** The fleet's network holder, if it is alive and ours (its command line carries the token). */
+async function liveNetHolder(record: StoredFleet): Promise<number | undefined> {
+  return isAlive(record.netPid) && (await carriesToken(record.netPid, record.token)) ? record.netPid : undefined;
+}
+
+/** argv that runs `command` in the fleet's network namespace (the bridge side): ip for the bridge, the controller. */
+function inFleetNet(netPid: number, command: string[]): string[] {
+  return [tool('nsenter'), `--net=/proc/${netPid}/ns/net`, '--', ...command];
+}
+
+/** The environment of the controller: everything it writes stays in the fleet's state directory. */
+export function controllerEnvironment(record: Pick<FleetRecord, 'home' | 'inventory' | 'knownHosts'>): Record<string, string> {
+  return {
+    HOME: record.home,
+    ANSIBLE_HOME: path.join(record.home, '.ansible'),
+    ANSIBLE_LOCAL_TEMP: path.join(record.home, '.ansible', 'tmp'),
+    ANSIBLE_INVENTORY: record.inventory,
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(record.home, '.ansible', 'cp'),
+    ANSIBLE_NOCOLOR: '1',
+  };
+}
+
+/** argv that runs `command` as the fleet's controller (a process in the fleet's network namespace, HOME in its state). */
+export function controllerArgv(record: Pick<FleetRecord, 'netPid' | 'home' | 'inventory' | 'knownHosts'>, command: string[]): string[] {
+  const env = Object.entries(controllerEnvironment(record)).map(([k, v]) => `${k}=${v}`);
+  return inFleetNet(record.netPid, [tool('env'), `PATH=${childPath}`, ...env, ...command]);
+}
+
+/** The fleet's record, when it runs: its network holder and every host sandbox alive. */
+export async function liveFleet(name: string): Promise<FleetRecord | undefined> {
+  const state = await fleetStateOf(name, { create: false });
+  if (!state?.token) return undefined;
+  const record = await readFleet(state.dir, state.token);
+  if (!record || (await liveNetHolder(record)) === undefined) return undefined;
+  const hosts: FleetHost[] = [];
+  for (const host of record.hosts) {
+    const live = await liveRecord(host.sandbox);
+    if (!live || (host.pid !== undefined && live.pid !== host.pid)) return undefined;
+    hosts.push({ ...host, pid: live.pid });
+  }
+  return { ...record, hosts };
+}
+
+export async function requireFleet(name: string): Promise<FleetRecord> {
+  const record = await liveFleet(name);
+  if (!record) throw new UserError(`fleet "${name}" is not running`, `start it with: svcctl sandbox fleet up N${name === 'fleet' ? '' : ` --name ${name}`}`);
+  return record;
+}
+
+/**
+ * Boots `count` sandboxes, joins them to the fleet's bridge and starts sshd in each with a key made for this fleet,
+ * then writes the inventory. A fleet already running with as many hosts is returned as it is.
+ */
+export async function fleetUp(name: string, count: number, options: { timeoutMs?: number } = {}): Promise<FleetRecord> {
+  requireRoot('svcctl sandbox fleet');
+  if (!Number.isInteger(count) || count < 1 || count > maxFleetHosts) throw new UserError(`a fleet has 1 to ${maxFleetHosts} hosts, not ${count}`, 'give the number of hosts, e.g. svcctl sandbox fleet up 3');
+  const running = await liveFleet(name);
+  if (running && running.hosts.length === count) return running;
+  if (running) throw new UserError(`fleet "${name}" runs with ${running.hosts.length} hosts`, `take it down first (svcctl sandbox fleet down${name === 'fleet' ? '' : ` --name ${name}`}), or use another --name`);
+  let state = await fleetStateOf(name, { create: true });
+  if (state?.exists) {
+    if (!state.token) throw notOurs(state.dir);
+    await fleetDown(name);
+    state = await fleetStateOf(name, { create: true });
+  }
+  if (!state || state.exists) throw new OperationError(`could not clear ${state?.dir ?? name} for a new fleet`);
+  for (const program of ['/usr/sbin/sshd', '/usr/bin/ssh', '/usr/bin/ssh-keygen', '/usr/bin/ansible-playbook', '/usr/sbin/ip']) {
+    if (!(await fsp.access(program, fsConstants.X_OK).then(() => true, () => false))) throw new OperationError(`a fleet needs ${program}`, 'apt-get install openssh-server openssh-client ansible-core iproute2 (scripts/install-debian-packages.sh)');
+  }
+  const dir = state.dir;
+  const token = randomBytes(16).toString('hex');
+  await fsp.mkdir(dir, { mode: 0o700 });
+  await fsp.writeFile(path.join(dir, fleetMarker), `${token}\n`, { mode: 0o600, flag: fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW });
+  const home = path.join(dir, 'controller');
+  const sshDir = path.join(home, '.ssh');
+  await fsp.mkdir(sshDir, { recursive: true, mode: 0o700 });
+  const record: StoredFleet = {
+    name,
+    token,
+    netPid: 0,
+    startedAt: new Date().toISOString(),
+    hosts: Array.from({ length: count }, (_, i) => ({ index: i + 1, sandbox: fleetHostName(name, i + 1), address: `${fleetSubnet.prefix}.${fleetSubnet.hostOffset + i + 1}` })),
+    stateDir: dir,
+    inventory: path.join(dir, 'inventory.ini'),
+    sshKey: path.join(sshDir, 'id_ed25519'),
+    knownHosts: path.join(sshDir, 'known_hosts'),
+    home,
+  };
+  try {
+    record.netPid = await spawnDetached(['/bin/bash', path.join(scriptsDir, 'sandbox-boot.sh'), 'fleet-net', name, fleetSubnet.bridge, token], { stdoutFile: path.join(dir, 'net.log') });
+    await writeFleet(dir, record);
+    const keygen = exec([tool('ssh-keygen'), '-q', '-t', 'ed25519', '-N', '', '-C', `svcctl fleet ${name}`, '-f', record.sshKey]);
+    const hosts = Promise.all(record.hosts.map((h) => startSandbox(h.sandbox, options)));
+    const [, booted] = await Promise.all([keygen, hosts]);
+    await waitFor(async () => (await fsp.readFile(path.join(dir, 'net.log'), 'utf8').catch(() => '')).includes('ready'), 10_000, `the network namespace of fleet "${name}"`);
+    const publicKey = (await fsp.readFile(`${record.sshKey}.pub`, 'utf8')).trim();
+    const knownHosts = await Promise.all(booted.map((sandbox, i) => joinHost(record, record.hosts[i]!, sandbox.pid, publicKey)));
+    record.hosts = record.hosts.map((h, i) => ({ ...h, pid: booted[i]!.pid }));
+    await atomicWrite(record.knownHosts, knownHosts.join(''), { mode: 0o600, uid: 0, gid: 0 });
+    await atomicWrite(record.inventory, inventoryOf(record), { mode: 0o600, uid: 0, gid: 0 });
+    await writeFleet(dir, record);
+    // Every host answers over SSH before `up` returns.
+    await Promise.all(record.hosts.map((h) => waitFor(async () => (await exec(controllerArgv(record, [tool('ssh'), ...sshOptions(record), `root@${h.address}`, 'true']), { check: false })).exitCode === 0, 20_000, `sshd of ${h.sandbox}`)));
+  } catch (error) {
+    await fleetDown(name).catch((e: unknown) => debug('fleet down after a failed up: %s', String(e)));
+    throw error;
+  }
+  return (await liveFleet(name)) ?? (() => { throw new OperationError(`fleet "${name}" did not come up`); })();
+}
+
+function sshOptions(record: Pick<FleetRecord, 'sshKey' | 'knownHosts'>): string[] {
+  return ['-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', `IdentityFile=${record.sshKey}`, '-o', `UserKnownHostsFile=${record.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=5'];
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await sleep(100);
+  }
+  throw new OperationError(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/**
+ * One host on the fleet's bridge: a veth pair made in the fleet's namespace with its peer moved into the host's
+ * (`eth0` there), the host's address, and sshd (Debian's ssh.service) with a host key, the controller's key and
+ * settings of its own in sshd_config.d. Returns the known_hosts line of the host.
+ */
+async function joinHost(record: StoredFleet, host: Omit<FleetHost, 'pid'>, pid: number, publicKey: string): Promise<string> {
+  const veth = `svh${host.index}`;
+  await exec(inFleetNet(record.netPid, [tool('ip'), 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(pid)]));
+  await exec(inFleetNet(record.netPid, [tool('ip'), 'link', 'set', veth, 'master', 'svcctl-br0', 'up']));
+  const sshd = [
+    `ListenAddress ${host.address}`,
+    'HostKey /etc/ssh/svcctl-fleet/host_ed25519_key',
+    'AuthorizedKeysFile /etc/ssh/svcctl-fleet/authorized_keys',
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    // PAM's loginuid needs CAP_AUDIT_CONTROL, which a sandbox may lack; keys are all a fleet host needs.
+    'UsePAM no',
+    'UseDNS no',
+  ].join('\n');
+  const script = `set -e
+ip link set lo up
+ip addr add "$1/24" dev eth0
+ip link set eth0 up
+mkdir -p -m 0755 /etc/ssh/svcctl-fleet /etc/ssh/sshd_config.d
+rm -f /etc/ssh/svcctl-fleet/host_ed25519_key /etc/ssh/svcctl-fleet/host_ed25519_key.pub
+ssh-keygen -q -t ed25519 -N '' -C "$3" -f /etc/ssh/svcctl-fleet/host_ed25519_key
+printf '%s\\n' "$2" > /etc/ssh/svcctl-fleet/authorized_keys
+chmod 0644 /etc/ssh/svcctl-fleet/authorized_keys
+printf '%s\\n' "$4" > /etc/ssh/sshd_config.d/00-svcctl-fleet.conf
+# sshd's privilege separation user (openssh-server's postinst makes it; a host without it gets it from sysusers.d)
+if ! getent passwd sshd >/dev/null; then
+  mkdir -p /etc/sysusers.d
+  echo 'u sshd - "sshd privilege separation" /run/sshd /usr/sbin/nologin' > /etc/sysusers.d/svcctl-fleet-sshd.conf
+  systemd-sysusers /etc/sysusers.d/svcctl-fleet-sshd.conf
+fi
+systemctl start ssh.service
+cut -d' ' -f1,2 /etc/ssh/svcctl-fleet/host_ed25519_key.pub`;
+  const result = await exec(insideArgv(pid, ['/bin/sh', '-c', script, 'sh', host.address, publicKey, host.sandbox, sshd]), { check: false });
+  if (result.exitCode !== 0) throw new OperationError(`could not start sshd in ${host.sandbox}: ${result.stderr.trim()}`, 'svcctl sandbox exec --name ' + host.sandbox + ' -- journalctl -u ssh.service');
+  return `${host.address} ${result.stdout.trim()}\n`;
+}
+
+function inventoryOf(record: StoredFleet): string {
+  const ssh = `-o IdentitiesOnly=yes -o UserKnownHostsFile=${record.knownHosts} -o StrictHostKeyChecking=yes`;
+  return [
+    `# svcctl sandbox fleet "${record.name}": ${record.hosts.length} throwaway hosts (ansible-playbook through: svcctl sandbox fleet exec controller -- …)`,
+    '[fleet]',
+    ...record.hosts.map((h) => `${h.sandbox} ansible_host=${h.address}`),
+    '',
+    '[fleet:vars]',
+    'ansible_user=root',
+    `ansible_ssh_private_key_file=${record.sshKey}`,
+    `ansible_ssh_common_args='${ssh}'`,
+    'ansible_python_interpreter=/usr/bin/python3',
+    '',
+  ].join('\n');
+}
+
+/** Runs `command` on host `which` (1…N) of the fleet, or on its controller; resolves to its exit code. */
+export async function fleetExec(name: string, which: string, command: string[]): Promise<number> {
+  requireRoot('svcctl sandbox fleet');
+  const record = await requireFleet(name);
+  if (which === 'controller') return execInteractive(controllerArgv(record, command));
+  const host = record.hosts.find((h) => String(h.index) === which || h.sandbox === which);
+  if (!host) throw new UserError(`fleet "${name}" has no host ${which}`, `give 1 to ${record.hosts.length}, or controller`);
+  return execInteractive(insideArgv(host.pid, command));
+}
+
+/** Takes the fleet down: every host sandbox, the network holder (and so its namespace), then the state directory. */
+export async function fleetDown(name: string): Promise<boolean> {
+  requireRoot('svcctl sandbox fleet');
+  const state = await fleetStateOf(name, { create: false });
+  if (!state?.exists) return false;
+  if (!state.token) throw notOurs(state.dir);
+  const record = await readFleet(state.dir, state.token);
+  if (record) {
+    await Promise.all(record.hosts.map((h) => stopSandbox(h.sandbox).catch((error: unknown) => debug('fleet down: %s: %s', h.sandbox, String(error)))));
+    const holder = await liveNetHolder(record);
+    if (holder !== undefined) {
+      signal(holder, 'SIGKILL');
+      const deadline = Date.now() + 5000;
+      while (isAlive(holder) && Date.now() < deadline) await sleep(20);
+    }
+  }
+  if ((await readMarkerFile(state.dir, fleetMarker)) !== state.token) throw notOurs(state.dir);
+  await removeTree(state.dir);
+  return record !== undefined;
+}
+
+/** The running fleet and its inventory's text (`svcctl sandbox fleet inventory`). */
+export async function fleetInventory(name: string): Promise<{ record: FleetRecord; text: string }> {
+  requireRoot('svcctl sandbox fleet');
+  const record = await requireFleet(name);
+  return { record, text: await fsp.readFile(record.inventory, 'utf8') };
 }

@@ -31,9 +31,13 @@ export interface ScheduleCheck {
   nextElapses: string[];
 }
 
-export interface VerifyInput {
+/** Rendered unit files and the drop-ins beside them (`<unit>.d/<name>`), as systemd-analyze reads them from a scratch directory. */
+export interface UnitTree {
   files: { name: string; content: string }[];
   dropIns: { unit: string; name: string; content: string }[];
+}
+
+export interface VerifyInput extends UnitTree {
   /** Payload paths that do not exist yet (installed by the same transaction): "not executable" is expected. */
   futureExecutables: string[];
 }
@@ -115,16 +119,44 @@ export class SystemdClient {
   }
 
   /**
+   * Removes what a stopped timer keeps between runs: a Persistent= timer's stamp (/var/lib/systemd/timers/stamp-<timer>,
+   * made when it starts). One call per timer: systemd 252 fails the others of a call once one has no stamp. A timer
+   * without one ("No matching resources found") is not an error, nor is a stamp left behind: nothing depends on it.
+   */
+  async cleanTimerState(timers: string[]): Promise<void> {
+    for (const timer of timers) await this.systemctl(['clean', '--what=state', '--', timer], { check: false });
+  }
+
+  /**
    * Many properties of many units in one `systemctl show`, every value of a repeated property kept. With `utc`,
    * timestamps come back as "Sun 2026-11-22 07:55:02 UTC" whatever the host's zone, so they parse without a zone database.
    */
   async showBlocks(units: string[], properties: readonly string[], options: { utc?: boolean } = {}): Promise<Record<string, ShowBlock>> {
-    if (units.length === 0) return {};
-    const result = await this.systemctl(['show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...units], {
-      check: false,
-      ...(options.utc ? { env: { TZ: 'UTC' } } : {}),
-    });
-    return parseShowOutput(result.stdout, units);
+    // A template (x@.service) has no runtime state, and systemctl show refuses its name, printing nothing for any
+    // of the units asked about with it: templates are asked of list-unit-files instead (one more call, only when
+    // there is one), as loaded when systemd lists the file, never active.
+    const named = units.filter((unit) => !isTemplateName(unit));
+    const templates = units.filter(isTemplateName);
+    const [shown, listed] = await Promise.all([
+      named.length === 0
+        ? undefined
+        : this.systemctl(['show', '--no-pager', `--property=${['Id', ...properties].join(',')}`, '--', ...named], { check: false, ...(options.utc ? { env: { TZ: 'UTC' } } : {}) }),
+      templates.length === 0 ? undefined : this.systemctl(['list-unit-files', '--output=json', '--no-pager', '--', ...templates], { check: false }),
+    ]);
+    const blocks = shown ? parseShowOutput(shown.stdout, named) : {};
+    if (listed) {
+      let files: { unit_file?: string; state?: string }[] = [];
+      try {
+        files = listed.stdout.trim() ? (JSON.parse(listed.stdout) as typeof files) : [];
+      } catch {
+        files = [];
+      }
+      for (const template of templates) {
+        const file = files.find((f) => f.unit_file === template);
+        blocks[template] = { Id: [template], LoadState: [file ? 'loaded' : 'not-found'], ActiveState: ['inactive'], SubState: ['dead'], ...(file?.state ? { UnitFileState: [file.state] } : {}) };
+      }
+    }
+    return blocks;
   }
 
   /** As showBlocks, one value per property (the last, as `systemctl show -p X --value` prints repeated ones). */
@@ -177,15 +209,10 @@ export class SystemdClient {
    * names one of our files is a problem.
    */
   async verifyUnits(input: VerifyInput): Promise<string[]> {
-    const dir = await fsp.mkdtemp(path.join(process.env.SVCCTL_TMPDIR ?? os.tmpdir(), 'svcctl-verify-'));
-    try {
-      for (const file of input.files) await fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 });
-      for (const dropIn of input.dropIns) {
-        await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
-        await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
-      }
+    return this.inScratchTree(input, async (dir) => {
       const result = await this.analyze(['verify', '--man=no', ...input.files.map((f) => path.join(dir, f.name))], { SYSTEMD_LOG_COLOR: '0' });
-      const names = input.files.map((f) => f.name);
+      // systemd-analyze verify checks a template (x@.service) as its instance x@i.service, and names it so.
+      const names = input.files.flatMap((f) => [f.name, ...(f.name.includes('@.') ? [f.name.replace('@.', '@i.')] : [])]);
       const aboutOurFiles = `${result.stderr}\n${result.stdout}`
         .split('\n')
         .map((line) => line.trim())
@@ -194,6 +221,33 @@ export class SystemdClient {
       // A failure that names none of our files is still a failure (one about a payload not yet installed is expected).
       if (aboutOurFiles.length === 0 && result.exitCode !== 0) problems.push(`systemd-analyze verify exited ${result.exitCode}: ${firstLine(result.stderr) || firstLine(result.stdout)}`);
       return problems;
+    });
+  }
+
+  /**
+   * `systemd-analyze security --offline=yes --json=short` of rendered services, all in one process; its output is read by
+   * core/exposure.ts. SYSTEMD_ANALYZE_DEBUG=1 adds each check's weight, badness and range, which the score is made of.
+   */
+  async securityOffline(tree: UnitTree, services: string[]): Promise<ExecResult> {
+    return this.inScratchTree(tree, async (dir) => {
+      const result = await this.analyze(['security', '--offline=yes', '--json=short', '--man=no', '--', ...services.map((s) => path.join(dir, s))], { SYSTEMD_ANALYZE_DEBUG: '1', SYSTEMD_LOG_COLOR: '0', SYSTEMD_COLORS: '0' });
+      return { ...result, stderr: result.stderr.split(`${dir}/`).join('') };
+    });
+  }
+
+  /**
+   * The tree written to a fresh scratch directory (under SVCCTL_TMPDIR, else the OS temp dir), removed whatever happens.
+   * systemd-analyze reads the drop-ins in `<unit>.d/` beside a unit file it is given by path.
+   */
+  private async inScratchTree<T>(tree: UnitTree, use: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await fsp.mkdtemp(path.join(process.env.SVCCTL_TMPDIR ?? os.tmpdir(), 'svcctl-verify-'));
+    try {
+      for (const file of tree.files) await fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 });
+      for (const dropIn of tree.dropIns) {
+        await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
+        await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
+      }
+      return await use(dir);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }
@@ -274,4 +328,9 @@ export function clockNow(): Clock {
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
+}
+
+/** A template unit's name (x@.service): instances are named x@INSTANCE.service. */
+function isTemplateName(unit: string): boolean {
+  return /@\.[a-z]+$/.test(unit);
 }

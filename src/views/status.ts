@@ -72,6 +72,9 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = iso(s.observedAt
   if (s.installedAt !== undefined) field('installed', `${when(s.installedAt)}${s.updatedAt !== s.installedAt ? `, updated ${when(s.updatedAt)}` : ''}`);
   else if (s.updatedAt !== undefined) field('changed', when(s.updatedAt));
   if (s.source !== undefined) field('from', `${s.source} (digest ${(s.digest ?? '').slice(0, 12)}, svcctl ${s.svcctlVersion ?? '?'})`);
+  // Text an operator typed: control characters are shown as ? (a terminal must not act on them).
+  if (s.authorization) field('authorized', `by ${s.authorization.by} ${when(s.authorization.at)}: ${s.authorization.text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`);
+  if (s.enableDeferred) field('enabled', `not yet: installed with --no-enable (svcctl enable ${s.bundle} enables and starts it)`);
   out.push('');
   const table = formatTable(
     ['UNIT', 'LOAD', 'ACTIVE', 'SUB', 'ENABLED'],
@@ -111,6 +114,7 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = iso(s.observedAt
     for (const file of s.drift.changed) out.push(`    ${paint('yellow', file.problem.padEnd(10))} ${file.path}${file.detail ? ` (${file.detail})` : ''}`);
     for (const file of s.drift.unknown) out.push(`    ${paint('dim', 'unknown'.padEnd(10))} ${file} (not readable without root)`);
   }
+  if (s.alerts) field('alerts', s.alerts.length === 0 ? 'none (svcctl alert add)' : s.alerts.join(', '));
   if (s.secrets) field('secrets', s.secrets.length === 0 ? 'none set' : s.secrets.map((secret) => `${secret.key} (changed ${formatRelative(iso(secret.changedAt) ?? now, now)})`).join(', '));
   if (s.settings) {
     const settings = Object.entries(s.settings);

@@ -122,12 +122,21 @@ describeInSandbox('svcctl check and doctor', (sandbox) => {
     expect((await sandbox.run(['ls', '-A', textfiles])).stdout.trim().split('\n').sort()).toEqual(['svcctl_failing.prom', 'svcctl_tick.prom']);
   });
 
-  test('without root: the manifest stands in for the unreadable receipt', async () => {
-    const byPath = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/tick`]);
-    expect(byPath.exitCode).toBe(0);
-    expect(byPath.stdout).toMatch(/^SVCCTL OK - tick: .*\[receipt unreadable without root: defaults from the manifest\]/);
-    const failing = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/failing`]);
-    expect(failing.exitCode).toBe(2);
+  test('without root: the public index stands in for the unreadable receipt, and without an index the manifest', async () => {
+    const fromIndex = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/tick`]);
+    expect(fromIndex.exitCode).toBe(0);
+    expect(fromIndex.stdout).toMatch(/^SVCCTL OK - tick: /);
+    expect(fromIndex.stdout).not.toContain('receipt unreadable');
+    await sandbox.sh('mv /var/lib/svcctl/.installed.json /var/lib/svcctl/.installed.json.away');
+    try {
+      const byPath = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/tick`]);
+      expect(byPath.exitCode).toBe(0);
+      expect(byPath.stdout).toMatch(/^SVCCTL OK - tick: .*\[receipt unreadable without root: defaults from the manifest\]/);
+      const failing = await sandbox.run([...nobody, 'svcctl', 'check', `${lifecycle}/failing`]);
+      expect(failing.exitCode).toBe(2);
+    } finally {
+      await sandbox.sh('mv /var/lib/svcctl/.installed.json.away /var/lib/svcctl/.installed.json');
+    }
   });
 
   test('the max age: late is WARNING, more than twice late is CRITICAL', async () => {

@@ -23,13 +23,14 @@ async function writeFile(sandbox: Sandbox, file: string, content: string): Promi
 }
 
 /** Runs one line-check function inside the sandbox (its /tmp is private), from the built dist/. */
-async function lineCheck(sandbox: Sandbox, call: 'checkTmpfilesText' | 'checkSysusersText', args: unknown[], env: Record<string, string> = {}): Promise<LineProblem[]> {
+async function lineCheck(sandbox: Sandbox, call: 'checkTmpfilesText' | 'checkSysusersText', args: unknown[], env: Record<string, string> = {}, asNobody = false): Promise<LineProblem[]> {
   const script = [
     `import { ${call} } from ${JSON.stringify(`file://${packageRoot}/dist/system/line-check.js`)};`,
     "let input = ''; for await (const chunk of process.stdin) input += chunk;",
     `process.stdout.write(JSON.stringify(await ${call}(...JSON.parse(input))));`,
   ].join('\n');
-  const result = await sandbox.run([process.execPath, '--input-type=module', '-e', script], { input: JSON.stringify(args), env });
+  const nobody = asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  const result = await sandbox.run([...nobody, process.execPath, '--input-type=module', '-e', script], { input: JSON.stringify(args), env });
   if (result.exitCode !== 0) throw new Error(`line check exited ${result.exitCode}: ${result.stderr}`);
   return JSON.parse(result.stdout) as LineProblem[];
 }
@@ -109,6 +110,16 @@ describeInSandbox('tmpfiles.d, sysusers.d and crontab lines on the real tools', 
     expect(cut).toBe(false);
     const b64 = await mustRun(sandbox, ['/bin/sh', '-c', `${command} | base64 -w0`]);
     expect(Buffer.from(b64.trim(), 'base64').toString('utf8').split('\0').slice(0, -1)).toEqual(args);
+  });
+
+  test('without root (install --dry-run, verify) the checker passes a line whose owner it may not give, and still reports a bad line', async () => {
+    const good = `${tmpfilesLine({ type: 'd', path: '/srv/owned', mode: 0o750, user: 'svc', group: 'svc' })}\n`;
+    const users = `${sysusersUserLine({ name: 'svc', gecos: 'svc', home: '/srv/owned' })}\n`;
+    expect(await lineCheck(sandbox, 'checkTmpfilesText', [good, { sysusers: users }], {}, true)).toEqual([]);
+    // The owner must still exist: an unknown one is reported, root or not.
+    expect(await lineCheck(sandbox, 'checkTmpfilesText', [good], {}, true)).toEqual([{ tool: 'systemd-tmpfiles', line: 1, message: expect.stringContaining("'svc'") }]);
+    const bad = await lineCheck(sandbox, 'checkTmpfilesText', ['d /srv/y 0755 root root - stray argument'], {}, true);
+    expect(bad).toEqual([{ tool: 'systemd-tmpfiles', line: 1, message: expect.stringContaining("don't take argument fields") }]);
   });
 
   test('the line checker passes good lines and reports a raw space, an unknown type and a misread user line', async () => {

@@ -91,9 +91,13 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
     expect(result.exitCode).toBe(0);
     expect(result.stderr.match(/✔ systemctl daemon-reload/g)).toHaveLength(1);
     // Every process the install started (DEBUG traces the exec seam): the lock (flock(1) on svcctl's open file),
-    // one reload, one enable, and one `systemctl show` that is both the post-check and the source of the next run printed.
-    const processes = [...result.stderr.matchAll(/^svcctl \+\d+ms exec (\[.*\])$/gm)].map((m) => (JSON.parse(m[1]!) as string[]).slice(0, 2).join(' ').replace(/^\/usr\/s?bin\//, ''));
-    expect(processes).toEqual(['flock --exclusive', 'systemctl show', 'systemd-analyze verify', 'systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
+    // the preflight (systemd-analyze verify, and the sysusers.d/tmpfiles.d lines through the real tools in a scratch
+    // root, at once), one reload, one enable, and one `systemctl show` that is both the post-check and the source of
+    // the next run printed.
+    const processes = [...result.stderr.matchAll(/^svcctl \+\d+ms exec (\[.*\])$/gm)].map((m) => (JSON.parse(m[1]!) as string[]).slice(0, 2).join(' ').replace(/^\/usr\/s?bin\//, '').replace(/--root=\S*\/svcctl-line-check-\w+\/root/, '--root=SCRATCH'));
+    expect(processes.slice(0, 2)).toEqual(['flock --exclusive', 'systemctl show']);
+    expect(processes.slice(2, 5).sort()).toEqual(['systemd-analyze verify', 'systemd-sysusers --root=SCRATCH', 'systemd-tmpfiles --create']);
+    expect(processes.slice(5)).toEqual(['systemd-sysusers /etc/sysusers.d/svcctl-cleanup-blocking.conf', 'systemd-tmpfiles --create', 'systemctl daemon-reload', 'systemctl --no-reload', 'systemctl show']);
     const printed = result.stderr.match(new RegExp(`${timer}: next run (.+) \\(in [^)]+\\)`))?.[1];
     const listed = (await sandbox.run(['systemctl', 'list-timers', '--all', '--no-pager', '--no-legend', timer])).stdout;
     expect(printed).toBeDefined();
@@ -212,6 +216,8 @@ describeInSandbox('the transaction under failure', (sandbox) => {
     expect(result.stderr).toMatch(/rolled back: .*create \/etc\/systemd\/system\/start-fails\.service/);
     expect(result.stderr).toContain('the host is as it was before');
     expect((await sandbox.run(['test', '-e', '/var/lib/svcctl/start-fails.json'])).exitCode).toBe(1);
+    // Nor is it left in systemd's list of failed units.
+    expect((await sandbox.run(['systemctl', 'list-units', '--failed', '--all', '--plain', '--no-legend', 'start-fails.service'])).stdout).toBe('');
     expect(await sandbox.changes()).toEqual([]);
   });
 

@@ -204,6 +204,17 @@ describeInSandbox('svcctl logs and run', (sandbox) => {
       expect(journal.stdout).toBe('failing: simulated failure, exiting with status 3');
     });
 
+    test("issue 9 item 28: the job's exit status and svcctl's own exit codes are told apart by --json (run or error)", async () => {
+      const job = JSON.parse((await sandbox.svcctl(['run', 'failing', '--json'])).stdout);
+      expect(job.error).toBeUndefined();
+      expect(job.run.exitStatus).toBe(3);
+      const own = await sandbox.svcctl(['run', 'not-installed-here', '--json']);
+      expect(own.exitCode).toBe(2);
+      const data = JSON.parse(own.stdout);
+      expect(data.run).toBeUndefined();
+      expect(data.error).toMatchObject({ exitCode: 2, message: expect.stringContaining('not-installed-here') });
+    });
+
     test('--no-follow: no output, still the exit status', async () => {
       const result = await sandbox.svcctl(['run', 'failing', '--no-follow']);
       expect(result.exitCode).toBe(3);

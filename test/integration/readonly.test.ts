@@ -179,7 +179,7 @@ describeInSandbox('read-only commands', (sandbox) => {
       expect(detail.exitCode).toBe(0);
       expect(detail.stdout).toMatch(/tick\.timer\s+loaded\s+active\s+(waiting|running)\s+enabled/);
       expect(detail.stdout).toMatch(/tick\.timer → tick\.service \(schedule 1s\)/);
-      expect(detail.stdout).toMatch(/not shown:\s+drift, secrets, settings, where it was installed from: the receipt is readable by root only \(sudo svcctl status tick\)/);
+      expect(detail.stdout).toMatch(/not shown:\s+drift, secrets, settings, alerts, where it was installed from: the receipt is readable by root only \(sudo svcctl status tick\)/);
       expect(detail.stdout).not.toMatch(/drift:|secrets:|settings:|TICK_TOKEN/);
       const json = JSON.parse((await asNobody(['status', 'tick', '--json'])).stdout);
       expect(json).toMatchObject({ bundle: 'tick', health: 'ok', restricted: { hidden: expect.arrayContaining(['drift', 'secrets', 'settings']) } });
@@ -205,9 +205,10 @@ describeInSandbox('read-only commands', (sandbox) => {
 
     test('logs: for members of systemd-journal; others are told so (exit 77)', async () => {
       const gid = (await sandbox.run(['getent', 'group', 'systemd-journal'])).stdout.split(':')[2]!;
-      const member = await asNobody(['logs', 'tick', '-n', '2', '-o', 'cat'], gid);
+      // The unit's journal holds systemd's own lines about it too ("Finished tick.service…"): count the service's.
+      const member = await asNobody(['logs', 'tick', '-n', '20', '-o', 'cat'], gid);
       expect(member.exitCode).toBe(0);
-      expect(member.stdout.trim().split('\n')).toEqual(Array(2).fill(expect.stringMatching(/^tick: hello/)));
+      expect(member.stdout.trim().split('\n').filter((line) => /^tick: hello/.test(line)).length).toBeGreaterThanOrEqual(2);
       const stranger = await asNobody(['logs', 'tick']);
       expect(stranger.exitCode).toBe(77);
       expect(stranger.stderr).toMatch(/svcctl logs needs root, or membership in systemd-journal or adm: only they may read the system journal/);

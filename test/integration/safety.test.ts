@@ -254,9 +254,11 @@ describeInSandbox('issue 9: paths, receipts and targets', (sandbox) => {
 
   test('item 16: a format-1 receipt written by svcctl 0.1 is read by status and uninstall --purge removes everything', async () => {
     await sandbox.sh('printf fixed-coordination-secret > /root/f && printf "r3dis pass" > /root/g');
-    const install = await svcctl(['install', 'cleanup-blocking', '--yes', '--secret', 'BLOCKING_COORDINATION_SECRET=@/root/f', '--secret', 'REDIS_PASSWORD=@/root/g']);
+    // The bundle as svcctl 0.1 shipped it: the files it installs are then byte-identical to what 0.1 wrote.
+    const v1Bundle = `${process.cwd()}/test/fixtures/receipts/v1-bundle/cleanup-blocking`;
+    const install = await svcctl(['install', v1Bundle, '--yes', '--secret', 'BLOCKING_COORDINATION_SECRET=@/root/f', '--secret', 'REDIS_PASSWORD=@/root/g']);
     expect(install.exitCode).toBe(0);
-    const v1 = readFileSync(`${process.cwd()}/test/fixtures/receipts/cleanup-blocking.v1.json`, 'utf8').replaceAll('@PACKAGE_ROOT@', process.cwd());
+    const v1 = readFileSync(`${process.cwd()}/test/fixtures/receipts/cleanup-blocking.v1.json`, 'utf8').replaceAll('@PACKAGE_ROOT@/units/cleanup-blocking', v1Bundle);
     await sandbox.run(['sh', '-c', 'umask 077; cat > /var/lib/svcctl/cleanup-blocking.json'], { input: v1 });
     const status = await svcctl(['status', 'cleanup-blocking']);
     expect(status.exitCode).toBe(0);

@@ -33,13 +33,23 @@ describeInSandbox('sandbox: a real systemd in private namespaces', (sandbox) => 
     expect(multiUser.stdout.trim()).toBe('inactive');
   });
 
+  test("the distribution's maintenance timers are masked inside (they would write under /var at their hour); systemd's own run", async () => {
+    const wanted = (await sandbox.sh('ls /etc/systemd/system/timers.target.wants/')).stdout.trim().split('\n').filter((t) => t.endsWith('.timer'));
+    expect(wanted.length).toBeGreaterThan(0);
+    const states = (await sandbox.run(['systemctl', 'show', ...wanted, '-p', 'Id', '-p', 'LoadState', '-p', 'ActiveState'])).stdout;
+    expect(states.match(/^LoadState=.*$/gm)).toEqual(wanted.map(() => 'LoadState=masked'));
+    expect(states.match(/^ActiveState=.*$/gm)).toEqual(wanted.map(() => 'ActiveState=inactive'));
+    expect((await sandbox.run(['systemctl', 'is-active', 'systemd-tmpfiles-clean.timer'])).stdout.trim()).toBe('active');
+  });
+
   test('a unit written inside runs and its journal line is read back', async () => {
     const marker = `svcctl-harness-${Date.now()}`;
     await sandbox.sh(`printf '[Service]\\nType=oneshot\\nExecStart=/bin/echo ${marker}\\n' > /etc/systemd/system/harness-echo.service && systemctl daemon-reload`);
     const start = await sandbox.run(['systemctl', 'start', 'harness-echo.service']);
     expect(start.exitCode).toBe(0);
-    const journal = await sandbox.run(['journalctl', '-u', 'harness-echo.service', '-o', 'cat', '--no-pager']);
-    expect(journal.stdout).toContain(marker);
+    // journald may still be reading the unit's stream when start returns: wait for the line.
+    const read = async () => (await sandbox.run(['journalctl', '-u', 'harness-echo.service', '-o', 'cat', '--no-pager'])).stdout.includes(marker);
+    expect(await eventually(read)).toBe(true);
   });
 
   test('the host\'s /etc/systemd/system is untouched by a write there inside', async () => {

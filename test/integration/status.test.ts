@@ -139,12 +139,18 @@ describeInSandbox('svcctl status', (sandbox) => {
     expect(JSON.parse(json.stdout).error).toMatchObject({ exitCode: 2, message: 'bundle nope is not installed' });
   });
 
-  test('without root: exit 77 saying the receipts are root-only, no stack trace', async () => {
-    for (const args of [['status'], ['status', 'tick']]) {
-      const result = await sandbox.run([...nobody, 'svcctl', ...args]);
-      expect(result.exitCode).toBe(77);
-      expect(result.stderr).toContain('svcctl status needs root: it reads the receipts in /var/lib/svcctl, which only root may read');
-      expect(result.stderr).not.toMatch(/\n\s+at /);
+  test('without root and without the public index: exit 77 saying the receipts are root-only, no stack trace', async () => {
+    // Every transaction writes the public index, which status reads without root (readonly.test.ts); here it is gone.
+    await sandbox.sh('mv /var/lib/svcctl/.installed.json /var/lib/svcctl/.installed.json.away');
+    try {
+      for (const args of [['status'], ['status', 'tick']]) {
+        const result = await sandbox.run([...nobody, 'svcctl', ...args]);
+        expect(result.exitCode).toBe(77);
+        expect(result.stderr).toContain('svcctl status needs root: it reads the receipts in /var/lib/svcctl, which only root may read');
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      await sandbox.sh('mv /var/lib/svcctl/.installed.json.away /var/lib/svcctl/.installed.json');
     }
   });
 

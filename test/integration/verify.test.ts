@@ -1,8 +1,10 @@
 // `svcctl verify` on the built CLI, on the host: no root, no running systemd, nothing changed. Its
 // scratch files (what systemd-analyze reads) go under node_modules/.cache, not the host's /tmp.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Then, in a sandbox, the exposure score verify and install --dry-run show against the installed units' own.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { describeInSandbox } from '../helpers/sandbox.js';
 
 const bin = `${process.cwd()}/bin/run.js`;
 const scratch = mkdtempSync(path.join(process.cwd(), 'node_modules', '.cache', 'svcctl-verify-test-'));
@@ -20,14 +22,26 @@ function bundleDir(name: string, files: Record<string, string>): string {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+const pair = path.join(process.cwd(), 'test', 'fixtures', 'exposure', 'pair');
+const firstLine = (text: string) => text.split('\n')[0];
+
+interface Exposure {
+  service: string;
+  score: number | null;
+  level?: string;
+  reason?: string;
+  suggestions?: { directive: string; lowersBy: number; checks: string[] }[];
+  items?: { name: string; field: string; description: string; exposure: number | null }[];
+}
+
 interface Verdicts {
   ok: boolean;
-  bundles: { bundle: string; ok: boolean; problems: string[]; hint?: string }[];
+  bundles: { bundle: string; ok: boolean; problems: string[]; hint?: string; exposure?: Exposure[] }[];
 }
 
 test('the built-in bundle passes: manifest, settings, units with their drop-ins, schedule', async () => {
   const result = await svcctl(['cleanup-blocking']);
-  expect(result.stderr).toBe('✔ cleanup-blocking: manifest, settings, units and schedule pass');
+  expect(result.stderr).toMatch(/^✔ cleanup-blocking: manifest, settings, units and schedule pass\n  cleanup-blocking-coordination\.service: exposure \d+\.\d [A-Z]+\n/);
   expect(result.exitCode).toBe(0);
   const json = await svcctl(['cleanup-blocking', '--json', '--set', 'STALE_THRESHOLD_SECONDS=1200', '--schedule', '*-*-* 02:00:00']);
   expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, bundles: [{ bundle: 'cleanup-blocking', ok: true, problems: [] }] });
@@ -68,7 +82,7 @@ test('a setting without a default is asked for by flag (never a prompt); secrets
   expect(scheduled.exitCode).toBe(2);
   expect(scheduled.stderr).toContain('bundle needs-secret has no timer to schedule');
   const given = await svcctl([needs, '--set', 'TARGET_HOST=db.example']);
-  expect(given.stderr).toBe('✔ needs-secret: manifest, settings, units and schedule pass');
+  expect(firstLine(given.stderr)).toBe('✔ needs-secret: manifest, settings, units and schedule pass');
   expect(given.exitCode).toBe(0);
 });
 
@@ -87,8 +101,9 @@ test('scaffolds from svcctl init pass verify, odd names included (a leading digi
     const dir = path.join(scratch, `init-${name}`);
     const init = await execa(process.execPath, [bin, 'init', name, '--directory', dir, ...flags], { reject: false, stdin: 'ignore' });
     expect(init.exitCode).toBe(0);
-    const result = await svcctl([dir]);
-    expect(result.stderr).toBe(`✔ ${name}: manifest, settings, units and schedule pass`);
+    const result = await svcctl([dir, '--max-exposure', '2.0']);
+    expect(firstLine(result.stderr)).toBe(`✔ ${name}: manifest, settings, units and schedule pass`);
+    expect(result.stderr).toMatch(/\.service: exposure [01]\.\d OK\n/);
     expect(result.exitCode).toBe(0);
   }
 });
@@ -112,6 +127,108 @@ test("the manifest's default schedule must be what the timer file does (a 6h man
   expect(refused.stderr).toContain('the bundle declares the schedule "6h", but every.timer fires every 1s');
   writeFileSync(path.join(wrong, 'every.timer'), timer('6h'));
   const agreed = await svcctl([wrong]);
-  expect(agreed.stderr).toBe('✔ every: manifest, settings, units and schedule pass');
+  expect(firstLine(agreed.stderr)).toBe('✔ every: manifest, settings, units and schedule pass');
   expect(agreed.exitCode).toBe(0);
+});
+
+test('each service is scored with its drop-ins, with the lines that would lower it most; --json carries score and items', async () => {
+  const result = await svcctl([pair]);
+  expect(result.exitCode).toBe(0);
+  // exposure-tmp's PrivateTmp=yes is only in svcctl's drop-in (a setting): it is scored as installed, drop-in included.
+  expect(result.stderr).toContain('  exposure-plain.service: exposure 9.6 UNSAFE\n    lower with: CapabilityBoundingSet= (−2.5), ');
+  expect(result.stderr).toContain('  exposure-tmp.service: exposure 9.2 UNSAFE\n');
+  const without = await svcctl([pair, '--set', 'PRIVATE_TMP=no']);
+  expect(without.stderr).toContain('  exposure-tmp.service: exposure 9.6 UNSAFE\n');
+  const json = JSON.parse((await svcctl([pair, '--json'])).stdout) as Verdicts;
+  const [plain, tmpService] = json.bundles[0]!.exposure!;
+  expect(plain).toMatchObject({ service: 'exposure-plain.service', score: 9.6, level: 'UNSAFE' });
+  expect(tmpService).toMatchObject({ service: 'exposure-tmp.service', score: 9.2, level: 'UNSAFE' });
+  expect(plain!.suggestions!.map((s) => s.directive)).toEqual(['CapabilityBoundingSet=', expect.stringMatching(/^SystemCallFilter=~@clock /), 'RestrictNamespaces=yes']);
+  expect(plain!.items!.find((i) => i.field === 'PrivateTmp')).toEqual({ name: 'PrivateTmp=', field: 'PrivateTmp', description: "Service has access to other software's temporary files", exposure: 0.2 });
+  expect(tmpService!.items!.find((i) => i.field === 'PrivateTmp')?.exposure).toBe(0);
+  expect(readdirSync(tmp)).toEqual([]);
+});
+
+test('--max-exposure: exit 2 naming the service, its score and the limit when above; exit 0 at its score', async () => {
+  const above = await svcctl([pair, '--max-exposure', '9.5']);
+  expect(above.exitCode).toBe(2);
+  expect(above.stderr).toContain('✖ exposure-pair: 1 problem\n  exposure-plain.service scores 9.6 UNSAFE on systemd-analyze security, above --max-exposure 9.5\n');
+  const json = JSON.parse((await svcctl([pair, '--max-exposure', '9.5', '--json'])).stdout) as Verdicts;
+  expect(json.bundles[0]!.problems).toEqual(['exposure-plain.service scores 9.6 UNSAFE on systemd-analyze security, above --max-exposure 9.5']);
+  const at = await svcctl([pair, '--max-exposure', '9.6']);
+  expect(at.exitCode).toBe(0);
+  for (const bad of ['abc', '11', '-1']) {
+    const refused = await svcctl([pair, '--max-exposure', bad]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`--max-exposure ${bad} is not a score`);
+  }
+});
+
+test('a service systemd-analyze cannot score is said to be, not a crash; with --max-exposure that is a problem', async () => {
+  const noexec = bundleDir('noexec', {
+    'bundle.yaml': 'name: noexec\ndescription: a service systemd refuses to load\nunits: [noexec.service]\nenable: []\n',
+    'noexec.service': '[Service]\nType=simple\n',
+  });
+  const result = await svcctl([noexec, pair, '--json']);
+  expect(result.exitCode).toBe(2);
+  const verdicts = JSON.parse(result.stdout) as Verdicts;
+  expect(verdicts.bundles[0]!.exposure).toEqual([{ service: 'noexec.service', score: null, reason: 'Unit noexec.service has a bad unit file setting.' }]);
+  expect(verdicts.bundles[1]).toMatchObject({ ok: true, exposure: [{ score: 9.6 }, { score: 9.2 }] });
+  const text = await svcctl([noexec, '--max-exposure', '5']);
+  expect(text.stderr).toContain('  noexec.service: exposure not scored (Unit noexec.service has a bad unit file setting.)');
+  expect(text.stderr).toContain('noexec.service could not be scored (Unit noexec.service has a bad unit file setting.), so --max-exposure 5 cannot be checked');
+});
+
+test('the score costs one systemd-analyze process per bundle, all its services in it (argv spy)', async () => {
+  // The test build runs its helpers from SVCCTL_TEST_TOOL_PATH: shims there log each argv, then run the real program.
+  const spy = path.join(scratch, 'spy');
+  mkdirSync(spy);
+  const log = path.join(spy, 'argv.log');
+  for (const name of ['systemd-analyze', 'systemd-sysusers', 'systemd-tmpfiles']) {
+    writeFileSync(path.join(spy, name), `#!/bin/sh\nprintf '%s ' "${name}" "$@" >> ${log}\necho >> ${log}\nexec /usr/bin/${name} "$@"\n`);
+    chmodSync(path.join(spy, name), 0o755);
+  }
+  const testBin = path.join(path.dirname(bin), 'svcctl-test.js');
+  const result = await execa(process.execPath, [testBin, 'verify', pair, 'cleanup-blocking'], { reject: false, env: { SVCCTL_TEST_TOOL_PATH: spy, SVCCTL_TMPDIR: tmp, NO_COLOR: '1' }, stdin: 'ignore' });
+  expect(result.exitCode).toBe(0);
+  const runs = readFileSync(log, 'utf8').trim().split('\n');
+  const security = runs.filter((argv) => argv.startsWith('systemd-analyze security '));
+  expect(security).toHaveLength(2);
+  expect(security[0]).toMatch(/--offline=yes --json=short .*\/exposure-plain\.service .*\/exposure-tmp\.service $/);
+  expect(security[1]).toMatch(/\/cleanup-blocking-coordination\.service $/);
+  // What else verify runs, for the record: one verify per bundle and the schedule's check.
+  expect(runs.filter((argv) => argv.startsWith('systemd-analyze verify '))).toHaveLength(2);
+  expect(readdirSync(tmp)).toEqual([]);
+});
+
+/** `systemd-analyze security UNIT` of an installed unit: its overall score. */
+const overall = (text: string, unit: string) => Number(new RegExp(`Overall exposure level for ${unit.replace(/\./g, '\\.')}: (\\d+\\.\\d)`).exec(text)?.[1]);
+
+describeInSandbox('the exposure score is the installed units\'', (sandbox) => {
+  const services = ['exposure-plain.service', 'exposure-tmp.service', 'cleanup-blocking-coordination.service'];
+
+  test('install --dry-run shows each service\'s score in the plan, the same as verify', async () => {
+    const dry = await sandbox.svcctl(['install', pair, 'cleanup-blocking', '--dry-run']);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stderr).toContain('  exposure-plain.service: exposure 9.6 UNSAFE (systemd-analyze security; svcctl verify shows what would lower it)\n');
+    expect(dry.stderr).toContain('  exposure-tmp.service: exposure 9.2 UNSAFE (');
+    expect(dry.stderr).toMatch(/\n  cleanup-blocking-coordination\.service: exposure \d+\.\d [A-Z]+ \(/);
+    const json = JSON.parse((await sandbox.svcctl(['install', pair, 'cleanup-blocking', '--dry-run', '--json'])).stdout) as { bundles: { name: string; exposure: Exposure[] }[] };
+    const verified = JSON.parse((await sandbox.svcctl(['verify', pair, 'cleanup-blocking', '--json'])).stdout) as Verdicts;
+    expect(json.bundles.map((b) => b.exposure.map((e) => [e.service, e.score]))).toEqual(verified.bundles.map((b) => b.exposure!.map((e) => [e.service, e.score])));
+    expect(json.bundles[0]!.exposure.map((e) => e.score)).toEqual([9.6, 9.2]);
+  });
+
+  test('verify scores each service as `systemd-analyze security UNIT` scores it once installed', async () => {
+    const verified = JSON.parse((await sandbox.svcctl(['verify', pair, 'cleanup-blocking', '--json'])).stdout) as Verdicts;
+    const scores = Object.fromEntries(verified.bundles.flatMap((b) => b.exposure!.map((e) => [e.service, e.score])));
+    const install = await sandbox.svcctl(['install', pair, 'cleanup-blocking', '--yes', '--json']);
+    expect(install.exitCode).toBe(0);
+    // A real install does not score (that costs a process): only a dry run's plan shows it.
+    expect((JSON.parse(install.stdout) as { bundles: { exposure?: unknown }[] }).bundles.map((b) => b.exposure)).toEqual([undefined, undefined]);
+    for (const unit of services) {
+      const installed = await sandbox.run(['systemd-analyze', 'security', unit]);
+      expect([unit, overall(installed.stdout, unit)]).toEqual([unit, scores[unit]]);
+    }
+  });
 });

@@ -247,6 +247,21 @@ describe('planSecretsWrite', () => {
     expect(after.artifacts[0]?.backup).toBe('/var/lib/svcctl/backups/tick/x');
   });
 
+  test("a key a config file holds is written there (the re-rendered file given), not into the secrets file; its artifact's keyed checksum follows", () => {
+    const config = '/etc/default/tick';
+    const held = receipt({ secrets: before.secrets, artifacts: [{ path: config, role: 'config', checksum: 'hmac-sha256:old', mode: 0o640, owner: 'root', group: 'tick', secret: true }] });
+    const content = Buffer.from('# managed\nA_TOKEN=new-a\nSETTING=x\n');
+    const rendered = { path: config, role: 'config' as const, content, mode: 0o640, owner: 'root', group: 'tick', secret: true, secretKeys: ['A_TOKEN'] };
+    const { actions, receipt: after } = planSecretsWrite(held, specs, current, new Map([['A_TOKEN', 'new-a']]), [paths.secretsDir('tick')], ctx, [rendered]);
+    expect(actions).toEqual([{ kind: 'write-file', path: config, role: 'config', content, checksum: hmac(content), mode: 0o640, owner: 'root', group: 'tick', secret: true, change: 'update' }]);
+    expect(after!.artifacts).toEqual([{ path: config, role: 'config', checksum: hmac(content), mode: 0o640, owner: 'root', group: 'tick', secret: true }]);
+    expect(after!.secrets).toEqual([{ key: 'B_TOKEN', changedAt: '2026-11-01T00:00:00.000Z' }, { key: 'A_TOKEN', changedAt: now }]);
+    // A change to a key of the secrets file besides: both files are written.
+    const both = planSecretsWrite(held, specs, current, new Map([['A_TOKEN', 'new-a'], ['B_TOKEN', 'new-b']]), [], ctx, [rendered]);
+    expect(both.actions.map((a) => (a.kind === 'write-file' ? a.path : a.kind))).toEqual([secretsFile, config]);
+    expect([...parseEnvFile(write(both.actions).content.toString('utf8'))]).toEqual([['B_TOKEN', 'new-b'], ['A_TOKEN', 'old-a']]);
+  });
+
   test('a directory already on record is not recorded twice', () => {
     const after = planSecretsWrite(before, specs, undefined, new Map([['A_TOKEN', 'a']]), [paths.secretsDir('tick')], ctx).receipt!;
     expect(after.directories.filter((d) => d.path === paths.secretsDir('tick'))).toHaveLength(1);

@@ -210,6 +210,26 @@ describe('evaluateCheck', () => {
   });
 });
 
+describe('a bundle installed with --no-enable', () => {
+  const deferred: CheckSubject = { ...timerJob, enabled: [], deferred: true };
+  const stoppedTimer: UnitProperties = { LoadState: 'loaded', ActiveState: 'inactive', SubState: 'dead', UnitFileState: 'disabled' };
+  test('left so: OK, saying how to enable it (not CRITICAL for a timer that was never meant to run yet)', () => {
+    const result = evaluateCheck({ subject: deferred, units: { 'tick.service': neverRan, 'tick.timer': stoppedTimer }, now, monotonicNow: 1000 * s });
+    expect(result).toMatchObject({ status: 'OK', exitCode: 0, summary: 'tick: installed, not enabled (--no-enable; svcctl enable tick starts it)' });
+    // The same units without the flag: the stopped timer is CRITICAL.
+    expect(evaluateCheck({ subject: timerJob, units: { 'tick.service': neverRan, 'tick.timer': stoppedTimer }, now, monotonicNow: 1000 * s }).status).toBe('CRITICAL');
+  });
+  test('a run started by hand that failed, or a unit file gone, is judged as usual', () => {
+    const failed = { ...succeeded(30), ActiveState: 'failed', SubState: 'failed', Result: 'exit-code', ExecMainStatus: '3' };
+    expect(evaluateCheck({ subject: deferred, units: { 'tick.service': failed, 'tick.timer': stoppedTimer }, now, monotonicNow: 1000 * s }).status).toBe('CRITICAL');
+    expect(evaluateCheck({ subject: deferred, units: { 'tick.service': { ...neverRan, LoadState: 'not-found' }, 'tick.timer': stoppedTimer }, now, monotonicNow: 1000 * s }).status).toBe('CRITICAL');
+  });
+  test('subjectFromReceipt carries it, with nothing counted as enabled', () => {
+    const receipt = { bundle: 'tick', units: ['tick.service', 'tick.timer'], enabled: ['tick.timer'], enableDeferred: true } as unknown as Receipt;
+    expect(subjectFromReceipt(receipt)).toMatchObject({ enabled: [], deferred: true });
+  });
+});
+
 describe('formatCheckLine', () => {
   test('one line, Nagios perfdata after a pipe', () => {
     const line = formatCheckLine(evaluateCheck(job(succeeded(30))));

@@ -89,14 +89,14 @@ describe('planInstall on a fresh host', () => {
   const b = bundle();
   const p = plan(b, freshHost());
 
-  test('orders the steps: directories, payload, user, directories, secrets, units, one reload, one enable, checks', () => {
+  test('orders the steps: directories, user, payload (it may belong to the user), directories, secrets, units, one reload, one enable, checks', () => {
     expect(kinds(p)).toEqual([
       'make-directory', // /etc/svcctl
       'make-directory', // /etc/svcctl/demo
       'make-directory', // /etc/systemd/system/demo.service.d
-      'write-file', // payload
       'write-file', // sysusers.d
       'apply-sysusers',
+      'write-file', // payload
       'write-file', // tmpfiles.d
       'apply-tmpfiles',
       'write-file', // secrets.env

@@ -30,7 +30,10 @@ function receipt(overrides: Partial<Receipt> = {}): Receipt {
     secrets: [{ key: 'TICK_TOKEN', changedAt: '2026-11-01T00:00:00.000Z' }],
     health: { maxAge: '10s', url: 'http://127.0.0.1/', startTimeout: '30s' },
     authorization: { text: 'ok', by: 'alice', at: '2026-11-01T00:00:00.000Z' },
+    alerts: [{ kind: 'slack' }, { kind: 'email', to: 'ops@example.com' }],
     artifacts: [
+      { path: '/etc/systemd/system/tick.service.d/svcctl-alerts.conf', role: 'alert-drop-in', checksum: `sha256:${'5'.repeat(64)}`, mode: 0o600, owner: 'root', group: 'root' },
+      { path: '/etc/svcctl/alerts/tick.service.json', role: 'alert-config', checksum: `hmac-sha256:${'6'.repeat(64)}`, mode: 0o600, owner: 'root', group: 'root', secret: true },
       { path: '/etc/systemd/system/tick.timer', role: 'unit', checksum: `sha256:${'1'.repeat(64)}`, mode: 0o644, owner: 'root', group: 'root' },
       { path: '/etc/svcctl/tick/secrets.env', role: 'secrets', checksum: `hmac-sha256:${'2'.repeat(64)}`, mode: 0o600, owner: 'root', group: 'root', secret: true },
       { path: '/etc/mira/federation.env', role: 'config', checksum: `hmac-sha256:${'3'.repeat(64)}`, mode: 0o640, owner: 'root', group: 'mira', secret: true },
@@ -91,6 +94,12 @@ test.each<[string, unknown, string, RegExp]>([
   ['root as the user svcctl created', receipt({ user: { name: 'root', created: true, groupCreated: true } }), 'tick', /^user\.name: "root" is not a user svcctl would have created/],
   ['a mode that is not one', receipt({ artifacts: [{ path: '/usr/local/bin/x', role: 'payload', checksum: '', mode: 99999, owner: 'root', group: 'root' }] }), 'tick', /^artifacts\[0\]\.mode: 99999 is not a file mode/],
   ['an unknown state', { ...receipt(), state: 'broken' }, 'tick', /^state: must be one of installing, installed, uninstalling, retained/],
+  ['an alert channel svcctl does not know', { ...receipt(), alerts: [{ kind: 'sms' }] }, 'tick', /^alerts\[0\]\.kind: must be one of webhook, slack, pagerduty, email/],
+  ['an email alert without its address', { ...receipt(), alerts: [{ kind: 'email' }] }, 'tick', /^alerts\[0\]\.to: an email channel needs its address/],
+  ['a Slack alert with a value (a URL has no place in a receipt)', { ...receipt(), alerts: [{ kind: 'slack', to: 'https://hooks.slack.com/x' }] }, 'tick', /^alerts\[0\]\.to: only an email channel has an address/],
+  ['an email address that is not one', { ...receipt(), alerts: [{ kind: 'email', to: 'ops@example.com\nBcc: x@y' }] }, 'tick', /^alerts\[0\]\.to: /],
+  ['an alert channel file outside /etc/svcctl/alerts', receipt({ artifacts: [{ path: '/etc/svcctl/tick/tick.service.json', role: 'alert-config', checksum: '', mode: 0o600, owner: 'root', group: 'root' }] }), 'tick', /^artifacts\[0\]\.path: .* is not a place where svcctl puts a alert-config file/],
+  ['an alert drop-in of another name', receipt({ artifacts: [{ path: '/etc/systemd/system/tick.service.d/override.conf', role: 'alert-drop-in', checksum: '', mode: 0o600, owner: 'root', group: 'root' }] }), 'tick', /^artifacts\[0\]\.path: /],
 ])('refused with the field named: %s', (_what, data, bundle, expected) => {
   expect(problemOf(data, bundle)).toMatch(expected);
 });

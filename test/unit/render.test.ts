@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { UserError } from '../../src/core/errors.js';
 import { parseEnvFile } from '../../src/core/escape/index.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from '../../src/core/render.js';
-import { parseSchedule as parseScheduleExpression } from '../../src/core/schedule.js';
+import { parseSchedule as parseScheduleExpression, timerAccuracy } from '../../src/core/schedule.js';
 
 const header = 'managed by svcctl (bundle backup); edits are overwritten';
 
@@ -245,9 +245,11 @@ describe('renderScheduleDropIn', () => {
         }
         expect(renderScheduleDropIn(parseScheduleExpression(expr), header)).toBe(text);
         expect(text).not.toMatch(/[\r\0]/);
-        // header, blank, [Timer], six resets, two settings, final empty string: no value spilled onto a line of its own
+        // header, blank, [Timer], six resets, two settings (and AccuracySec= for a schedule under 10 minutes), final
+        // empty string: no value spilled onto a line of its own
         const lines = text.split('\n');
-        expect(lines).toHaveLength(12);
+        expect(lines).toHaveLength(timerAccuracy(schedule) === undefined ? 12 : 13);
+        if (lines.length === 13) expect(lines[11]).toMatch(/^AccuracySec=\d+(ms|s|min)$/);
         expect(lines[9]).toMatch(schedule.kind === 'interval' ? /^OnActiveSec=/ : /^OnCalendar=/);
       }),
       { numRuns: 1000 },

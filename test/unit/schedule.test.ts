@@ -340,6 +340,16 @@ describe('timer triggers', () => {
     expect(renderTimerTriggers(parseSchedule('15 min'))).toEqual(['OnActiveSec=15min', 'OnUnitActiveSec=15min']);
     expect(renderTimerTriggers(parseSchedule('daily'))).toEqual(['OnCalendar=daily', 'Persistent=true']);
     expect(renderTimerTriggers(parseSchedule('daily', '1h'))).toEqual(['OnCalendar=daily', 'Persistent=true', 'RandomizedDelaySec=1h']);
+    // More often than every 10 minutes: a tenth of the period as AccuracySec= (systemd's default is a minute).
+    expect(renderTimerTriggers(parseSchedule('30s'))).toEqual(['OnActiveSec=30s', 'OnUnitActiveSec=30s', 'AccuracySec=3s']);
+    expect(renderTimerTriggers(parseSchedule('1s'))).toEqual(['OnActiveSec=1s', 'OnUnitActiveSec=1s', 'AccuracySec=100ms']);
+    expect(renderTimerTriggers(parseSchedule('*:0/5'))).toEqual(['OnCalendar=*:0/5', 'Persistent=true', 'AccuracySec=30s']);
+    expect(renderTimerTriggers(parseSchedule('9min 59s')).at(-1)).toBe('AccuracySec=59s');
+    expect(renderTimerTriggers(parseSchedule('10min'))).toEqual(['OnActiveSec=10min', 'OnUnitActiveSec=10min']);
+    // A timer's own finer AccuracySec= is kept; a coarser one is replaced.
+    expect(scheduleDropInLines(parseSchedule('30s'), '[Timer]\nOnCalendar=daily\nAccuracySec=1ms\n')).not.toContainEqual(expect.stringMatching(/^AccuracySec=/));
+    expect(scheduleDropInLines(parseSchedule('30s'), '[Timer]\nOnCalendar=daily\nAccuracySec=10s\n').at(-1)).toBe('AccuracySec=3s');
+    expect(scheduleDropInLines(parseSchedule('30s'), '[Unit]\nAccuracySec=1ms\n[Timer]\nOnCalendar=daily\n').at(-1)).toBe('AccuracySec=3s');
     expect(scheduleDropInLines(parseSchedule('1h')).slice(0, 6)).toEqual(['OnActiveSec=', 'OnBootSec=', 'OnStartupSec=', 'OnUnitActiveSec=', 'OnUnitInactiveSec=', 'OnCalendar=']);
   });
 

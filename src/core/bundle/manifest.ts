@@ -198,6 +198,20 @@ function forbiddenRoot(value: string): string | undefined {
 /** A home's standard directories, as a bundle writes them (~/.config, ~/.local/bin, …). */
 const homeStandard = new Set(homeStandardDirectories.map((d) => `${HOME_PREFIX}${d}`));
 
+/** What is wrong with a declared directory's path (once any ${KEY} in it is filled), or undefined. */
+export function directoryPathProblem(value: string): { message: string; hint?: string } | undefined {
+  if (!value.startsWith('/') && !value.startsWith(HOME_PREFIX)) return { message: `"${value}" is not an absolute path` };
+  const pathProblem = absolutePathProblem(value);
+  if (pathProblem) return pathProblem;
+  if (value === '/') return { message: 'must not be /' };
+  const root = forbiddenRoot(value);
+  if (root) return { message: `"${value}" is under ${root}, where a bundle may not create directories` };
+  if (systemDirectories.has(value) || homeStandard.has(value)) {
+    return { message: `"${value}" is one of the ${homeStandard.has(value) ? "home's standard" : "system's own"} directories`, hint: "svcctl never changes its mode or owner, and --purge would remove it: declare a directory of the bundle's own below it" };
+  }
+  return undefined;
+}
+
 function suffix(unit: string): string {
   return unit.slice(unit.lastIndexOf('.'));
 }
@@ -282,13 +296,20 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
     }
   };
   const directoryPaths = new Map<string, number>();
+  const secretKeySet = new Set((m.secrets ?? []).map((s) => s.key));
+  const settingDefaults = new Map((m.settings ?? []).map((s, i) => [s.key, settingDefault(parsed, i)] as const));
   (m.directories ?? []).forEach((dir, i) => {
-    const pathProblem = absolutePathProblem(dir.path);
-    const root = forbiddenRoot(dir.path);
-    if (pathProblem) add(['directories', i, 'path'], pathProblem.message, pathProblem.hint);
-    else if (dir.path === '/') add(['directories', i, 'path'], 'must not be /');
-    else if (root) add(['directories', i, 'path'], `"${dir.path}" is under ${root}, where a bundle may not create directories`);
-    else if (systemDirectories.has(dir.path) || homeStandard.has(dir.path)) add(['directories', i, 'path'], `"${dir.path}" is one of the ${homeStandard.has(dir.path) ? "home's standard" : "system's own"} directories: svcctl never changes its mode or owner (and --purge would remove it)`, 'declare a directory of the bundle\'s own below it');
+    // A path that follows a setting (${PROJECT_DIR}/logs) is checked with the settings' defaults here, and with the
+    // values given at install by desire(); one whose setting has no default only there.
+    const keys = templateKeys(dir.path);
+    keys.forEach((key) => {
+      if (secretKeySet.has(key)) add(['directories', i, 'path'], `\${${key}} is a secret: a directory's path is shown in the plan and the receipt`);
+      else if (!settingDefaults.has(key)) add(['directories', i, 'path'], `\${${key}} is not a setting of the bundle`);
+    });
+    const known = keys.every((key) => settingDefaults.get(key) !== undefined);
+    const filled = known ? fillTemplate(dir.path, Object.fromEntries([...settingDefaults].filter((e): e is [string, string] => e[1] !== undefined))) : undefined;
+    const problem = filled === undefined ? undefined : directoryPathProblem(filled);
+    if (problem) add(['directories', i, 'path'], keys.length > 0 ? `with the settings' defaults, ${problem.message}` : problem.message, problem.hint);
     const earlier = directoryPaths.get(dir.path);
     if (earlier !== undefined) add(['directories', i, 'path'], `"${dir.path}" is also directories[${earlier}]`);
     else directoryPaths.set(dir.path, i);
