@@ -1,5 +1,6 @@
 // The one schedule model (pure): time spans, intervals and calendar expressions (syntax only: systemd-analyze validates),
 // how often a schedule elapses, the [Timer] triggers it renders to, a timer file's own triggers, and cron's five fields.
+import { unitFileEntries } from './unit-file.js';
 import { UserError } from './errors.js';
 import { directiveLine } from './escape/index.js';
 
@@ -492,29 +493,7 @@ export interface TimerTriggers {
  */
 export function timerTriggersOf(timerUnitText: string): TimerTriggers {
   const triggers: TimerTriggers = { calendar: [], monotonic: [], persistent: false };
-  let section = '';
-  let pending = '';
-  for (const raw of timerUnitText.split('\n')) {
-    const trimmed = raw.trim();
-    // Comment lines are skipped even inside a continued line (conf-parser.c checks them first).
-    if (trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
-    if (trimmed.endsWith('\\')) {
-      pending += `${trimmed.slice(0, -1)} `;
-      continue;
-    }
-    const full = (pending + trimmed).trim();
-    pending = '';
-    if (full === '') continue;
-    const header = /^\[(.+)\]$/.exec(full);
-    if (header) {
-      section = header[1]!;
-      continue;
-    }
-    if (section !== 'Timer') continue;
-    const eq = full.indexOf('=');
-    if (eq <= 0) continue;
-    const key = full.slice(0, eq).trim();
-    const value = full.slice(eq + 1).trim();
+  for (const { key, value } of unitFileEntries(timerUnitText).filter((e) => e.section === 'Timer')) {
     if ((timerTriggerDirectives as readonly string[]).includes(key) && value === '') {
       triggers.calendar = [];
       triggers.monotonic = [];

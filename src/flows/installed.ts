@@ -13,18 +13,7 @@ import { publicIndexPath, readPublicIndex, type PublicEntry } from '../system/pu
 import { SystemdClient } from '../system/systemd.js';
 
 /** An installed bundle as the read-only commands see it. `receipt` is there only when it could be read (root). */
-export interface InstalledBundle {
-  bundle: string;
-  description: string;
-  state: string;
-  units: string[];
-  enabled: string[];
-  /** Installed with --no-enable (nothing is meant to run yet). */
-  enableDeferred?: boolean;
-  service?: string;
-  timer?: string;
-  schedule?: string;
-  health?: { maxAge?: string; url?: string };
+export type InstalledBundle = Omit<PublicEntry, 'updatedAt'> & {
   /** When the last transaction changed it (ISO 8601), when known. */
   updatedAt?: string;
   /**
@@ -33,7 +22,7 @@ export interface InstalledBundle {
    */
   from: 'receipt' | 'index' | 'manifest';
   receipt?: Receipt;
-}
+};
 
 /**
  * Which receipt states count as installed. any: every receipt (status, doctor and logs show unfinished and

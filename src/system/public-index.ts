@@ -3,21 +3,10 @@
 // Receipts (paths, checksums, settings) stay 0600.
 import { atomicWrite, readTextIfExists } from './fs.js';
 import { layout, onHost, trustsOwner, type Target } from '../core/target.js';
+import type { Receipt } from '../core/receipt.js';
 
-export interface PublicEntry {
-  bundle: string;
-  description: string;
-  state: string;
-  units: string[];
-  enabled: string[];
-  /** Installed with --no-enable: nothing is meant to run until `svcctl enable`. */
-  enableDeferred?: boolean;
-  service?: string;
-  timer?: string;
-  schedule?: string;
-  health?: { maxAge?: string; url?: string };
-  updatedAt: string;
-}
+/** A receipt's public fields (state as text: an index written by another version may know other states). */
+export type PublicEntry = Pick<Receipt, 'bundle' | 'description' | 'units' | 'enabled' | 'enableDeferred' | 'service' | 'timer' | 'schedule' | 'health' | 'updatedAt'> & { state: string };
 
 export interface PublicIndex {
   format: 1;

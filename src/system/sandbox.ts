@@ -123,21 +123,8 @@ async function stateOf(name: string, options: { create: boolean }): Promise<{ di
 }
 
 /** The marker's token: a regular file owned by root, never through a symbolic link. */
-async function readMarker(dir: string): Promise<string | undefined> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(path.join(dir, markerFile), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.uid !== 0 || info.size > 64) return undefined;
-    const token = (await handle.readFile('utf8')).trim();
-    return tokenPattern.test(token) ? token : undefined;
-  } finally {
-    await handle.close();
-  }
+function readMarker(dir: string): Promise<string | undefined> {
+  return readMarkerFile(dir, markerFile);
 }
 
 function notOurs(dir: string): UserError {
@@ -649,6 +636,7 @@ async function fleetStateOf(name: string, options: { create: boolean }): Promise
   return { dir, exists: true, ...(token ? { token } : {}) };
 }
 
+/** A token file of svcctl's (the sandbox's or a fleet's marker): a regular file owned by root, never through a symbolic link. */
 async function readMarkerFile(dir: string, file: string): Promise<string | undefined> {
   let handle: fsp.FileHandle;
   try {

@@ -228,7 +228,7 @@ echo "stand-in run_invariants: $ENV_NAME, database $DB_PATH, in $PWD as $(id -un
       const config = (await ok(sandbox, 'cat /etc/default/plms-invariants')).stdout;
       expect(config).toContain('B0/set');
       expect(config).toContain('rotated-routing-key');
-      expect(config).toContain(`DB_PATH=${plmsProject}/data/plms.db`);
+      expect(config).toContain(`DB_PATH="${plmsProject}/data/plms.db"`);
       expect(config).not.toContain('contract-routing-key');
       expect((await ok(sandbox, "stat -c '%U:%G %a' /etc/default/plms-invariants")).stdout.trim()).toBe('root:plms 640');
       expect((await sandbox.run(['test', '-e', '/etc/svcctl/plms-invariants/secrets.env'])).exitCode).toBe(1);
@@ -237,10 +237,9 @@ echo "stand-in run_invariants: $ENV_NAME, database $DB_PATH, in $PWD as $(id -un
       expect((await sandbox.svcctl(['status', 'plms-invariants'])).stdout).toMatch(/drift: +none/);
       // The rotated job ran with the new value.
       expect((await runJob(sandbox, 'plms-invariants')).stdout).toContain('stand-in run_invariants: contract');
-      await ok(sandbox, 'rm /root/slack.new /root/pd.new');
     },
     async tearDown(sandbox) {
-      await ok(sandbox, `rm -rf ${plmsProject}`);
+      await ok(sandbox, `rm -rf ${plmsProject} /root/slack.new /root/pd.new`);
     },
   },
 

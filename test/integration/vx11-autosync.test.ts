@@ -58,14 +58,15 @@ async function show(sandbox: Sandbox, unit: string, properties: string[]): Promi
 }
 
 /**
- * The messages of one run of the service: its unit's lines after the cursor taken just before the start. journald
+ * The messages of one run of the service: its lines after the cursor taken just before the start. journald
  * may still be reading the stream, so wait for the run's last line. (Not by invocation ID: a oneshot that ended well
- * and that nothing references is unloaded at once, its invocation ID gone; and journalctl 252 finds nothing when
- * --after-cursor meets a match on the invocation ID or the PID.)
+ * and that nothing references is unloaded at once, its invocation ID and main PID gone with it.)
  */
 async function journalOfRun(sandbox: Sandbox, cursor: string, last: RegExp): Promise<string> {
   return until(`the journal of ${service} to show ${last}`, async () => {
-    const text = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, `_SYSTEMD_UNIT=${service}`, '-o', 'cat', '--no-pager'])).stdout;
+    // SYSLOG_IDENTIFIER too (the unit's SyslogIdentifier=): journald may not learn the unit of a process that has
+    // already exited when it reads the process's last lines.
+    const text = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, `_SYSTEMD_UNIT=${service}`, '+', 'SYSLOG_IDENTIFIER=vx11-autosync', '-o', 'cat', '--no-pager'])).stdout;
     return last.test(text) ? text : undefined;
   });
 }

@@ -9,7 +9,8 @@ import { emptyHost, type Observed, type PathState } from '../../src/core/observe
 import { planInstall, planUninstall, unsafeAncestors } from '../../src/core/plan.js';
 import { parseReceipt } from '../../src/core/receipt.js';
 import { expandHome, layout, systemTarget, trustsOwner, userTarget, type Target } from '../../src/core/target.js';
-import { unitDirectives, userScopeProblems } from '../../src/core/bundle/scope.js';
+import { userScopeProblems } from '../../src/core/bundle/scope.js';
+import { unitFileEntries } from '../../src/core/unit-file.js';
 import type { Bundle } from '../../src/core/bundle/types.js';
 import { UserError } from '../../src/core/errors.js';
 import { BundleManifestError } from '../../src/core/bundle/manifest.js';
@@ -166,11 +167,12 @@ describe('what a user manager cannot honour', () => {
     expect(problemsOf('[Unit]\nDescription=User=root is not here\n# User=root\n; Group=root\n[Service]\nExecStart=/bin/true\n')).toEqual([]);
   });
 
-  test('continued lines are one directive, at the line it starts on', () => {
-    expect(unitDirectives('[Service]\nExecStart=/bin/echo \\\n  two \\\n  three\nUser=x\n')).toEqual([
-      { section: 'Service', key: 'ExecStart', value: '/bin/echo two three', line: 2 },
+  test('continued lines are one directive, at the line it starts on (the one unit-file reader)', () => {
+    expect(unitFileEntries('[Service]\nExecStart=/bin/echo \\\n  two \\\n  three\nUser=x\n')).toEqual([
+      { section: 'Service', key: 'ExecStart', value: expect.stringMatching(/^\/bin\/echo\s+two\s+three$/), line: 2 },
       { section: 'Service', key: 'User', value: 'x', line: 5 },
     ]);
+    expect(problemsOf('[Service]\nExecStart=/bin/true\nDynamicUser=\\\n  yes\n')).toEqual([expect.stringMatching(/^x\.service:3: DynamicUser=/)]);
   });
 
   test('the manifest: a system user, paths outside the home, owners, and drop-in directives', () => {
@@ -202,7 +204,7 @@ describe('what a user manager cannot honour', () => {
     const refused = new Set(['User', 'Group', 'SupplementaryGroups', 'DynamicUser', 'CapabilityBoundingSet', 'AmbientCapabilities', 'SecureBits', 'PrivateDevices', 'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectClock', 'RootDirectory', 'RootImage', 'NetworkNamespacePath', 'CPUSchedulingPolicy', 'IOSchedulingClass', 'WantedBy', 'RequiredBy', 'UpheldBy']);
     fc.assert(
       fc.property(fc.string(), fc.stringMatching(/^[A-Z][A-Za-z]{0,20}$/), fc.string(), (noise, key, value) => {
-        unitDirectives(noise);
+        unitFileEntries(noise);
         const line = value.replace(/[\r\n\\]/g, '');
         const problems = problemsOf(`[Service]\n${key}=${line}\n`);
         return refused.has(key) || problems.length === 0;

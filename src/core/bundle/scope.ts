@@ -2,6 +2,7 @@
 // owner other than the user, or a directive a user manager cannot honour. Pure: the manifest and the unit files' text.
 import { HOME_PREFIX, type Scope } from '../target.js';
 import type { Bundle } from './types.js';
+import { unitFileEntries } from '../unit-file.js';
 
 /** A field's location inside the manifest, e.g. ['payload', 0, 'destination'] (as manifest.ts's FieldPath). */
 type FieldPath = ReadonlyArray<string | number>;
@@ -61,35 +62,6 @@ const systemOnlyTargets = new Set(['multi-user.target', 'graphical.target', 'sys
 
 /** Sections whose directives set up the process a unit runs. */
 const execSections = new Set(['Service', 'Socket', 'Mount', 'Swap']);
-
-/** One directive of a unit file: its section, key, value (continuation lines joined) and 1-based line. */
-export interface UnitDirective {
-  section: string;
-  key: string;
-  value: string;
-  line: number;
-}
-
-/** The directives of a unit file as systemd reads them: sections, comments (# ;), and lines continued with "\". */
-export function unitDirectives(text: string): UnitDirective[] {
-  const out: UnitDirective[] = [];
-  const lines = text.split(/\r?\n/);
-  let section = '';
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    let line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    if (line.startsWith('[') && line.endsWith(']')) {
-      section = line.slice(1, -1);
-      continue;
-    }
-    while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1).trimEnd()} ${lines[++i]!.trim()}`;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    out.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), line: start + 1 });
-  }
-  return out;
-}
 
 /** What a directive means for a user manager: why it cannot honour it, or undefined when it can. */
 function directiveProblem(section: string, key: string, value: string): { why: string; hint?: string } | undefined {
@@ -157,7 +129,7 @@ export function userScopeProblems(m: ScopeManifest, units: ReadonlyMap<string, s
   m.units.forEach((unit, i) => {
     const text = units.get(unit);
     if (text === undefined) return;
-    for (const d of unitDirectives(text)) {
+    for (const d of unitFileEntries(text)) {
       const problem = directiveProblem(d.section, d.key, d.value);
       if (problem) problems.push({ at: ['units', i], message: `${unit}:${d.line}: ${d.key}=${d.value}: ${problem.why}`, hint: problem.hint ?? `remove ${d.key}= from ${unit}, or install the bundle in system scope` });
     }

@@ -2,6 +2,7 @@
 // as systemd 252 reads them (continuations, comments, an empty assignment resetting a list), and the words of an
 // ExecStart= or Environment= line (extract_first_word with quotes and C escapes). Pure; used by the cron export.
 import { UserError } from '../errors.js';
+import { unitFileEntries } from '../unit-file.js';
 
 export interface Directive {
   key: string;
@@ -15,28 +16,7 @@ const listDirectives = new Set(['ExecStart', 'ExecStartPre', 'ExecStartPost', 'E
 export function sectionDirectives(texts: readonly string[], section: string): Directive[] {
   const out: Directive[] = [];
   for (const text of texts) {
-    let current = '';
-    let pending = '';
-    for (const raw of text.split(/\r?\n/)) {
-      const trimmed = raw.trim();
-      if (pending === '' && (trimmed.startsWith('#') || trimmed.startsWith(';'))) continue;
-      if (trimmed.endsWith('\\')) {
-        pending += `${trimmed.slice(0, -1)} `;
-        continue;
-      }
-      const full = (pending + trimmed).trim();
-      pending = '';
-      if (full === '') continue;
-      const header = /^\[(.+)\]$/.exec(full);
-      if (header) {
-        current = header[1]!;
-        continue;
-      }
-      if (current !== section) continue;
-      const eq = full.indexOf('=');
-      if (eq <= 0) continue;
-      const key = full.slice(0, eq).trim();
-      const value = full.slice(eq + 1).trim();
+    for (const { key, value } of unitFileEntries(text).filter((e) => e.section === section)) {
       if (value === '' && listDirectives.has(key)) {
         for (let i = out.length - 1; i >= 0; i--) if (out[i]!.key === key) out.splice(i, 1);
         continue;
