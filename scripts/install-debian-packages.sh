@@ -6,8 +6,8 @@
 set -euo pipefail
 # The second line builds and checks the Debian package (npm run package, test/integration/package.test.ts):
 # dpkg-dev (dpkg-shlibdeps, binutils' strip), lintian, man-db (man, groff), and the shells whose completion is tested.
-# exim4-daemon-light: the alerts test delivers email through a real MTA; the third line is the fleet's (export.md).
-packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client exim4-daemon-light
+# bindfs: the user-scope test's home on a file system that ignores modes. exim4-daemon-light: the alerts test delivers email through a real MTA; the third line is the fleet's (export.md).
+packages=(util-linux systemd redis-server redis-tools iproute2 python3 openssl git openssh-client bindfs exim4-daemon-light
   dpkg-dev lintian man-db bash-completion zsh fish
   openssh-server libwrap0 cron ansible-core)
 need=()

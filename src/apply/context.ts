@@ -6,6 +6,7 @@ import type { Action } from '../core/steps/types.js';
 import type { Usec } from '../core/time.js';
 import { readAccounts, type Accounts } from '../system/accounts.js';
 import { trustedOwners } from '../system/receipts.js';
+import type { Owners } from '../system/fs.js';
 import { SystemdClient } from '../system/systemd.js';
 import { faults, type StepPosition } from './faults.js';
 
@@ -23,7 +24,7 @@ export interface RunState {
 export class StepContext {
   readonly layout: Layout;
   readonly systemd: SystemdClient;
-  readonly owners: ReadonlySet<number>;
+  readonly owners: Owners;
   readonly state: RunState = { reloaded: false, restarted: [], jobs: [], nextElapse: new Map() };
   /** The step running now (fault injection names it). */
   step: StepPosition = { index: 0, total: 0, kind: '' };
@@ -44,6 +45,8 @@ export class StepContext {
   async ids(owner: string, group: string): Promise<{ uid: number; gid: number }> {
     // root is uid and gid 0 everywhere, also in a --root tree that has no /etc/passwd yet.
     if (owner === 'root' && group === 'root') return { uid: 0, gid: 0 };
+    // The target's own owner (the user in user scope) is known by id, also when the passwd file does not list him (NSS).
+    if (owner === this.target.user && group === this.target.group) return { uid: this.target.uid, gid: this.target.gid };
     this.accounts ??= await readAccounts(this.target);
     let user = this.accounts.users.get(owner);
     let grp = this.accounts.groups.get(group);

@@ -28,7 +28,7 @@ export const removeFile: Executor<RemoveFile, Previous | undefined> = {
         await renamePath(backup, target, { owners: ctx.owners });
         if (previous) previous.restored = true;
       }
-      await removeEmptyParents(path.dirname(backup), ctx.at(ctx.layout.stateDir));
+      await removeEmptyParents(path.dirname(backup), ctx.at(ctx.layout.stateDir), { owners: ctx.owners });
     }
   },
   async undo(a, ctx, previous) {

@@ -33,7 +33,7 @@ export const writeFile: Executor<WriteFile, Previous> = {
         await removeFile(target, { owners: ctx.owners });
         await renamePath(ctx.at(a.backupTo), target, { owners: ctx.owners });
       }
-      await removeEmptyParents(path.dirname(ctx.at(a.backupTo)), ctx.at(ctx.layout.stateDir));
+      await removeEmptyParents(path.dirname(ctx.at(a.backupTo)), ctx.at(ctx.layout.stateDir), { owners: ctx.owners });
     } else if (previous.kind === 'file') await atomicWrite(target, previous.content, { mode: previous.mode, uid: previous.uid, gid: previous.gid, owners: ctx.owners });
     else if (previous.kind === 'absent' && (await inspectPath(target, { content: false }))?.kind === 'file') await removeFile(target, { owners: ctx.owners });
     // 'other' (a symlink, a directory): the write refused it, and it stays as it was.

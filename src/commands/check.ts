@@ -5,6 +5,7 @@ import { EndedEarly, withExitCode } from '../core/errors.js';
 import { notInstalled } from '../core/health.js';
 import { renderCheck, textfileNote } from '../views/check.js';
 import { say } from '../views/output.js';
+import { userFlag } from '../flags.js';
 
 export default class Check extends SvcctlCommand {
   static override summary = 'Monitoring check of a bundle with the Nagios plugin convention: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.';
@@ -28,6 +29,7 @@ Without root the receipt (mode 0600) cannot be read: the check then takes the un
   ];
   static override args = { bundle: Args.string({ description: 'installed bundle name (or bundle path)', required: true }) };
   static override flags = {
+    user: userFlag,
     'max-age': Flags.string({ description: 'the last success may be at most this old (systemd time span: 30min, 25h, 2d)' }),
     textfile: Flags.string({ description: 'also write node_exporter textfile metrics into this directory' }),
   };
@@ -37,6 +39,7 @@ Without root the receipt (mode 0600) cannot be read: the check then takes the un
     const result = await check(args.bundle, {
       ...(flags['max-age'] !== undefined ? { maxAge: flags['max-age'] } : {}),
       ...(flags.textfile !== undefined ? { textfile: flags.textfile } : {}),
+      user: flags.user,
     });
     const note = textfileNote(result);
     if (note) say(note);

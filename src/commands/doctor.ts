@@ -3,6 +3,7 @@ import { SvcctlCommand } from '../base-command.js';
 import { withExitCode } from '../core/errors.js';
 import { doctor, type DoctorReport } from '../flows/doctor.js';
 import { renderDoctor } from '../views/doctor.js';
+import { userFlag } from '../flags.js';
 
 export default class Doctor extends SvcctlCommand {
   static override summary = 'Troubleshoot installed bundles: each problem with the exact command that fixes it. Exit 0 when all is well, 1 otherwise.';
@@ -11,10 +12,11 @@ export default class Doctor extends SvcctlCommand {
 Needs root: receipts, secrets files and other users' processes are visible to root only.`;
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor cleanup-blocking', '<%= config.bin %> doctor --json'];
   static override args = { bundle: Args.string({ description: 'installed bundle name (default: every installed bundle)', required: false }) };
+  static override flags = { user: userFlag };
 
   async run(): Promise<DoctorReport> {
-    const { args } = await this.parse(Doctor);
-    const report = await doctor(args.bundle);
+    const { args, flags } = await this.parse(Doctor);
+    const report = await doctor(args.bundle, { user: flags.user });
     this.print(renderDoctor(report));
     return withExitCode(report, report.ok ? 0 : 1);
   }

@@ -4,6 +4,7 @@ import { install, type InstallResult } from '../flows/install.js';
 import { installLines } from '../views/install.js';
 import { say } from '../views/output.js';
 import { terminalUi } from '../views/progress.js';
+import { userFlag } from '../flags.js';
 
 export default class Install extends SvcctlCommand {
   static override summary = 'Install bundles as one transaction: payload, user, directories, secrets, units, one reload, one enable --now.';
@@ -19,6 +20,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
     '<%= config.bin %> install cleanup-blocking --yes --alert slack=@/root/slack.url --alert email=ops@example.com',
     '<%= config.bin %> install ./my-bundle --dry-run --json',
     '<%= config.bin %> install cleanup-blocking --root /srv/image --yes',
+    '<%= config.bin %> install ./my-job --user',
   ];
   static override strict = false;
   static override args = { bundle: Args.string({ description: 'bundle names or paths (one transaction for all)', required: true }) };
@@ -34,6 +36,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
     enable: Flags.boolean({ description: 'enable (and start) the units the bundle lists; --no-enable installs them without enabling or starting anything (svcctl enable BUNDLE later). Default: as the last install chose', allowNo: true }),
     authorize: Flags.string({ description: 'the explicit authorization a bundle may require: who authorized it and why (recorded in the receipt, shown by status)' }),
     root: Flags.directory({ description: 'render the tree under this directory instead of the live system (no systemd needed; root, or unshare -r / fakeroot for image builds)' }),
+    user: userFlag,
   };
 
   async run(): Promise<InstallResult> {
@@ -50,6 +53,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
       ...(flags.authorize !== undefined ? { authorize: flags.authorize } : {}),
       ...(flags.root !== undefined ? { root: flags.root } : {}),
       ...(flags.alert !== undefined ? { alert: flags.alert } : {}),
+      user: flags.user,
     }, terminalUi);
     for (const line of installLines(result)) say(line);
     return result;

@@ -2,6 +2,7 @@ import { Args, Flags } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { withExitCode } from '../core/errors.js';
 import { defaultJsonLines, logFormats, logs, type LogsResult } from '../flows/logs.js';
+import { userFlag } from '../flags.js';
 
 export default class Logs extends SvcctlCommand {
   static override summary = 'Show the journal of all the units of an installed bundle (journalctl).';
@@ -19,6 +20,7 @@ Without root it finds the bundle's units in the public index (/var/lib/svcctl/.i
   ];
   static override args = { bundle: Args.string({ description: 'an installed bundle', required: true }) };
   static override flags = {
+    user: userFlag,
     follow: Flags.boolean({ char: 'f', description: 'keep printing new entries until Ctrl-C' }),
     lines: Flags.integer({ char: 'n', description: 'show the N most recent entries (journalctl: all, or 10 with -f)', min: 0 }),
     since: Flags.string({ description: 'only entries since this time ("1 hour ago", today, "2026-01-31 08:00", -15min)' }),
@@ -35,6 +37,7 @@ Without root it finds the bundle's units in the public index (/var/lib/svcctl/.i
       ...(flags.unit !== undefined ? { unit: flags.unit } : {}),
       output: flags.output as (typeof logFormats)[number],
       json: this.jsonEnabled(),
+      user: flags.user,
     });
     return withExitCode(result, result.exitCode);
   }

@@ -4,6 +4,7 @@ import { withExitCode } from '../core/errors.js';
 import { runBundle, type RunResult } from '../flows/run.js';
 import { say } from '../views/output.js';
 import { renderRunOutcome, runOutputWriter } from '../views/run.js';
+import { userFlag } from '../flags.js';
 
 export default class Run extends SvcctlCommand {
   static override summary = "Start a bundle's service now, stream this run's output, and exit with the service's exit status.";
@@ -21,6 +22,7 @@ A job may exit with any status, 2 and 77 included, which svcctl itself uses for 
   ];
   static override args = { bundle: Args.string({ description: 'an installed bundle', required: true }) };
   static override flags = {
+    user: userFlag,
     follow: Flags.boolean({ description: "stream the run's output (--no-follow: only wait for its result)", default: true, allowNo: true }),
   };
 
@@ -28,7 +30,7 @@ A job may exit with any status, 2 and 77 included, which svcctl itself uses for 
     const { args, flags } = await this.parse(Run);
     const json = this.jsonEnabled();
     const output: string[] = [];
-    const result = await runBundle(args.bundle, { follow: flags.follow, emit: runOutputWriter(json ? output : undefined) });
+    const result = await runBundle(args.bundle, { follow: flags.follow, emit: runOutputWriter(json ? output : undefined), user: flags.user });
     say(renderRunOutcome(result));
     return withExitCode(json && flags.follow ? { ...result, output } : result, result.exitCode);
   }

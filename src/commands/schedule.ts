@@ -4,6 +4,7 @@ import { schedule, type ScheduleResult } from '../flows/schedule.js';
 import { describeElapses, scheduleMessages } from '../views/schedule.js';
 import { say } from '../views/output.js';
 import { terminalUi } from '../views/progress.js';
+import { userFlag } from '../flags.js';
 
 export default class Schedule extends SvcctlCommand {
   static override summary = "Change when a bundle's timer runs: a calendar expression (time zone included) or an interval; --reset returns to the bundle's default.";
@@ -22,6 +23,7 @@ Calendar expressions follow systemd.time(7) and may name a time zone, so "02:00 
   };
   static override strict = false;
   static override flags = {
+    user: userFlag,
     reset: Flags.boolean({ description: "return to the bundle's default schedule (removes the drop-in)", default: false }),
     'dry-run': Flags.boolean({ description: 'validate and show what would change; change nothing', default: false }),
   };
@@ -33,6 +35,7 @@ Calendar expressions follow systemd.time(7) and may name a time zone, so "02:00 
       ...(words.length > 0 ? { expression: words.join(' ') } : {}),
       reset: flags.reset,
       dryRun: flags['dry-run'],
+      user: flags.user,
     }, terminalUi);
     for (const line of scheduleMessages(result)) say(line);
     this.print(describeElapses(result).join('\n'));

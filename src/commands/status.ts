@@ -1,7 +1,8 @@
 import { Args } from '../oclif.js';
 import { SvcctlCommand } from '../base-command.js';
 import { status, type StatusResult } from '../flows/status.js';
-import { renderBundleStatus, renderOverview, restrictedNote } from '../views/status.js';
+import { lingerLine, renderBundleStatus, renderOverview, restrictedNote } from '../views/status.js';
+import { userFlag } from '../flags.js';
 import { say } from '../views/output.js';
 
 export default class Status extends SvcctlCommand {
@@ -15,20 +16,24 @@ Without root it shows what every user may see: the bundles named in the public i
     '<%= config.bin %> status',
     '<%= config.bin %> status cleanup-blocking',
     '<%= config.bin %> status cleanup-blocking --json | jq .lastRun',
+    '<%= config.bin %> status --user',
   ];
   static override args = { bundle: Args.string({ description: 'an installed bundle (default: all of them, one line each)', required: false }) };
+  static override flags = { user: userFlag };
 
   async run(): Promise<StatusResult> {
-    const { args } = await this.parse(Status);
-    const result = await status(args.bundle);
+    const { args, flags } = await this.parse(Status);
+    const result = await status(args.bundle, { user: flags.user });
     if ('bundles' in result) {
-      if (result.bundles.length === 0) say('no bundles installed (install one with `svcctl install BUNDLE`)');
+      if (result.bundles.length === 0) say(`no bundles installed (install one with \`svcctl install BUNDLE\`${result.userScopeHint ? `; ${result.userScopeHint}` : ''})`);
       else this.print(renderOverview(result.bundles));
       const note = restrictedNote(result.bundles);
       if (note && !this.jsonEnabled()) say(note);
     } else {
       this.print(renderBundleStatus(result));
     }
+    const linger = lingerLine(result.user);
+    if (linger && !this.jsonEnabled()) say(linger);
     return result;
   }
 }

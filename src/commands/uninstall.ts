@@ -1,4 +1,5 @@
 import { Args, Flags } from '../oclif.js';
+import { userFlag } from '../flags.js';
 import { SvcctlCommand } from '../base-command.js';
 import { uninstall, type UninstallResult } from '../flows/uninstall.js';
 import { uninstallLines } from '../views/install.js';
@@ -18,6 +19,7 @@ export default class Uninstall extends SvcctlCommand {
     'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
     yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
     root: Flags.directory({ description: 'act on a tree rendered with install --root', exists: true }),
+    user: userFlag,
   };
 
   async run(): Promise<UninstallResult> {
@@ -28,6 +30,7 @@ export default class Uninstall extends SvcctlCommand {
       dryRun: flags['dry-run'],
       yes: flags.yes,
       ...(flags.root !== undefined ? { root: flags.root } : {}),
+      user: flags.user,
     }, terminalUi);
     for (const line of uninstallLines(result)) say(line);
     return result;

@@ -5,9 +5,10 @@ import { createHash, createHmac } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import type { Bundle, ConfigFile } from './bundle/types.js';
-import { directoryPathProblem, fillTemplate, templateKeys } from './bundle/manifest.js';
+import { directoryPathProblem, fillTemplate, formatFieldPath, templateKeys } from './bundle/manifest.js';
+import { scopeManifestOf, userScopeProblems } from './bundle/scope.js';
 import type { ArtifactRole, Authorization } from './receipt.js';
-import { layout as layoutOf, type Layout, type Target } from './target.js';
+import { expandHome, layout as layoutOf, type Layout, type Target } from './target.js';
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
@@ -157,7 +158,7 @@ export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string 
  * One of the bundle's config files (an EnvironmentFile= at its own path) with the settings and secrets it lists, in
  * its order; a key without a value is left out. `secret set`/`rotate` render it again with the new value.
  */
-export function configFileOf(bundle: Bundle, config: ConfigFile, settings: Record<string, string>, secrets: ReadonlyMap<string, string>, header: string): DesiredFile {
+export function configFileOf(bundle: Bundle, config: ConfigFile, settings: Record<string, string>, secrets: ReadonlyMap<string, string>, header: string, target: Target): DesiredFile {
   const isSecret = (key: string) => bundle.secrets.some((x) => x.key === key);
   const entries = config.entries.flatMap((key) => {
     const value = isSecret(key) ? secrets.get(key) : settings[key];
@@ -165,12 +166,13 @@ export function configFileOf(bundle: Bundle, config: ConfigFile, settings: Recor
   });
   const held = config.entries.filter(isSecret);
   return {
-    path: config.path,
+    // In user scope: inside the home, and the user's (the manifest gives neither a path elsewhere nor an owner).
+    path: expandHome(config.path, target),
     role: 'config',
     content: Buffer.from(renderEnvFile(entries, header)),
     mode: config.mode,
-    owner: config.owner,
-    group: config.group,
+    owner: target.scope === 'user' ? target.user : config.owner,
+    group: target.scope === 'user' ? target.group : config.group,
     secret: held.length > 0,
     ...(held.length > 0 ? { secretKeys: held.filter((k) => secrets.has(k)) } : {}),
   };
@@ -193,21 +195,26 @@ export function validateSettings(bundle: Bundle, settings: Record<string, string
 
 /** What should exist once `bundle` is installed with `inputs` on `target`. Throws UserError for what cannot be rendered. */
 export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredState {
+  requireScope(bundle, target);
   validateSettings(bundle, inputs.settings);
   const layout = layoutOf(target);
   const header = managedHeader(bundle.name);
   const owner = target.user;
   const group = target.group;
+  // In user scope everything belongs to the user, and `~/` paths are inside his home (the manifest allows nothing else).
+  const user = target.scope === 'user';
+  const at = (p: string) => expandHome(p, target);
+  const ownedBy = (declared: { owner?: string; group?: string }) => (user ? { owner, group } : { owner: declared.owner ?? owner, group: declared.group ?? declared.owner ?? group });
   const files: DesiredFile[] = [];
   for (const payload of bundle.payload) {
-    files.push({ path: payload.destination, role: 'payload', content: payload.content, mode: payload.mode, owner: payload.owner ?? owner, group: payload.group ?? payload.owner ?? group, secret: false });
+    files.push({ path: at(payload.destination), role: 'payload', content: payload.content, mode: payload.mode, ...ownedBy(payload), secret: false });
   }
   const sysusersPath = layout.sysusers(bundle.name);
   if (bundle.user) {
     if (!sysusersPath) throw new UserError(`bundle ${bundle.name} declares the system user ${bundle.user.name}, which a user-scope install cannot create`, 'install it in system scope (as root, without --user)');
     files.push({ path: sysusersPath, role: 'sysusers', content: Buffer.from(renderSysusers(bundle, header)), ...rolePolicy('sysusers'), owner, group, secret: false });
   }
-  const declared = declaredDirectories(bundle, inputs.settings);
+  const declared = declaredDirectories(bundle, inputs.settings).map((d) => ({ ...d, path: at(d.path), ...ownedBy(d) }));
   if (declared.length > 0) {
     files.push({ path: layout.tmpfiles(bundle.name), role: 'tmpfiles', content: Buffer.from(renderTmpfiles(declared, header)), ...rolePolicy('tmpfiles'), owner, group, secret: false });
   }
@@ -220,13 +227,13 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
   // Config files: an EnvironmentFile= at the bundle's own path, of settings and secrets, with its own owner and mode.
   for (const config of bundle.configFiles) {
     const secretValues = new Map(Object.entries(inputs.secrets).map(([key, input]) => [key, input.value]));
-    files.push(configFileOf(bundle, config, inputs.settings, secretValues, header));
+    files.push(configFileOf(bundle, config, inputs.settings, secretValues, header, target));
   }
   for (const unit of bundle.units) {
     files.push({ path: layout.unitFile(unit.name), role: 'unit', content: Buffer.from(unit.content), ...rolePolicy('unit'), owner, group, secret: false });
   }
   for (const unit of bundle.units) {
-    const spec = overrideFor(bundle, unit.name, inputs.settings, layout);
+    const spec = overrideFor(bundle, unit.name, inputs.settings, layout, target);
     if (spec) files.push({ path: layout.override(unit.name), role: 'drop-in', content: Buffer.from(renderOverride(spec, header)), ...rolePolicy('drop-in'), owner, group, secret: false });
   }
   const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
@@ -270,8 +277,27 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     ...(inputs.authorization ? { authorization: inputs.authorization } : {}),
     alerts: (inputs.alerts ?? []).map(summarizeChannel),
     possiblePaths: [...new Set(possible)],
-    executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => p.destination),
+    executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => at(p.destination)),
   };
+}
+
+/**
+ * A bundle is installed only in a scope it declares: one for user scope alone has its paths in a user's home; one that
+ * does not declare user scope is refused with --user, with every reason a user manager could not install it.
+ */
+function requireScope(bundle: Bundle, target: Target): void {
+  const scopes = bundle.scopes ?? ['system'];
+  if (scopes.includes(target.scope)) return;
+  if (target.scope === 'system') {
+    throw new UserError(`bundle ${bundle.name} is for user scope only (scopes: [user]): it installs into the home of the user who installs it`, 'install it as that user, without sudo: svcctl install --user ' + bundle.name);
+  }
+  const units = new Map(bundle.units.map((u) => [u.name, u.content]));
+  const obstacles = userScopeProblems(scopeManifestOf(bundle), units).map((p) => `${formatFieldPath(p.at)}: ${p.message}`);
+  throw UserError.many(
+    `bundle ${bundle.name} cannot be installed in user scope:`,
+    ["its manifest does not declare it (scopes: [system]; a bundle for user scope says scopes: [user] or [system, user])", ...obstacles],
+    [obstacles.length > 0 ? 'install it as root without --user' : 'if it works under a user manager, add user to its scopes; otherwise install it as root without --user', 'nothing was changed'],
+  );
 }
 
 /**
@@ -305,11 +331,11 @@ function ownSecretsFile(bundle: Bundle): boolean {
  * environment setting no config file holds as Environment=, directive settings, and the bundle's directive templates
  * filled with the settings. Values are raw here: the renderer escapes each once.
  */
-function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>, layout: Layout): OverrideSpec | undefined {
+function overrideFor(bundle: Bundle, unit: string, settings: Record<string, string>, layout: Layout, target: Target): OverrideSpec | undefined {
   const spec: OverrideSpec = { environmentFiles: [], environment: [], directives: [] };
   const isService = unit.endsWith('.service');
   if (isService && ownSecretsFile(bundle)) spec.environmentFiles.push(layout.secretsFile(bundle.name));
-  if (isService) spec.environmentFiles.push(...bundle.configFiles.map((f) => f.path));
+  if (isService) spec.environmentFiles.push(...bundle.configFiles.map((f) => expandHome(f.path, target)));
   const inConfigFiles = new Set(bundle.configFiles.flatMap((f) => f.entries));
   for (const setting of bundle.settings) {
     const appliesTo = setting.units ?? bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service'));

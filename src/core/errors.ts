@@ -39,7 +39,7 @@ export class UserError extends Error {
 export class NeedsRootError extends Error {
   readonly exitCode: number = ExitCode.needsRoot;
   readonly hint: string;
-  constructor(what: string, hint = 'run it again with sudo') {
+  constructor(what: string, hint = "run it again with sudo; or, for bundles of your own in your systemd user manager, add --user (no root needed)") {
     super(what.endsWith('needs root') || what.includes(' needs root') ? what : `${what} needs root`);
     this.name = 'NeedsRootError';
     this.hint = hint;

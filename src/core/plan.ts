@@ -5,7 +5,7 @@ import { UserError } from './errors.js';
 import { checksumOf, directoryPolicy, isOwnDirectory, type DesiredState } from './desired.js';
 import { exists, nameOfGid, nameOfUid, type Observed, type PathState } from './observed.js';
 import { RECEIPT_FORMAT, type ArtifactRole, type Receipt, type ReceiptArtifact, type ReceiptDirectory } from './receipt.js';
-import { layout as layoutOf, systemDirectories, type Layout, type Target } from './target.js';
+import { layout as layoutOf, systemDirectories, trustsOwner, type Layout, type Target } from './target.js';
 import type { Action, ApplyTmpfiles, CheckInstalled, Enable, UnitBefore, WriteFile } from './steps/types.js';
 import type { CheckSubject } from './health.js';
 import { parseTimespan } from './schedule.js';
@@ -50,7 +50,15 @@ export function ancestors(p: string): string[] {
 
 /** Directories several bundles share: made by the first bundle in, removed (when empty) by the last out. */
 export function isSharedDirectory(dir: string, layout: Layout): boolean {
-  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, path.posix.dirname(layout.backupDir('x')), alertConfigDir(layout)].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
+  return [layout.configDir, layout.stateDir, layout.sysusersDir, layout.tmpfilesDir, layout.unitDir, layout.binDir, path.posix.dirname(layout.backupDir('x')), alertConfigDir(layout)].includes(dir) || [layout.configDir, layout.stateDir, layout.unitDir].some((d) => d.startsWith(`${dir}/`));
+}
+
+/**
+ * The state directory and those above it (~/.local in a new home) are made when the intent receipt is written, before
+ * the first step: no step makes them, and no undo may remove them (the receipts are in there).
+ */
+function madeForReceipts(dir: string, layout: Layout): boolean {
+  return dir === layout.stateDir || layout.stateDir.startsWith(`${dir}/`);
 }
 
 /** Every path an install of `desired` may touch, and every ancestor: what observe() must look at. */
@@ -110,19 +118,19 @@ const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 
 /**
  * Root never writes through a path someone else controls: every existing directory on the way to a file svcctl
- * writes must be a real directory, owned by root (or, in user scope, the user) and not writable by group or others
- * (as OpenSSH's StrictModes). Returns one problem per offending directory.
+ * writes must be a real directory, owned by root (or, in user scope, the user inside his home) and not writable by
+ * group or others (as OpenSSH's StrictModes). Returns one problem per offending directory.
  */
 export function unsafeAncestors(paths: string[], observed: Observed, target: Target): string[] {
   const problems = new Set<string>();
-  const owners = new Set([0, target.uid]);
   for (const p of paths) {
     for (const dir of ancestors(p).reverse()) {
       const state = observed.paths[dir];
       if (!state) continue;
+      const trusted = trustsOwner(target, dir, state.uid);
       if (state.kind !== 'directory') problems.add(`${dir} is a ${state.kind}${state.linkTarget ? ` to ${state.linkTarget}` : ''}, not a directory (on the way to ${p})`);
-      else if (state.mode & 0o1000 && owners.has(state.uid)) continue; // sticky (/tmp): no one can swap what root owns in it
-      else if (!owners.has(state.uid)) problems.add(`${dir} is owned by uid ${state.uid}: whoever owns it could redirect what root writes under it (on the way to ${p})`);
+      else if (state.mode & 0o1000 && trusted) continue; // sticky (/tmp): no one can swap what root owns in it
+      else if (!trusted) problems.add(`${dir} is owned by uid ${state.uid}: whoever owns it could redirect what root writes under it (on the way to ${p})`);
       else if (state.mode & 0o022) problems.add(`${dir} has mode ${octal(state.mode)}: writable by ${state.mode & 0o002 ? 'every local user' : 'its group'} (on the way to ${p})`);
     }
   }
@@ -151,8 +159,10 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
 
   const unsafe = unsafeAncestors([...desired.files.map((f) => f.path), layout.receipt(desired.bundle)], observed, target);
   if (unsafe.length > 0) {
-    throw UserError.many(`cannot install ${desired.bundle}: ${unsafe.length === 1 ? 'a directory' : 'directories'} on the way to its files ${unsafe.length === 1 ? 'is' : 'are'} not safe for root to write through:`, unsafe, [
-      'make each one a root-owned directory not writable by group or others (chown root:root DIR; chmod go-w DIR), then run the command again; nothing was changed',
+    throw UserError.many(`cannot install ${desired.bundle}: ${unsafe.length === 1 ? 'a directory' : 'directories'} on the way to its files ${unsafe.length === 1 ? 'is' : 'are'} not safe for ${target.scope === 'user' ? 'svcctl' : 'root'} to write through:`, unsafe, [
+      target.scope === 'user'
+        ? `make each one a directory of yours (inside ${target.home}) or of root, not writable by group or others (chmod go-w DIR), then run the command again; nothing was changed`
+        : 'make each one a root-owned directory not writable by group or others (chown root:root DIR; chmod go-w DIR), then run the command again; nothing was changed',
     ]);
   }
 
@@ -208,6 +218,7 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   for (const dir of [...new Set(desired.files.flatMap((f) => ancestors(f.path)))].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1))) {
     const own = isOwnDirectory(dir, desired.bundle, layout);
     const shared = isSharedDirectory(dir, layout);
+    if (madeForReceipts(dir, layout)) continue;
     if (!exists(observed, dir)) {
       actions.push({ kind: 'make-directory', path: dir, mode: directoryPolicy(dir, desired.bundle, layout), owner: target.user, group: target.group });
       // One of the system's own directories (/etc in an empty --root tree) is made, but never recorded for removal.
@@ -222,13 +233,13 @@ export function planInstall(desired: DesiredState, observed: Observed, ctx: Plan
   const tmpfiles: ApplyTmpfiles = { kind: 'apply-tmpfiles', path: layout.tmpfiles(desired.bundle), created: [], adjusted: [], atBoot: target.offline };
   for (const dir of desired.directories.filter((d) => d.kind === 'data')) {
     const current = observed.paths[dir.path] ?? null;
-    if (systemDirectories.has(dir.path)) {
+    if (layout.standardDirectories.has(dir.path)) {
       conflicts.push(`${dir.path} is one of the system's own directories: a bundle may not declare it (its mode and owner are never changed, and --purge would remove it)`);
       continue;
     }
     if (current === null) {
       for (const a of [...ancestors(dir.path).reverse(), dir.path]) {
-        if (exists(observed, a) || tmpfiles.created.includes(a)) continue;
+        if (exists(observed, a) || tmpfiles.created.includes(a) || madeForReceipts(a, layout)) continue;
         // The tool may make it (and its undo removes it again); one of the system's own directories (/home in an
         // empty --root tree) is never recorded for uninstall to remove.
         tmpfiles.created.push(a);

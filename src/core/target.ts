@@ -52,6 +52,13 @@ export interface Layout {
   lockFile: string;
   /** Where a payload may be installed (user scope: inside the home only). */
   payloadRoots: string[];
+  /** Where scripts usually go: /usr/local/bin, or the user's ~/.local/bin (what `~/` payload paths are hinted to). */
+  binDir: string;
+  /**
+   * Directories svcctl never re-modes, re-owns or purges, and a bundle may not declare: the system's own, and in user
+   * scope also the home and its standard directories (~/.config, ~/.local/bin, …).
+   */
+  standardDirectories: ReadonlySet<string>;
   receipt(bundle: string): string;
   backupDir(bundle: string): string;
   secretsDir(bundle: string): string;
@@ -86,6 +93,8 @@ export function layout(target: Target): Layout {
     tmpfilesDir,
     lockFile,
     payloadRoots: system ? ['/'] : [home],
+    binDir: system ? '/usr/local/bin' : `${home}/.local/bin`,
+    standardDirectories: system ? systemDirectories : new Set([...systemDirectories, home, ...homeStandardDirectories.map((d) => `${home}/${d}`)]),
     receipt: (bundle) => `${stateDir}/${bundle}.json`,
     backupDir: (bundle) => `${stateDir}/backups/${bundle}`,
     secretsDir: (bundle) => `${configDir}/${bundle}`,
@@ -99,6 +108,26 @@ export function layout(target: Target): Layout {
     unitOfPath: (p) => (p.startsWith(`${unitDir}/`) ? p.slice(unitDir.length + 1).split('/')[0]!.replace(/\.d$/, '') : undefined),
   };
 }
+
+/**
+ * Who may own a directory on the way to what svcctl writes or reads: root; in user scope also the user himself, at and
+ * below his home (never above it: /home belongs to root). Group- or world-writable directories are refused apart.
+ */
+export function trustsOwner(target: Pick<Target, 'scope' | 'uid' | 'home'>, dir: string, uid: number): boolean {
+  if (uid === 0) return true;
+  return target.scope === 'user' && uid === target.uid && (dir === target.home || dir.startsWith(`${target.home}/`));
+}
+
+/** A bundle path written `~/...`: relative to the home of the user who installs it (user scope only). */
+export const HOME_PREFIX = '~/';
+
+/** A bundle's path on the target: `~/x` is inside the user's home; an absolute path is itself. */
+export function expandHome(p: string, target: Pick<Target, 'home'>): string {
+  return p.startsWith(HOME_PREFIX) ? `${target.home}/${p.slice(HOME_PREFIX.length)}` : p;
+}
+
+/** The standard directories of a home (XDG and ~/.local/bin), relative to it: shared by every program, never a bundle's. */
+export const homeStandardDirectories = ['.config', '.local', '.local/bin', '.local/share', '.local/state', '.cache', '.config/systemd', '.config/systemd/user', '.local/share/systemd'];
 
 /** Maps a path of the target system to where it is on this machine (under --root DIR, or itself). */
 export function onHost(target: Pick<Target, 'root'>, p: string): string {

@@ -7,6 +7,8 @@ export interface UnitFileEntry {
   section: string;
   key: string;
   value: string;
+  /** 1-based line the entry starts on (for messages). */
+  line: number;
 }
 
 /** Every Key=value of `text`, in order, with the section it is in (lines before any header have section ''). */
@@ -14,9 +16,11 @@ export function unitFileEntries(text: string): UnitFileEntry[] {
   const entries: UnitFileEntry[] = [];
   let section = '';
   let pending = '';
-  for (const raw of text.split(/\r?\n/)) {
+  let start = 0;
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const trimmed = raw.trim();
     if (trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    if (pending === '') start = index + 1;
     if (trimmed.endsWith('\\')) {
       pending += `${trimmed.slice(0, -1)} `;
       continue;
@@ -31,7 +35,7 @@ export function unitFileEntries(text: string): UnitFileEntry[] {
     }
     const eq = full.indexOf('=');
     if (eq <= 0) continue;
-    entries.push({ section, key: full.slice(0, eq).trim(), value: full.slice(eq + 1).trim() });
+    entries.push({ section, key: full.slice(0, eq).trim(), value: full.slice(eq + 1).trim(), line: start });
   }
   return entries;
 }

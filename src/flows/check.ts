@@ -2,13 +2,13 @@
 import path from 'node:path';
 import { evaluateCheck, notInstalled, previousLastSuccess, renderTextfileMetrics, resolveMaxAge, type CheckResult, type CheckSubject } from '../core/health.js';
 import { unitStateProperties } from '../core/unit-state.js';
-import { systemTarget } from '../core/target.js';
 import { probeUrl } from '../system/http.js';
 import { atomicWrite, readTextIfExists } from '../system/fs.js';
 import { clockNow, SystemdClient } from '../system/systemd.js';
 import { bundleNameOf, findInstalled, NotInstalledError, type InstalledBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends ScopeOptions {
   maxAge?: string;
   textfile?: string;
   /** How long the health URL may take to answer. */
@@ -44,11 +44,12 @@ export async function check(reference: string, options: CheckOptions): Promise<C
 }
 
 async function evaluate(reference: string, options: CheckOptions): Promise<CheckResult> {
-  const systemd = new SystemdClient(systemTarget());
-  const installed = await findInstalled(reference, { command: 'svcctl check', needs: 'public', accept: 'live', manifest: true });
+  const target = await targetFor(options);
+  const systemd = new SystemdClient(target);
+  const installed = await findInstalled(reference, { command: 'svcctl check', needs: 'public', accept: 'live', manifest: true, target });
   const subject = subjectOf(installed);
   if (options.maxAge !== undefined) resolveMaxAge(subject, options.maxAge); // an invalid --max-age is UNKNOWN before any probe
-  if (!(await systemd.running())) return notInstalled(subject.bundle, 'systemd is not running on this host (not PID 1)');
+  if (!(await systemd.running())) return notInstalled(subject.bundle, target.scope === 'user' ? `no systemd user manager is running for ${target.user}` : 'systemd is not running on this host (not PID 1)');
   const units = [...new Set([...subject.units, ...(subject.service ? [subject.service] : []), ...(subject.timer ? [subject.timer] : [])])];
   const [properties, url] = await Promise.all([
     systemd.show(units, unitStateProperties, { utc: true }),

@@ -7,17 +7,21 @@ import { lastValues, unitStateOf, unitStateProperties, type UnitState } from '..
 import type { Bundle } from '../core/bundle/types.js';
 import { exec } from '../system/exec.js';
 import { inspectPath, listDirectory, programState, readTextIfExists, type PathState } from '../system/fs.js';
-import { layout, systemTarget } from '../core/target.js';
+import { layout, systemTarget, type Target } from '../core/target.js';
 import { inspectLock, type LockState } from '../system/lock.js';
 import { requireRoot } from '../system/privileges.js';
 import { probeUrl } from '../system/http.js';
 import { clockNow, SystemdClient } from '../system/systemd.js';
 import { findInstalled, listInstalled, sourceBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
+import { lingerOf } from '../system/user-manager.js';
 import { userTimeZone } from '../system/timezone.js';
 import { readAccounts, type Account } from '../system/accounts.js';
 
-const systemd = new SystemdClient(systemTarget());
-const paths = layout(systemTarget());
+// The target of this run (system, or --user): doctor runs once per process, and every check below reads these.
+let target: Target = systemTarget();
+let systemd = new SystemdClient(target);
+let paths = layout(target);
 
 export interface Finding {
   /** What was looked at: "timer", "last run", "daemon-reload", "environment file", "secrets file", ... */
@@ -37,21 +41,44 @@ export interface DoctorReport {
   bundles: { bundle: string; findings: Finding[] }[];
 }
 
-export async function doctor(reference: string | undefined): Promise<DoctorReport> {
-  requireRoot('svcctl doctor (receipts, secrets files and other users\' processes are visible to root only)');
+export async function doctor(reference: string | undefined, scope: ScopeOptions = {}): Promise<DoctorReport> {
+  if (!scope.user) requireRoot('svcctl doctor (receipts, secrets files and other users\' processes are visible to root only)');
+  target = await targetFor(scope);
+  systemd = new SystemdClient(target);
+  paths = layout(target);
   const host: Finding[] = [];
-  const lock = await inspectLock(systemTarget());
+  const lock = await inspectLock(target);
   host.push(...lockFindings(lock));
   const running = await systemd.running();
-  if (!running) host.push({ check: 'systemd', ok: false, message: 'systemd is not running on this host (it is not PID 1): units cannot be checked', fix: 'run svcctl on a host booted with systemd, or try it in `svcctl sandbox start`' });
-  const options = { command: 'svcctl doctor', needs: 'receipt' } as const;
+  if (!running && target.scope === 'user') host.push({ check: 'systemd', ok: false, message: `no systemd user manager is running for ${target.user} (${target.runtimeDir}/systemd/private is missing): units cannot be checked`, fix: 'log in through a session that starts one (ssh or a console login, not su), or: loginctl enable-linger' });
+  else if (!running) host.push({ check: 'systemd', ok: false, message: 'systemd is not running on this host (it is not PID 1): units cannot be checked', fix: 'run svcctl on a host booted with systemd, or try it in `svcctl sandbox start`' });
+  if (target.scope === 'user') host.push(lingerFinding(await lingerOf(target)));
+  const options = { command: 'svcctl doctor', needs: 'receipt', target } as const;
   const installed = reference !== undefined ? [await findInstalled(reference, options)] : await listInstalled(options);
   const receipts = installed.map((bundle) => bundle.receipt!);
   if (reference === undefined && receipts.length === 0) host.push({ check: 'bundles', ok: true, message: 'no bundles installed' });
   const bundles: DoctorReport['bundles'] = [];
   for (const receipt of receipts) bundles.push({ bundle: receipt.bundle, findings: await examine(receipt, running, lock.held) });
   const ok = [...host, ...bundles.flatMap((b) => b.findings)].every((f) => f.ok);
+  if (target.scope === 'user') for (const finding of [...host, ...bundles.flatMap((b) => b.findings)]) inUserScope(finding);
   return { ok, host, bundles };
+}
+
+/** Without linger the user's manager, timers included, stops at his last logout. */
+function lingerFinding(linger: boolean | undefined): Finding {
+  if (linger === true) return { check: 'linger', ok: true, message: `linger is on for ${target.user}: the units keep running after logout` };
+  if (linger === false) return { check: 'linger', ok: false, message: `linger is off for ${target.user}: the units (timers included) stop when ${target.user} logs out`, fix: `loginctl enable-linger   # may need root: sudo loginctl enable-linger ${target.user}` };
+  return { check: 'linger', ok: true, message: 'linger unknown (loginctl did not answer)' };
+}
+
+/** The fixes of a user-scope finding, in their --user form (systemctl --user, journalctl --user, svcctl ... --user). */
+function inUserScope(finding: Finding): void {
+  const reword = (text: string) =>
+    text
+      .replace(/\b(systemctl|journalctl) (?!--user)/g, '$1 --user ')
+      .replace(/\bsvcctl (secret (?:set|rotate|list)|[a-z][a-z-]*)\b(?! --user)/g, 'svcctl $1 --user');
+  if (finding.fix && finding.check !== 'linger') finding.fix = reword(finding.fix);
+  if (finding.details) finding.details = finding.details.map(reword);
 }
 
 /** Whether a transaction runs is the kernel's answer (a flock); what the lock file says does not matter. */
@@ -105,7 +132,7 @@ async function examine(receipt: Receipt, systemdRunning: boolean, transactionRun
   const services = receipt.units.filter((u) => u.endsWith('.service'));
   const { states, config } = await showAll(receipt.units);
   const stateOf = (unit: string) => states[unit]!;
-  const { users } = await readAccounts(systemTarget());
+  const { users } = await readAccounts(target);
 
   // Loaded, and systemd has read the files as they are now.
   for (const unit of receipt.units.map(stateOf).filter((u) => u.load !== 'loaded')) {
@@ -215,11 +242,13 @@ async function secretsFileFindings(receipt: Receipt, bundle: Bundle | undefined,
   const findings: Finding[] = [];
   const dirState = await inspectPath(dir, { content: false });
   const fileState = await inspectPath(file, { content: false });
-  const modeProblem = (what: string, state: PathState | undefined, mode: number, target: string): Finding | undefined => {
+  // Owned by svcctl's own owner: root, or in user scope the user.
+  const owner = `${target.user}:${target.group}`;
+  const modeProblem = (what: string, state: PathState | undefined, mode: number, p: string): Finding | undefined => {
     if (!state) return undefined;
-    if (state.kind === 'symlink') return { check: 'secrets file', ok: false, message: `${target} is a symlink: svcctl never writes secrets through one`, fix: `rm ${target} && ${reinstall}` };
-    if (state.mode !== mode || state.uid !== 0 || state.gid !== 0) {
-      return { check: 'secrets file', ok: false, message: `${what} ${target} is ${octal(state.mode)} uid ${state.uid} gid ${state.gid}: it must be ${octal(mode)} root:root`, fix: `chown root:root ${target} && chmod ${octal(mode)} ${target}` };
+    if (state.kind === 'symlink') return { check: 'secrets file', ok: false, message: `${p} is a symlink: svcctl never writes secrets through one`, fix: `rm ${p} && ${reinstall}` };
+    if (state.mode !== mode || state.uid !== target.uid || state.gid !== target.gid) {
+      return { check: 'secrets file', ok: false, message: `${what} ${p} is ${octal(state.mode)} uid ${state.uid} gid ${state.gid}: it must be ${octal(mode)} ${owner}`, fix: `chown ${owner} ${p} && chmod ${octal(mode)} ${p}` };
     }
     return undefined;
   };
@@ -239,7 +268,7 @@ async function secretsFileFindings(receipt: Receipt, bundle: Bundle | undefined,
   const missing = declared.filter((s) => s.required && (values.get(s.key) ?? '') === '');
   for (const spec of missing) findings.push({ check: 'secrets', ok: false, message: `required secret ${spec.key} is not set`, fix: `svcctl secret set ${receipt.bundle} ${spec.key}${spec.generate ? ' --generate' : ''}` });
   if (!dirProblem && !fileProblem && missing.length === 0) {
-    findings.push({ check: 'secrets file', ok: true, message: `${file}: 0600 root:root in a 0700 directory, ${values.size} value${values.size === 1 ? '' : 's'} parsed${declared.length > 0 ? `, required ones set` : ''}` });
+    findings.push({ check: 'secrets file', ok: true, message: `${file}: 0600 ${owner} in a 0700 directory, ${values.size} value${values.size === 1 ? '' : 's'} parsed${declared.length > 0 ? `, required ones set` : ''}` });
   }
   return findings;
 }

@@ -6,7 +6,7 @@ import { installLinks } from '../core/plan.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { actionAsData } from '../core/steps/index.js';
 import type { Action } from '../core/steps/types.js';
-import { layout, onHost, systemTarget } from '../core/target.js';
+import { layout, onHost } from '../core/target.js';
 import { readFileIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
 import { observeUnits } from '../system/observe.js';
@@ -15,9 +15,10 @@ import { readHostKey } from '../system/receipts.js';
 import { SystemdClient } from '../system/systemd.js';
 import { showConfirmApply } from './change.js';
 import { bundleNameOf, requireInstalled } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
-export interface EnableOptions {
+export interface EnableOptions extends ScopeOptions {
   dryRun: boolean;
   /** enable: start the units too (--no-start: only enable them). */
   start: boolean;
@@ -35,8 +36,8 @@ export interface EnableResult {
 
 export async function setEnabled(reference: string, wanted: boolean, options: EnableOptions, ui: FlowUi): Promise<EnableResult> {
   const command = wanted ? 'svcctl enable' : 'svcctl disable';
-  if (!options.dryRun) requireRoot(command);
-  const target = systemTarget();
+  if (!options.dryRun && !options.user) requireRoot(command);
+  const target = await targetFor(options);
   const systemd = new SystemdClient(target);
   await systemd.requireRunning();
   const name = await bundleNameOf(reference);

@@ -16,6 +16,7 @@ import { resolveAlertFlags, resolveSecrets, resolveSettings, type InputFlags, ty
 import { findBundle } from '../system/bundles/lookup.js';
 import { ALERTS_BUNDLE, alertConfigPath, parseAlertConfig, watchedUnits, type AlertChannel } from '../core/alerts/channels.js';
 import { requireRoot } from '../system/privileges.js';
+import { enableLinger, lingerAdvice, lingerOf } from '../system/user-manager.js';
 import { readHostKey, readReceipt } from '../system/receipts.js';
 import { readTextIfExists } from '../system/fs.js';
 import { SystemdClient } from '../system/systemd.js';
@@ -24,10 +25,10 @@ import { loadBundles } from './bundles.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
 import { exposureOf, preflight, refuseScheduleWithoutTimer } from './preflight.js';
 import { describeExposure, type ServiceExposure } from '../core/exposure.js';
-import { targetFor } from './target.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
-export interface InstallOptions extends InputFlags {
+export interface InstallOptions extends InputFlags, ScopeOptions {
   dryRun: boolean;
   yes: boolean;
   force: boolean;
@@ -61,15 +62,19 @@ export interface InstallResult {
   applied: boolean;
   /** The tree was rendered under this directory (--root), with no running systemd. */
   root?: string;
+  /** --user: the user whose manager it is, and whether it lingers (keeps running after his last logout). */
+  user?: { name: string; linger?: boolean; lingerEnabledNow?: boolean; advice?: string };
   bundles: InstalledBundle[];
 }
 
 export async function install(references: string[], options: InstallOptions, ui: FlowUi): Promise<InstallResult> {
   // --root too: the tree must carry root's ownership (image builds without root: unshare -r).
-  if (!options.dryRun) requireRoot('svcctl install');
+  if (!options.dryRun && !options.user) requireRoot('svcctl install');
   if (!options.dryRun) requireConfirmationSource(options.yes);
+  // --user is refused as root before a bundle is read (root's own manager is never what was meant).
+  const userTarget = options.user ? await targetFor({ user: true, ...(options.root !== undefined ? { root: options.root } : {}) }) : undefined;
   const bundles = await loadBundles(references);
-  const target = await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), create: !options.dryRun });
+  const target = userTarget ?? (await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), create: !options.dryRun }));
   const systemd = new SystemdClient(target);
   if (!target.offline && !options.dryRun) await systemd.requireRunning();
   const lock = options.dryRun ? undefined : await acquireLock(target);
@@ -130,10 +135,13 @@ export async function install(references: string[], options: InstallOptions, ui:
       const exposure = exposures?.[i];
       return { bundle, ...(seen.receipt ? { before: seen.receipt } : {}), desired, plan, secrets, ...(exposure ? { exposure } : {}) };
     });
+    const linger = target.scope === 'user' ? await lingerOf(target) : undefined;
+    const lingerNote = linger === false ? [`linger is off for ${target.user}: these units run only while ${target.user} is logged in (timers stop at logout); to keep them running, ${lingerAdvice(target)}`] : [];
     const result: InstallResult = {
       dryRun: options.dryRun,
       applied: false,
       ...(target.offline ? { root: target.root } : {}),
+      ...(target.scope === 'user' ? { user: { name: target.user, ...(linger !== undefined ? { linger } : {}), ...(linger === false ? { advice: lingerAdvice(target) } : {}) } } : {}),
       bundles: planned.map(({ plan, secrets, exposure }) => ({ name: plan.bundle, upToDate: plan.upToDate, actions: plan.actions.map(actionAsData), notes: plan.notes, secrets, ...(exposure ? { exposure } : {}) })),
     };
     refuseSharedFiles(planned.map((p) => p.desired));
@@ -152,6 +160,7 @@ export async function install(references: string[], options: InstallOptions, ui:
           ...planned.flatMap((p) => p.plan.notes),
           ...(sources.length > 0 ? [`secrets: ${sources.join(', ')}`] : []),
           ...planned.flatMap((p) => (p.exposure ?? []).map((e) => `${describeExposure(e)} (systemd-analyze security; svcctl verify shows what would lower it)`)),
+          ...lingerNote,
         ],
       },
       ui,
@@ -159,10 +168,27 @@ export async function install(references: string[], options: InstallOptions, ui:
     if (!applied) return result;
     result.applied = true;
     if (!target.offline) await addNextRuns(systemd, planned.map((p) => p.desired), result, applied.nextElapse);
+    if (linger === false && result.user) await offerLinger(result.user, options.yes, ui);
     return result;
   } finally {
     await lock?.release();
   }
+}
+
+/**
+ * Without linger a user's timers stop at his logout. On a terminal (without --yes) svcctl offers to turn it on; polkit
+ * may allow that for an active session, or it needs root: either way the person is told what happened.
+ */
+async function offerLinger(user: NonNullable<InstallResult['user']>, yes: boolean, ui: FlowUi): Promise<void> {
+  if (yes || !canPrompt()) return;
+  if (!(await ui.confirm(`Turn on linger for ${user.name} now (loginctl enable-linger), so that these units keep running after you log out?`))) return;
+  const enabled = await enableLinger();
+  user.lingerEnabledNow = enabled.ok;
+  if (enabled.ok) {
+    user.linger = true;
+    delete user.advice;
+    ui.note(`linger is on for ${user.name}`, 'done');
+  } else ui.note(`loginctl enable-linger failed (${enabled.error}): ask root for \`loginctl enable-linger ${user.name}\``, 'warning');
 }
 
 interface PlannedBundle {

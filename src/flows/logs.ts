@@ -2,18 +2,19 @@
 // collected for --json). Without root it finds the units in the public index, and reads the journal as a member of
 // the groups systemd lets read it.
 import { EndedEarly, NeedsRootError, OperationError, UserError } from '../core/errors.js';
-import { systemTarget } from '../core/target.js';
+import { systemTarget, type Target } from '../core/target.js';
 import { readAccounts } from '../system/accounts.js';
 import { execToStdout } from '../system/exec.js';
 import { watchInterrupt } from '../system/interrupt.js';
 import { isRoot } from '../system/privileges.js';
 import { SystemdClient } from '../system/systemd.js';
 import { findInstalled } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 
 export const logFormats = ['short', 'short-iso', 'short-precise', 'cat', 'json', 'json-pretty', 'verbose'] as const;
 export type LogFormat = (typeof logFormats)[number];
 
-export interface LogsOptions {
+export interface LogsOptions extends ScopeOptions {
   follow: boolean;
   lines?: number;
   since?: string;
@@ -39,13 +40,14 @@ export const defaultJsonLines = 100;
 const journalReaders = ['systemd-journal', 'adm', 'wheel'];
 
 export async function logs(reference: string, options: LogsOptions): Promise<LogsResult> {
-  const installed = await findInstalled(reference, { command: 'svcctl logs', needs: 'public' });
+  const target = await targetFor(options);
+  const installed = await findInstalled(reference, { command: 'svcctl logs', needs: 'public', target });
   const units = options.unit === undefined ? installed.units : [unitOf(installed.units, options.unit, installed.bundle)];
   if (options.lines !== undefined && (!Number.isInteger(options.lines) || options.lines < 0)) throw new UserError(`-n must be a whole number, not ${options.lines}`, 'e.g. -n 50');
   if (options.json && options.follow) throw new UserError('--json collects the entries into one document and cannot follow', 'use --output json with -f for one JSON object per line');
-  await requireJournalAccess();
+  await requireJournalAccess(target);
 
-  const systemd = new SystemdClient(systemTarget());
+  const systemd = new SystemdClient(target);
   if (options.since !== undefined && !(await systemd.validTimestamp(options.since))) {
     throw new UserError(`--since "${options.since}" is not a time systemd understands`, 'e.g. --since "1 hour ago", --since today, --since "2026-01-31 08:00", --since -15min (see systemd.time(7))');
   }
@@ -71,13 +73,14 @@ export async function logs(reference: string, options: LogsOptions): Promise<Log
  * A user outside the journal's reader groups sees only their own processes' entries: none of a system service's.
  * Say so rather than print nothing.
  */
-async function requireJournalAccess(): Promise<void> {
-  if (isRoot()) return;
+async function requireJournalAccess(target: Target): Promise<void> {
+  // A user reads his own manager's entries (journalctl --user).
+  if (isRoot() || target.scope === 'user') return;
   const { groups } = await readAccounts(systemTarget());
   const mine = new Set([process.getegid?.(), ...(process.getgroups?.() ?? [])]);
   const readers = journalReaders.filter((name) => groups.has(name));
   if (readers.some((name) => mine.has(groups.get(name)!.gid))) return;
-  const denied = new NeedsRootError('svcctl logs');
+  const denied = new NeedsRootError('svcctl logs', "run it again with sudo, or as a member of systemd-journal; for bundles of your own in your systemd user manager, add --user");
   denied.message = `svcctl logs needs root, or membership in ${readers.join(' or ') || 'systemd-journal'}: only they may read the system journal`;
   throw denied;
 }

@@ -29,7 +29,7 @@ export async function preflightProblemsOf(systemd: SystemdClient, desired: Desir
   const [schedules, units, lines] = await Promise.all([
     Promise.all(desired.map((d) => scheduleProblems(systemd, d, options))),
     unitProblems(systemd, desired, target),
-    Promise.all(desired.map((d) => checkAccountAndDirectoryLines(d))),
+    Promise.all(desired.map((d) => checkAccountAndDirectoryLines(d, target))),
   ]);
   return desired.map((_, i) => [...schedules[i]!, ...units[i]!, ...lines[i]!]);
 }
@@ -83,14 +83,18 @@ export async function exposureOf(systemd: SystemdClient, desired: DesiredState, 
  * themselves in a scratch root (the users first, so the directories' owners resolve): a line the tools would misread
  * or ignore is refused before anything changes.
  */
-async function checkAccountAndDirectoryLines(desired: DesiredState): Promise<string[]> {
+async function checkAccountAndDirectoryLines(desired: DesiredState, target: Target): Promise<string[]> {
   const file = (role: 'sysusers' | 'tmpfiles') => desired.files.find((f) => f.role === role);
   const sysusers = file('sysusers');
   const tmpfiles = file('tmpfiles');
   if (!sysusers && !tmpfiles) return [];
   const shown = (f: { path: string } | undefined, p: LineProblem) => `${p.tool === 'systemd-sysusers' ? sysusers?.path : f?.path}${p.line !== undefined ? `:${p.line}` : ''}: ${p.message}`;
   const found = tmpfiles
-    ? await checkTmpfilesText(tmpfiles.content.toString('utf8'), sysusers ? { sysusers: sysusers.content.toString('utf8') } : {})
+    ? await checkTmpfilesText(tmpfiles.content.toString('utf8'), {
+        ...(sysusers ? { sysusers: sysusers.content.toString('utf8') } : {}),
+        // In user scope the directories are the user's own: the scratch root knows him (root is always known).
+        ...(target.scope === 'user' && target.uid !== 0 ? { passwd: `root:x:0:0::/root:/bin/sh\n${target.user}:x:${target.uid}:${target.gid}::${target.home}:/bin/sh\n`, group: `root:x:0:\n${target.group}:x:${target.gid}:\n` } : {}),
+      })
     : await checkSysusersText(sysusers!.content.toString('utf8'));
   return found.map((p) => shown(tmpfiles, p));
 }

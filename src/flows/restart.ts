@@ -3,12 +3,12 @@
 import { OperationError, UserError } from '../core/errors.js';
 import { subjectFromReceipt } from '../core/health.js';
 import { parseTimespan } from '../core/schedule.js';
-import { systemTarget } from '../core/target.js';
 import { checkHealth } from '../apply/check-health.js';
 import { StepContext } from '../apply/context.js';
 import { requireRoot } from '../system/privileges.js';
 import { SystemdClient } from '../system/systemd.js';
 import { bundleNameOf, requireInstalled } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 
 export interface RestartResult {
   bundle: string;
@@ -18,9 +18,9 @@ export interface RestartResult {
   health?: string;
 }
 
-export async function restartBundle(reference: string, verb: 'restart' | 'reload', options: { timeoutMs?: number } = {}): Promise<RestartResult> {
-  requireRoot(`svcctl ${verb}`);
-  const target = systemTarget();
+export async function restartBundle(reference: string, verb: 'restart' | 'reload', options: { timeoutMs?: number } & ScopeOptions = {}): Promise<RestartResult> {
+  if (!options.user) requireRoot(`svcctl ${verb}`);
+  const target = await targetFor(options);
   const systemd = new SystemdClient(target);
   await systemd.requireRunning();
   const receipt = await requireInstalled(target, await bundleNameOf(reference));

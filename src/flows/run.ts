@@ -5,11 +5,11 @@ import type { ExecResult } from '../system/exec.js';
 import { watchInterrupt } from '../system/interrupt.js';
 import { requireRoot } from '../system/privileges.js';
 import { clockNow, SystemdClient } from '../system/systemd.js';
-import { systemTarget } from '../core/target.js';
 import { sleep } from '../system/processes.js';
 import { findInstalled } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 
-export interface RunOptions {
+export interface RunOptions extends ScopeOptions {
   /** Stream the run's output (--no-follow: only wait and report). */
   follow: boolean;
   /** Where each output line goes (stdout for humans; collected for --json). */
@@ -42,11 +42,12 @@ const pollMs = 100;
 const firstLines = 10;
 
 export async function runBundle(reference: string, options: RunOptions): Promise<RunResult> {
-  requireRoot('svcctl run');
-  const installed = await findInstalled(reference, { command: 'svcctl run', needs: 'receipt', accept: 'complete' });
+  if (!options.user) requireRoot('svcctl run');
+  const target = await targetFor(options);
+  const installed = await findInstalled(reference, { command: 'svcctl run', needs: 'receipt', accept: 'complete', target });
   const service = installed.service;
   if (!service) throw new UserError(`bundle ${installed.bundle} has no service to run`, 'see `svcctl status ' + installed.bundle + '` for its units');
-  const systemd = new SystemdClient(systemTarget());
+  const systemd = new SystemdClient(target);
   await systemd.requireRunning();
 
   const show = async (): Promise<UnitProperties> => ((await systemd.show([service], unitStateProperties, { utc: true })) as Record<string, UnitProperties>)[service] ?? {};
@@ -170,7 +171,7 @@ export async function runBundle(reference: string, options: RunOptions): Promise
  * PID count too: stdout and stderr reach journald through a stream the main process opened.
  */
 async function readJournal(systemd: SystemdClient, run: { invocationId: string; unit: string; mainPid?: number }, cursor: string | undefined): Promise<{ lines: string[]; cursor?: string }> {
-  const match = [`_SYSTEMD_INVOCATION_ID=${run.invocationId}`, ...(run.mainPid ? ['+', `_SYSTEMD_UNIT=${run.unit}`, `_PID=${run.mainPid}`] : [])];
+  const match = [`_SYSTEMD_INVOCATION_ID=${run.invocationId}`, ...(run.mainPid ? ['+', `${systemd.unitField}=${run.unit}`, `_PID=${run.mainPid}`] : [])];
   const argv = [...match, '--output', 'cat', '--no-pager', '--quiet', '--show-cursor'];
   if (cursor) argv.push(`--after-cursor=${cursor}`);
   // journalctl exits 1 when nothing matched yet: not an error here.

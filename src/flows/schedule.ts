@@ -7,7 +7,7 @@ import { intentReceipt } from '../core/receipt.js';
 import { renderScheduleDropIn } from '../core/render.js';
 import { parseSchedule, parseTimespan, type Schedule } from '../core/schedule.js';
 import { actionAsData } from '../core/steps/index.js';
-import { layout, onHost, systemTarget } from '../core/target.js';
+import { layout, onHost } from '../core/target.js';
 import { formatTimestamp, nowUsec, usecToIso } from '../core/time.js';
 import { inspectPath, listDirectory, readFileIfExists } from '../system/fs.js';
 import { acquireLock } from '../system/lock.js';
@@ -18,9 +18,10 @@ import { SystemdClient, type ScheduleCheck } from '../system/systemd.js';
 import { userTimeZone } from '../system/timezone.js';
 import { showConfirmApply } from './change.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
-export interface ScheduleOptions {
+export interface ScheduleOptions extends ScopeOptions {
   /** The new schedule; undefined with reset. */
   expression?: string;
   reset: boolean;
@@ -55,8 +56,8 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
   if (options.reset === (options.expression !== undefined)) {
     throw new UserError(options.reset ? 'give either a schedule or --reset, not both' : 'no schedule given', 'e.g. svcctl schedule BUNDLE "*-*-* 02:00:00 America/New_York", svcctl schedule BUNDLE 15min, or svcctl schedule BUNDLE --reset');
   }
-  if (!options.dryRun) requireRoot('svcctl schedule');
-  const target = systemTarget();
+  if (!options.dryRun && !options.user) requireRoot('svcctl schedule');
+  const target = await targetFor(options);
   const l = layout(target);
   const systemd = new SystemdClient(target);
   const name = await bundleNameOf(reference);

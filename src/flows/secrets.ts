@@ -9,7 +9,7 @@ import type { Plan } from '../core/plan.js';
 import { intentReceipt, type Receipt } from '../core/receipt.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import type { Action } from '../core/steps/types.js';
-import { layout, onHost, systemTarget, type Target } from '../core/target.js';
+import { expandHome, layout, onHost, type Target } from '../core/target.js';
 import { applyTransaction, type StepReporter, type Transaction } from '../apply/transaction.js';
 import { inspectPath, readFileIfExists } from '../system/fs.js';
 import { checkSecretValue, generate, readSecretSource } from '../system/inputs.js';
@@ -19,6 +19,7 @@ import { canPrompt, cannotPrompt, promptSecret } from '../system/prompt.js';
 import { readHostKey } from '../system/receipts.js';
 import { SystemdClient } from '../system/systemd.js';
 import { bundleNameOf, requireInstalled, sourceBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
 export interface SecretRow {
@@ -41,7 +42,7 @@ export interface SecretListResult {
 }
 
 /** Where a new value comes from. `secret set`: --from-file, --generate, stdin when not a terminal, else a prompt. */
-export interface ValueOptions {
+export interface ValueOptions extends ScopeOptions {
   /** A file, or "-" for stdin. */
   fromFile?: string;
   generate: boolean;
@@ -79,8 +80,7 @@ interface SecretsState {
   configValues: Map<string, string>;
 }
 
-async function readState(name: string, finishing = false): Promise<SecretsState> {
-  const target = systemTarget();
+async function readState(target: Target, name: string, finishing = false): Promise<SecretsState> {
   const receipt = await requireInstalled(target, name, { finishing });
   const bundle = await sourceBundle(receipt);
   const file = layout(target).secretsFile(name);
@@ -94,7 +94,8 @@ async function readState(name: string, finishing = false): Promise<SecretsState>
   const configHeld = new Map<string, ConfigFile>();
   const configValues = new Map<string, string>();
   const written = new Set(receipt.artifacts.filter((a) => a.role === 'config').map((a) => a.path));
-  for (const config of bundle?.configFiles ?? []) {
+  // A config file's path as on the target (`~/...` of a bundle for user scope is in the home).
+  for (const config of (bundle?.configFiles ?? []).map((c) => ({ ...c, path: expandHome(c.path, target) }))) {
     const held = config.entries.filter((key) => specs.some((s) => s.key === key));
     if (held.length === 0 || !written.has(config.path)) continue;
     const text = await readFileIfExists(onHost(target, config.path));
@@ -112,10 +113,11 @@ function valueOf(state: SecretsState, key: string): string | undefined {
   return state.configHeld.has(key) ? state.configValues.get(key) : state.values.get(key);
 }
 
-export async function listSecrets(reference: string): Promise<SecretListResult> {
-  requireRoot('svcctl secret list (the receipt and the secrets file are readable by root only)');
+export async function listSecrets(reference: string, scope: ScopeOptions = {}): Promise<SecretListResult> {
+  if (!scope.user) requireRoot('svcctl secret list (the receipt and the secrets file are readable by root only)');
+  const target = await targetFor(scope);
   const name = await bundleNameOf(reference);
-  const state = await readState(name);
+  const state = await readState(target, name);
   const changed = new Map(state.receipt.secrets.map((s) => [s.key, s.changedAt]));
   const rows: SecretRow[] = state.specs.map((spec) => ({
     key: spec.key,
@@ -132,14 +134,15 @@ export async function listSecrets(reference: string): Promise<SecretListResult> 
 }
 
 export async function setSecret(reference: string, key: string, options: ValueOptions, ui: FlowUi): Promise<SecretChangeResult> {
-  requireRoot('svcctl secret set');
+  if (!options.user) requireRoot('svcctl secret set');
+  const target = await targetFor(options);
   const name = await bundleNameOf(reference);
   // Read again under the lock; an unfinished receipt here is one this command finishes (a killed set or rotate).
-  const spec = specFor(await readState(name, true), key);
+  const spec = specFor(await readState(target, name, true), key);
   const value = await newValue(name, spec, options, 'set'); // asked before the lock is taken: a prompt may wait long
-  const lock = await acquireLock(systemTarget());
+  const lock = await acquireLock(target);
   try {
-    const state = await readState(name, true);
+    const state = await readState(target, name, true);
     const plan = await planWrite(state, new Map([[spec.key, value]]));
     // The result says what was done; steps are shown when something goes wrong.
     await applyTransaction(await transaction(state, plan), (description, status, step) => {
@@ -199,7 +202,7 @@ async function planWrite(state: SecretsState, changes: Map<string, string>): Pro
   // Each config file that holds a changed key, rendered again: the settings on record, its other secrets as they are.
   const configFiles = [...new Set([...changes.keys()].flatMap((key) => state.configHeld.get(key) ?? []))].map((config) => {
     const secrets = new Map([...state.configValues, ...[...changes].filter(([key]) => state.configHeld.has(key))]);
-    return configFileOf(state.bundle!, config, state.receipt.settings, secrets, managedHeader(name));
+    return configFileOf(state.bundle!, config, state.receipt.settings, secrets, managedHeader(name), state.target);
   });
   return planSecretsWrite(state.receipt, state.specs, current, changes, missing, { now: new Date().toISOString(), hostKey, target: state.target }, configFiles);
 }
@@ -216,11 +219,12 @@ async function transaction(state: SecretsState, plan: Plan, follow: Action[] = [
 }
 
 export async function rotateSecrets(reference: string, key: string | undefined, options: ValueOptions & { timeoutMs?: number }, ui: FlowUi): Promise<SecretChangeResult> {
-  requireRoot('svcctl secret rotate');
+  if (!options.user) requireRoot('svcctl secret rotate');
+  const target = await targetFor(options);
   const name = await bundleNameOf(reference);
-  const systemd = new SystemdClient(systemTarget());
+  const systemd = new SystemdClient(target);
   await systemd.requireRunning();
-  const known = await readState(name, true);
+  const known = await readState(target, name, true);
   const specs = key !== undefined ? [specFor(known, key)] : known.specs.filter((s) => s.generate);
   if (specs.length === 0) {
     throw new UserError(`bundle ${name} declares no secret with a generator`, `name the secret and give its new value: svcctl secret rotate ${name} KEY --from-file FILE (or - for stdin)`);
@@ -229,9 +233,9 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
   const changes = new Map<string, string>();
   for (const spec of specs) changes.set(spec.key, await newValue(name, spec, options, 'rotate'));
 
-  const lock = await acquireLock(systemTarget());
+  const lock = await acquireLock(target);
   try {
-    const state = await readState(name, true);
+    const state = await readState(target, name, true);
     const receipt = state.receipt;
     const service = receipt.service;
     const timerJob = Boolean(receipt.timer);
@@ -293,7 +297,7 @@ export async function rotateSecrets(reference: string, key: string | undefined, 
         error.reason,
         // What could not be undone is in the error's own notUndone and differences lines; problems are rotate's words for them.
         { ...error.fields, rolledBack: [...(restored ? [`restored the previous ${names} in ${where}`] : problems.length > 0 ? [`could not: ${problems.join('; ')}`] : []), ...(recovery ? [recovery] : [])] },
-        restored ? `see journalctl -u ${service}; svcctl check ${name}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
+        restored ? `see journalctl ${target.scope === 'user' ? '--user ' : ''}-u ${service}; svcctl check ${name}${target.scope === 'user' ? ' --user' : ''}` : 'the previous value could not be fully restored (listed above): fix it by hand, or set it with svcctl secret set',
         `rotating ${names} of ${name} failed: ${failure.message}; the previous value was restored`,
       );
     }

@@ -1,6 +1,6 @@
 // The status flow: how each installed bundle is doing — its units' state (a few systemd calls however many units), its
 // health URL, and with root the drift of its files from the receipt. Without root: what the public index names.
-import { systemTarget, onHost } from '../core/target.js';
+import { systemTarget, onHost, type Target } from '../core/target.js';
 import { nowUsec, usecToIso } from '../core/time.js';
 import type { ReceiptArtifact } from '../core/receipt.js';
 import { readHostKey } from '../system/receipts.js';
@@ -9,7 +9,10 @@ import type { UrlProbe } from '../core/health.js';
 import { inspectPath } from '../system/fs.js';
 import { probeUrl } from '../system/http.js';
 import { clockNow, SystemdClient } from '../system/systemd.js';
+import { lingerOf } from '../system/user-manager.js';
+import { isRoot } from '../system/privileges.js';
 import { findInstalled, listInstalled, type InstalledBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 
 export type Health = 'ok' | 'failed' | 'missing' | 'stopped' | 'unhealthy' | 'drifted' | 'incomplete' | 'retained';
 
@@ -83,19 +86,35 @@ export interface BundleStatus {
   observedAt: string;
 }
 
-export type StatusResult = BundleStatus | { bundles: BundleStatus[] };
+/** --user: whose manager, and whether it lingers (without linger his timers stop when he logs out). */
+export interface UserManagerState {
+  name: string;
+  linger?: boolean;
+}
+
+export type StatusResult = (BundleStatus | { bundles: BundleStatus[]; userScopeHint?: string }) & { user?: UserManagerState };
 
 /** How long a health URL may take to answer (as `check`). */
 const urlTimeoutMs = 2000;
 
 /** `svcctl status [BUNDLE]`: one bundle in detail, or every installed bundle. */
-export async function status(reference: string | undefined): Promise<StatusResult> {
-  const options = { command: 'svcctl status', needs: 'public' } as const;
+export async function status(reference: string | undefined, scope: ScopeOptions = {}): Promise<StatusResult> {
+  const target = await targetFor(scope);
+  const options = { command: 'svcctl status', needs: 'public', target } as const;
   const installed = reference === undefined ? await listInstalled(options) : [await findInstalled(reference, options)];
-  const systemd = new SystemdClient(systemTarget());
+  const systemd = new SystemdClient(target);
   await systemd.requireRunning();
-  const statuses = await statusOf(systemd, installed, reference !== undefined);
-  return reference === undefined ? { bundles: statuses } : statuses[0]!;
+  const [statuses, user] = await Promise.all([statusOf(systemd, installed, reference !== undefined), userManagerState(target)]);
+  // Nothing in the system's manager, asked by a user: his own bundles are in his user manager.
+  const userScopeHint = reference === undefined && statuses.length === 0 && target.scope === 'system' && !isRoot() ? 'yours, in your own user manager: svcctl status --user' : undefined;
+  return { ...(reference === undefined ? { bundles: statuses, ...(userScopeHint ? { userScopeHint } : {}) } : statuses[0]!), ...(user ? { user } : {}) };
+}
+
+/** In user scope: the user and whether his manager lingers. */
+export async function userManagerState(target: Target): Promise<UserManagerState | undefined> {
+  if (target.scope !== 'user') return undefined;
+  const linger = await lingerOf(target);
+  return { name: target.user, ...(linger !== undefined ? { linger } : {}) };
 }
 
 /**
@@ -112,7 +131,7 @@ export async function statusOf(systemd: SystemdClient, bundles: InstalledBundle[
       observedAt = nowUsec(); // a health URL may take seconds more: "last run 3s ago" is as systemd said it
       return states;
     }),
-    Promise.all(bundles.map((b) => (b.receipt ? driftOf(b.receipt.artifacts) : Promise.resolve(undefined)))),
+    Promise.all(bundles.map((b) => (b.receipt ? driftOf(b.receipt.artifacts, systemd.target) : Promise.resolve(undefined)))),
     Promise.all(bundles.map((b) => (b.health?.url ? probeUrl(b.health.url, urlTimeoutMs) : Promise.resolve(undefined)))),
   ]);
   return bundles.map((bundle, i) => {
@@ -205,14 +224,14 @@ export function healthOf(bundle: Pick<InstalledBundle, 'state' | 'enabled'>, uni
 }
 
 /** Compares every file the receipt lists with its checksum and mode. */
-export async function driftOf(artifacts: ReceiptArtifact[]): Promise<Drift> {
+export async function driftOf(artifacts: ReceiptArtifact[], target: Target = systemTarget()): Promise<Drift> {
   const drift: Drift = { checked: 0, changed: [], unknown: [] };
   // A secret-holding file's checksum is keyed with the host's own key (it never reveals a weak secret).
-  const hostKey = readHostKey(systemTarget()).then((k) => (k.stored ? k.key : undefined), () => undefined);
+  const hostKey = readHostKey(target).then((k) => (k.stored ? k.key : undefined), () => undefined);
   await Promise.all(
     artifacts.map(async (artifact) => {
       const key = artifact.secret === true || artifact.role === 'secrets' ? await hostKey : undefined;
-      const state = await inspectPath(onHost(systemTarget(), artifact.path), { content: true, ...(key ? { key } : {}) }).catch((error: NodeJS.ErrnoException) => {
+      const state = await inspectPath(onHost(target, artifact.path), { content: true, ...(key ? { key } : {}) }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'EACCES' || error.code === 'EPERM') return 'unreadable' as const;
         throw error;
       });

@@ -2,9 +2,9 @@
 // service's last run — its own, so a manual `svcctl run` counts before the timer has ever fired.
 import { nowUsec, usecOrUndefined, usecToIso } from '../core/time.js';
 import { lastRunOfInactive, propertiesOfListing, unitStateOf, unitStateProperties, type LastRun, type UnitProperties } from '../core/unit-state.js';
-import { systemTarget } from '../core/target.js';
 import { clockNow, SystemdClient, type TimerListing, type UnitListing } from '../system/systemd.js';
 import { listInstalled, type InstalledBundle } from './installed.js';
+import { targetFor, type ScopeOptions } from './target.js';
 
 export interface TimerRow {
   unit: string;
@@ -40,12 +40,13 @@ export interface TimersResult {
  * more, only when a bundle's timer is stopped and unloaded, asks for it by name. (`show` costs a D-Bus round trip and
  * a property dump per unit: 0.2-0.4 s for 200.)
  */
-export async function timers(options: { all: boolean }): Promise<TimersResult> {
+export async function timers(options: { all: boolean } & ScopeOptions): Promise<TimersResult> {
+  const target = await targetFor(options);
   // --all needs no receipts or index (so no root); the BUNDLE mapping is added when they are readable.
   const bundles: InstalledBundle[] = options.all
-    ? await listInstalled({ command: 'svcctl list-timers', needs: 'public' }).catch(() => [])
-    : await listInstalled({ command: 'svcctl list-timers', needs: 'public', hint: ' (list-timers --all needs no root)' });
-  const systemd = new SystemdClient(systemTarget());
+    ? await listInstalled({ command: 'svcctl list-timers', needs: 'public', target }).catch(() => [])
+    : await listInstalled({ command: 'svcctl list-timers', needs: 'public', target, hint: ' (list-timers --all needs no root)' });
+  const systemd = new SystemdClient(target);
   await systemd.requireRunning();
   const owner = new Map<string, string>();
   for (const bundle of bundles) for (const unit of bundle.units) if (unit.endsWith('.timer')) owner.set(unit, bundle.bundle);

@@ -11,10 +11,10 @@ import { SystemdClient } from '../system/systemd.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
 import { bundleNameOf } from './installed.js';
 import { withAlertsBundle } from './alert.js';
-import { targetFor } from './target.js';
+import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
 
-export interface UninstallOptions {
+export interface UninstallOptions extends ScopeOptions {
   purge: boolean;
   force: boolean;
   dryRun: boolean;
@@ -42,9 +42,9 @@ export interface UninstallResult {
 
 export async function uninstall(references: string[], options: UninstallOptions, ui: FlowUi): Promise<UninstallResult> {
   if (references.length === 0) throw new UserError('no bundle given', 'name the bundles to uninstall (see svcctl status)');
-  if (!options.dryRun) requireRoot('svcctl uninstall');
+  if (!options.dryRun && !options.user) requireRoot('svcctl uninstall');
   if (!options.dryRun) requireConfirmationSource(options.yes);
-  const target = await targetFor(options.root !== undefined ? { root: options.root } : {});
+  const target = await targetFor({ ...(options.root !== undefined ? { root: options.root } : {}), user: options.user ?? false });
   // svcctl-alerts leaves with the last bundle that has alerts, and not before.
   const names = await withAlertsBundle(target, await Promise.all(references.map(bundleNameOf)), options.purge);
   if (!target.offline && !options.dryRun) await new SystemdClient(target).requireRunning();

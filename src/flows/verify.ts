@@ -3,10 +3,11 @@
 // svcctl's drop-ins (systemd-analyze verify) and the schedule (systemd's own parser); and each service's exposure
 // score (systemd-analyze security, one process per bundle), held to --max-exposure when given. Nothing is written
 // outside a scratch directory that systemd-analyze reads.
+import { userInfo } from 'node:os';
 import type { Bundle } from '../core/bundle/types.js';
 import { desire, type SecretInput } from '../core/desired.js';
 import { UserError } from '../core/errors.js';
-import { systemTarget } from '../core/target.js';
+import { systemTarget, userTarget, type Target } from '../core/target.js';
 import { resolveSettings } from '../system/inputs.js';
 import { findBundle } from '../system/bundles/lookup.js';
 import { SystemdClient } from '../system/systemd.js';
@@ -18,6 +19,8 @@ import { declaredScheduleProblem } from '../core/schedule.js';
 export interface VerifyOptions {
   set: string[];
   schedule?: string;
+  /** --user: check the bundle for user scope only (by default: every scope it declares). */
+  user?: boolean;
   /** A service scoring above this (systemd-analyze security, 0–10) is a problem. */
   maxExposure?: number;
 }
@@ -66,14 +69,22 @@ async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<{ p
   const settings = await resolveSettings(bundle, { existingSecrets: {} }, { set: options.set, secret: [] });
   // Secrets only reach the 0600 secrets file, which systemd-analyze does not read: placeholders render it.
   const secrets = Object.fromEntries(bundle.secrets.map((s): [string, SecretInput] => [s.key, { value: 'placeholder', source: 'generated' }]));
-  const target = systemTarget();
-  const desired = desire(
-    bundle,
-    { settings, secrets, ...(options.schedule !== undefined ? { schedule: options.schedule } : {}), force: false, start: true, enable: true, now: new Date().toISOString(), svcctlVersion },
-    target,
-  );
-  const systemd = new SystemdClient(target);
-  const [problems, exposure] = await Promise.all([preflightProblems(systemd, desired, target, { defaultSchedule: true }), exposureOf(systemd, desired, target)]);
+  const problems: string[] = [];
+  let exposure: ServiceExposure[] = [];
+  // Each scope the bundle may be installed in (or, with --user, user scope: refused, with its reasons, if undeclared).
+  const targets = options.user ? [verifyUserTarget()] : (bundle.scopes ?? ['system']).map((s) => (s === 'user' ? verifyUserTarget() : systemTarget()));
+  for (const [i, target] of targets.entries()) {
+    const desired = desire(
+      bundle,
+      { settings, secrets, ...(options.schedule !== undefined ? { schedule: options.schedule } : {}), force: false, start: true, enable: true, now: new Date().toISOString(), svcctlVersion },
+      target,
+    );
+    const systemd = new SystemdClient(target);
+    // The exposure score is the first scope's (the system's, when the bundle has both).
+    const [found, scored] = await Promise.all([preflightProblems(systemd, desired, target, { defaultSchedule: true }), i === 0 ? exposureOf(systemd, desired, target) : Promise.resolve([])]);
+    if (i === 0) exposure = scored;
+    problems.push(...found.map((p) => (targets.length > 1 ? `${target.scope} scope: ${p}` : p)));
+  }
   // The manifest's default schedule is what the timer file itself does when svcctl writes no drop-in: they must agree.
   if (bundle.schedule) {
     const timer = bundle.units.find((u) => u.name === bundle.schedule!.timer);
@@ -82,5 +93,14 @@ async function verifyBundle(bundle: Bundle, options: VerifyOptions): Promise<{ p
   }
   const limit = options.maxExposure;
   if (limit !== undefined) problems.push(...exposure.flatMap((e) => exposureAboveLimit(e, limit) ?? []));
-  return { problems, exposure };
+  return { problems: [...new Set(problems)], exposure };
+}
+
+/**
+ * The user scope verify renders for: the invoking user's home when he has one, root's when verify runs as root (a CI
+ * job checking a bundle for user scope). Nothing is installed, so whose home it is matters only for the paths shown.
+ */
+function verifyUserTarget(): Target {
+  const info = userInfo();
+  return userTarget({ name: info.username, group: info.username, uid: info.uid, gid: info.gid, home: info.homedir });
 }

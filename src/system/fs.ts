@@ -18,8 +18,8 @@ export interface WriteOptions {
   mode: number;
   uid?: number;
   gid?: number;
-  /** Who may own the directories on the way (default root only). */
-  owners?: ReadonlySet<number>;
+  /** Who may own the directories on the way (default root only): uids, or a rule of directory and uid (user scope). */
+  owners?: Owners;
   /** Allow group- or world-writable directories on the way (a user-given directory such as a textfile collector's). */
   looseParents?: boolean;
 }
@@ -35,7 +35,14 @@ function seeWrite(operation: string, target: string): void {
   if (testBuild) hook?.(operation, target);
 }
 
+/** Trusted owners: a set of uids, or a rule that also looks at the directory (the user, inside his home only). */
+export type Owners = ReadonlySet<number> | ((dir: string, uid: number) => boolean);
+
 const rootOnly: ReadonlySet<number> = new Set([0]);
+
+function trusts(owners: Owners, dir: string, uid: number): boolean {
+  return typeof owners === 'function' ? owners(dir, uid) : owners.has(uid);
+}
 const dirFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /** A path that refers to `name` inside the directory open as `handle`, resolved by the kernel through the fd. */
@@ -81,12 +88,13 @@ export async function openDirectory(dir: string, options: Pick<WriteOptions, 'ow
   }
 }
 
-async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: ReadonlySet<number>, loose: boolean): Promise<void> {
+async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: Owners, loose: boolean): Promise<void> {
   if (loose) return;
   const info = await handle.stat();
+  const trusted = trusts(owners, shown, info.uid);
   // A sticky directory (/tmp) lets no one replace an entry they do not own: what matters is who owns the next one.
-  if (info.mode & 0o1000 && owners.has(info.uid)) return;
-  if (!owners.has(info.uid)) throw new UnsafePath(`refusing to use ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes or reads there`, `make it owned by root (chown root:root ${shown})`);
+  if (info.mode & 0o1000 && trusted) return;
+  if (!trusted) throw new UnsafePath(`refusing to use ${shown}: it is owned by uid ${info.uid}, who could redirect what root writes or reads there`, `make it owned by root (chown root:root ${shown})`);
   if (info.mode & 0o022) throw new UnsafePath(`refusing to use ${shown}: mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets ${info.mode & 0o002 ? 'every local user' : 'its group'} replace what is in it`, `remove the write bits for group and others (chmod go-w ${shown})`);
 }
 
@@ -122,6 +130,12 @@ export async function atomicWrite(target: string, content: string | Buffer, opti
       handle = await fsp.open(at(dir, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
       seeWrite('created-temp', path.join(path.dirname(target), temp));
       if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
+      // A file meant for its owner alone (a secret, a receipt) on a file system that ignores modes (vfat, some network
+      // mounts) would be readable by others: refused before its first byte is written.
+      if ((options.mode & 0o077) === 0) {
+        const shown = (await handle.stat()).mode & 0o777;
+        if (shown & 0o077) throw new OperationError(`refusing to write ${target}: its file system ignores file modes (a new file for its owner alone shows mode ${shown.toString(8).padStart(4, '0')}), so others could read it`, `keep svcctl's files on a file system that keeps modes (not vfat or exfat, nor a network mount that ignores them)`);
+      }
       await handle.writeFile(content);
       await handle.chmod(options.mode);
       await handle.sync();
@@ -198,9 +212,9 @@ export async function removeEmptyDirectory(target: string, options: Pick<WriteOp
 }
 
 /** Removes `start` and its parents while they are empty, stopping below `stopAt`. */
-export async function removeEmptyParents(start: string, stopAt: string): Promise<void> {
+export async function removeEmptyParents(start: string, stopAt: string, options: Pick<WriteOptions, 'owners'> = {}): Promise<void> {
   let dir = start;
-  while (dir.startsWith(`${stopAt}/`) && (await removeEmptyDirectory(dir))) dir = path.dirname(dir);
+  while (dir.startsWith(`${stopAt}/`) && (await removeEmptyDirectory(dir, options))) dir = path.dirname(dir);
 }
 
 export interface TreeRemoval {
@@ -342,7 +356,7 @@ export async function readTrustedFile(target: string, options: Pick<WriteOptions
       try {
         const info = await handle.stat();
         if (!info.isFile()) throw refuse('it is not a regular file', 'move it away');
-        if (!owners.has(info.uid)) throw refuse(`it is owned by uid ${info.uid}, who could have written anything in it`, `check it, then chown root:root ${target}`);
+        if (!trusts(owners, path.dirname(target), info.uid)) throw refuse(`it is owned by uid ${info.uid}, who could have written anything in it`, `check it, then chown root:root ${target}`);
         if (info.mode & 0o022) throw refuse(`its mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} lets others change it`, `check it, then chmod go-w ${target}`);
         if (info.size > options.maxBytes) throw new OperationError(`${target} is larger than ${options.maxBytes} bytes`);
         return await handle.readFile();

@@ -5,6 +5,7 @@ export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-export function requireRoot(what: string): void {
-  if (!isRoot()) throw new NeedsRootError(what);
+/** Exit 77 without root. The message says that --user would do, unless `hint` says otherwise (sandbox: root only). */
+export function requireRoot(what: string, hint?: string): void {
+  if (!isRoot()) throw new NeedsRootError(what, ...(hint !== undefined ? [hint] : []));
 }

@@ -2,7 +2,7 @@
 // know anyway — bundle names, their units, schedule and health URL — so read-only commands work without root.
 // Receipts (paths, checksums, settings) stay 0600.
 import { atomicWrite, readTextIfExists } from './fs.js';
-import { layout, onHost, type Target } from '../core/target.js';
+import { layout, onHost, trustsOwner, type Target } from '../core/target.js';
 import type { Receipt } from '../core/receipt.js';
 
 /** A receipt's public fields (state as text: an index written by another version may know other states). */
@@ -34,5 +34,5 @@ export async function readPublicIndex(target: Target): Promise<PublicEntry[] | u
 export async function writePublicIndex(target: Target, entries: PublicEntry[]): Promise<void> {
   const sorted = [...entries].sort((a, b) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : 0));
   const index: PublicIndex = { format: 1, bundles: sorted };
-  await atomicWrite(onHost(target, publicIndexPath(target)), `${JSON.stringify(index, null, 2)}\n`, { mode: 0o644, uid: target.uid, gid: target.gid });
+  await atomicWrite(onHost(target, publicIndexPath(target)), `${JSON.stringify(index, null, 2)}\n`, { mode: 0o644, uid: target.uid, gid: target.gid, owners: (dir, uid) => trustsOwner(target, dir, uid) });
 }

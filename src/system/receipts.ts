@@ -2,16 +2,17 @@
 // (core/receipt.ts parseReceipt), so a receipt of the wrong shape is a clear error naming the file and field.
 // Also the host key that keys the checksums of secret-holding files, and the public index.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { OperationError } from '../core/errors.js';
 import { parseReceipt, ReceiptProblem, serializeReceipt, type Receipt } from '../core/receipt.js';
-import { layout, onHost, type Target } from '../core/target.js';
+import { layout, onHost, trustsOwner, type Target } from '../core/target.js';
 import { BUNDLE_NAME_PATTERN } from '../core/bundle/names.js';
-import { atomicWrite, ensureDirectory, listDirectory, readFileIfExists, readTextIfExists, readTrustedFile, removeEmptyDirectory, removeFile } from './fs.js';
+import { atomicWrite, ensureDirectory, inspectPath, type Owners, listDirectory, readFileIfExists, readTextIfExists, readTrustedFile, removeEmptyDirectory, removeFile } from './fs.js';
 import { publicIndexPath, writePublicIndex, type PublicEntry } from './public-index.js';
 
-/** The owners trusted on the way to svcctl's own files: root, and the user in user scope. */
-export function trustedOwners(target: Target): ReadonlySet<number> {
-  return new Set([0, target.uid]);
+/** The owners trusted on the way to svcctl's own files: root, and in user scope the user inside his home. */
+export function trustedOwners(target: Target): Owners {
+  return (dir, uid) => trustsOwner(target, dir, uid);
 }
 
 /** A receipt too large to be one is refused before it is parsed. */
@@ -23,7 +24,8 @@ export async function readReceipt(target: Target, bundle: string): Promise<Recei
   // Only a receipt root (or, in user scope, the user) wrote is believed: one in a directory someone else can write
   // to, or owned by someone else, could list any path for uninstall --purge to remove. The invoking user trusts
   // their own files (a dry run over a --root tree they own).
-  const owners = new Set([...trustedOwners(target), process.getuid?.() ?? 0]);
+  const self = process.getuid?.() ?? 0;
+  const owners: Owners = (dir, uid) => uid === self || trustsOwner(target, dir, uid);
   const bytes = await readTrustedFile(file, { owners, maxBytes: MAX_RECEIPT_BYTES });
   if (bytes === undefined) return undefined;
   let data: unknown;
@@ -42,8 +44,7 @@ export async function readReceipt(target: Target, bundle: string): Promise<Recei
 
 export async function writeReceipt(target: Target, receipt: Receipt): Promise<void> {
   const l = layout(target);
-  // 0755: the public index beside the receipts is for every user; the receipts themselves are 0600.
-  await ensureDirectory(onHost(target, l.stateDir), { mode: 0o755, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+  await ensureStateDirectory(target);
   await atomicWrite(onHost(target, l.receipt(receipt.bundle)), serializeReceipt(receipt), { mode: 0o600, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
 }
 
@@ -73,9 +74,12 @@ export async function refreshPublicIndex(target: Target): Promise<void> {
   const l = layout(target);
   const index = onHost(target, publicIndexPath(target));
   if (receipts.length === 0) {
+    const made = (await readTextIfExists(onHost(target, madeParentsPath(target))))?.split('\n').filter((d) => d !== '' && l.stateDir.startsWith(`${d}/`)) ?? [];
     await removeFile(index, { owners: trustedOwners(target) });
     await removeFile(onHost(target, hostKeyPath(target)), { owners: trustedOwners(target) });
-    await removeEmptyDirectory(onHost(target, l.stateDir), { owners: trustedOwners(target) });
+    await removeFile(onHost(target, madeParentsPath(target)), { owners: trustedOwners(target) });
+    if (!(await removeEmptyDirectory(onHost(target, l.stateDir), { owners: trustedOwners(target) }))) return;
+    for (const dir of made.sort((a, b) => b.length - a.length)) await removeEmptyDirectory(onHost(target, dir), { owners: trustedOwners(target) });
     return;
   }
   const entries: PublicEntry[] = receipts.map((r) => ({
@@ -94,6 +98,26 @@ export async function refreshPublicIndex(target: Target): Promise<void> {
   await writePublicIndex(target, entries);
 }
 
+/** The directories above the state directory that svcctl made for it (~/.local/state in a new home): removed with it. */
+function madeParentsPath(target: Target): string {
+  return `${layout(target).stateDir}/.made-directories`;
+}
+
+/**
+ * The state directory (0755: the public index in it is for every user; receipts are 0600), made with its missing
+ * parents; those parents are written down so that the last uninstall removes them too, and only them.
+ */
+async function ensureStateDirectory(target: Target): Promise<void> {
+  const l = layout(target);
+  const missing: string[] = [];
+  for (let dir = l.stateDir; dir !== '/' && !(await inspectPath(onHost(target, dir), { content: false })); dir = path.posix.dirname(dir)) missing.unshift(dir);
+  if (missing.length === 0) return;
+  await ensureDirectory(onHost(target, l.stateDir), { mode: 0o755, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+  // Only a home's (user scope): /var/lib is the system's, and a --root tree keeps the skeleton it was given.
+  const parents = target.scope === 'user' ? missing.filter((d) => d !== l.stateDir) : [];
+  if (parents.length > 0) await atomicWrite(onHost(target, madeParentsPath(target)), `${parents.join('\n')}\n`, { mode: 0o644, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+}
+
 function hostKeyPath(target: Target): string {
   return `${layout(target).stateDir}/.host-key`;
 }
@@ -109,8 +133,7 @@ export async function readHostKey(target: Target): Promise<{ key: Buffer; stored
 }
 
 export async function saveHostKey(target: Target, key: Buffer): Promise<void> {
-  const l = layout(target);
-  await ensureDirectory(onHost(target, l.stateDir), { mode: 0o755, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
+  await ensureStateDirectory(target);
   await atomicWrite(onHost(target, hostKeyPath(target)), key, { mode: 0o600, uid: target.uid, gid: target.gid, owners: trustedOwners(target) });
 }
 

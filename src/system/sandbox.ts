@@ -14,6 +14,11 @@ import { MANIFEST_FILE } from '../core/bundle/names.js';
 import { isAlive, sleep } from './processes.js';
 
 export const defaultSandboxName = 'default';
+
+/** Exit 77 without root: the sandbox boots a systemd of its own, which no user scope can do. */
+export function requireSandboxRoot(): void {
+  requireRoot('svcctl sandbox', 'run it again with sudo: the sandbox boots a systemd of its own as PID 1');
+}
 const namePattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /** Sandbox state lives on /dev/shm (a tmpfs): outside every overlaid or cleaned path, gone at reboot like the sandbox. */
@@ -231,7 +236,7 @@ export async function listSandboxes(): Promise<SandboxStatus[]> {
 
 /** Boots sandbox `name` (idempotent: a running one is left as it is) and returns its record. */
 export async function startSandbox(name: string, options: { timeoutMs?: number } = {}): Promise<SandboxRecord> {
-  requireRoot('svcctl sandbox');
+  requireSandboxRoot();
   const existing = await liveRecord(name);
   if (existing) return existing;
   let state = await stateOf(name, { create: true });
@@ -289,7 +294,7 @@ export async function startSandbox(name: string, options: { timeoutMs?: number }
 
 /** Powers the sandbox off, waits for it to end, and removes its state. False when there was nothing to stop. */
 export async function stopSandbox(name: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
-  requireRoot('svcctl sandbox');
+  requireSandboxRoot();
   const state = await stateOf(name, { create: false });
   if (!state?.exists) return false;
   if (!state.token) throw notOurs(state.dir);
@@ -353,7 +358,7 @@ export async function requireRunning(name: string): Promise<SandboxRecord> {
 
 /** Runs `command` inside the sandbox with stdio connected; resolves to its exit code. */
 export async function execInSandbox(name: string, command: string[]): Promise<number> {
-  requireRoot('svcctl sandbox');
+  requireSandboxRoot();
   const record = await requireRunning(name);
   return execInteractive(insideArgv(record.pid, command));
 }
@@ -414,7 +419,7 @@ const hint = 'or put the bundle where the sandbox sees the host (anywhere but /t
  * mount table never changes, and nothing propagates from the sandbox back.
  */
 export async function showHostBundles(name: string, command: string[]): Promise<ShownDirectory[]> {
-  requireRoot('svcctl sandbox');
+  requireSandboxRoot();
   const record = await requireRunning(name);
   const hidden = await hiddenBundleDirectories(command);
   if (hidden.length === 0) return [];
@@ -502,7 +507,7 @@ const bootNoise: RegExp[] = [
 ];
 
 export async function sandboxChanges(name: string): Promise<SandboxChange[]> {
-  requireRoot('svcctl sandbox');
+  requireSandboxRoot();
   const record = await requireRunning(name);
   const state = await stateOf(name, { create: false });
   const upper = path.join(state!.dir, 'upper');

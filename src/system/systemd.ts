@@ -54,6 +54,11 @@ export class SystemdClient {
     return [tool('systemctl'), ...(this.user ? ['--user'] : []), ...(this.target.offline ? [`--root=${this.target.root}`] : []), ...args];
   }
 
+  /** The journal field naming the unit an entry came from (a user manager's units have their own). */
+  get unitField(): '_SYSTEMD_UNIT' | '_SYSTEMD_USER_UNIT' {
+    return this.user ? '_SYSTEMD_USER_UNIT' : '_SYSTEMD_UNIT';
+  }
+
   /** `journalctl [--user] ARGS`. */
   journalctlArgv(args: string[]): string[] {
     return [tool('journalctl'), ...(this.user ? ['--user'] : []), ...args];

@@ -16,7 +16,8 @@ export function installLines(result: InstallResult): string[] {
   for (const bundle of result.bundles) {
     for (const [timer, next] of Object.entries(bundle.nextElapse ?? {})) lines.push(`  ${timer}: next run ${formatWhen(next ? Date.parse(next) * 1000 : undefined, nowUsec(), userTimeZone(), 'not scheduled')}`);
   }
-  for (const bundle of result.bundles) lines.push(ok(bundle.upToDate ? `${bundle.name} is up to date` : `${bundle.name} installed${result.root ? ` under ${result.root}` : ''}`));
+  for (const bundle of result.bundles) lines.push(ok(bundle.upToDate ? `${bundle.name} is up to date` : `${bundle.name} installed${result.root ? ` under ${result.root}` : ''}${result.user ? ` in ${result.user.name}'s systemd user manager` : ''}`));
+  if (result.user?.linger === false) lines.push(`  ${style.yellow('!')} linger is off: these units stop when ${result.user.name} logs out; to keep them running, ${result.user.advice ?? 'run `loginctl enable-linger`'}`);
   return lines;
 }
 

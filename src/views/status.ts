@@ -2,7 +2,7 @@
 import { formatSeconds } from '../core/schedule.js';
 import { formatRelative, formatSpan, formatWhen, nowUsec, type Usec } from '../core/time.js';
 import type { LastRun, Restarts } from '../core/unit-state.js';
-import type { BundleStatus, Drift, Health, UnitStatus } from '../flows/status.js';
+import type { BundleStatus, Drift, Health, UnitStatus, UserManagerState } from '../flows/status.js';
 import { userTimeZone } from '../system/timezone.js';
 import { formatTable, paintStdout as paint, style } from './output.js';
 
@@ -140,4 +140,12 @@ function driftPhrase(drift: Drift): string {
 export function restrictedNote(statuses: BundleStatus[]): string | undefined {
   const restricted = statuses.find((s) => s.restricted);
   return restricted?.restricted ? `${style.dim(`without root: no ${restricted.restricted.hidden.slice(0, 3).join(', ')} (${restricted.restricted.reason}; sudo svcctl status shows them)`)}` : undefined;
+}
+
+/** In user scope: whether the manager lingers, for status and doctor (without it, timers stop at logout). */
+export function lingerLine(user: UserManagerState | undefined): string | undefined {
+  if (!user) return undefined;
+  if (user.linger === true) return style.dim(`${user.name}'s systemd user manager; linger is on (it keeps running after logout)`);
+  if (user.linger === false) return `${style.yellow('!')} linger is off for ${user.name}: these units stop when ${user.name} logs out (loginctl enable-linger turns it on; it may need root)`;
+  return style.dim(`${user.name}'s systemd user manager; linger unknown (loginctl did not answer)`);
 }

@@ -1,5 +1,5 @@
 // Runs once before the suite: the integration tests spawn the built CLI, so dist/ must exist, and the
-// sandbox tests run a real Redis and a Python HTTP server from Debian's packages.
+// sandbox tests run a real Redis, a Python HTTP server and bindfs from Debian's packages.
 import { existsSync } from 'node:fs';
 
 export default async function globalSetup() {
@@ -7,7 +7,7 @@ export default async function globalSetup() {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does it for you)');
   }
   const sandboxTestsRun = process.getuid?.() === 0 || process.env.CI === 'true' || process.env.CI === '1';
-  const missing = ['/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/python3'].filter((p) => !existsSync(p));
+  const missing = ['/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/python3', '/usr/bin/bindfs'].filter((p) => !existsSync(p));
   if (sandboxTestsRun && missing.length > 0) {
     throw new Error(`the sandbox tests need ${missing.join(', ')}: run \`sudo bash scripts/install-debian-packages.sh\` (npm run demo does it too)`);
   }

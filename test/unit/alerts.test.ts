@@ -217,7 +217,8 @@ describe('desire() and plan() with alerts', () => {
 
   test('alerts are for system scope; a bundle without a service has nothing to watch', () => {
     const alice = userTarget({ name: 'alice', group: 'alice', uid: 1000, gid: 1000, home: '/home/alice' });
-    expect(() => desire(daemon(), inputs({ alerts: channels }), alice)).toThrow('failure alerts are for system-scope installs');
+    // A bundle that may be installed in user scope at all (one that does not is refused before its alerts are looked at).
+    expect(() => desire(daemon({ scopes: ['system', 'user'] }), inputs({ alerts: channels }), alice)).toThrow('failure alerts are for system-scope installs');
     expect(() => desire(daemon({ units: [{ name: 'demo.timer', content: '[Timer]\nOnActiveSec=1h\n' }], enable: [] }), inputs({ alerts: channels }), systemTarget())).toThrow('has no service');
   });
 

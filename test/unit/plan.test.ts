@@ -174,8 +174,10 @@ describe('planInstall on a fresh host', () => {
     delete bare.paths['/var'];
     delete bare.paths['/var/lib'];
     const p2 = plan(b, bare);
-    expect(p2.actions.find((a) => a.kind === 'apply-tmpfiles')).toMatchObject({ created: ['/var', '/var/lib', '/var/lib/demo', '/var/lib/demo/logs'] });
-    // /var and /var/lib are the system's own: the undo removes them if the tool made them, uninstall never does.
+    // /var and /var/lib hold the receipts' directory: the intent receipt's write makes them before the first step, so the
+    // tool's undo (which removes what it made) must never take them.
+    expect(p2.actions.find((a) => a.kind === 'apply-tmpfiles')).toMatchObject({ created: ['/var/lib/demo', '/var/lib/demo/logs'] });
+    // /var/lib is the system's own: uninstall never removes it.
     expect(p2.receipt!.directories.map((d) => d.path)).not.toContain('/var/lib');
   });
 

@@ -4,6 +4,7 @@ import { refuseValueOnArgv, rotateSecrets, type SecretChangeResult } from '../..
 import { secretRotateLines } from '../../views/secrets.js';
 import { say } from '../../views/output.js';
 import { terminalUi } from '../../views/progress.js';
+import { userFlag } from '../../flags.js';
 
 export default class SecretRotate extends SvcctlCommand {
   static override summary = 'Rotate secrets: write the new value, restart the daemon or run the timer job, check health, and restore the old value if that fails.';
@@ -21,6 +22,7 @@ The new value is written atomically (0600 root:root), then a daemon is restarted
     key: Args.string({ description: 'the secret to rotate (default: every secret with a generator)', required: false }),
   };
   static override flags = {
+    user: userFlag,
     'from-file': Flags.string({ description: 'read the new value from this file, or - for stdin (needs KEY)', exclusive: ['generate'] }),
     generate: Flags.boolean({ description: 'generate the new value: 32 random bytes as hex', default: false, exclusive: ['from-file'] }),
     timeout: Flags.integer({ description: 'seconds a restarted daemon has to become healthy', default: 10, min: 1 }),
@@ -33,6 +35,7 @@ The new value is written atomically (0600 root:root), then a daemon is restarted
       ...(flags['from-file'] !== undefined ? { fromFile: flags['from-file'] } : {}),
       generate: flags.generate,
       timeoutMs: flags.timeout * 1000,
+      user: flags.user,
     }, terminalUi);
     for (const line of secretRotateLines(result)) say(line);
     return result;

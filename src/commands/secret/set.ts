@@ -4,6 +4,7 @@ import { refuseValueOnArgv, setSecret, type SecretChangeResult } from '../../flo
 import { secretSetLines } from '../../views/secrets.js';
 import { say } from '../../views/output.js';
 import { terminalUi } from '../../views/progress.js';
+import { userFlag } from '../../flags.js';
 
 export default class SecretSet extends SvcctlCommand {
   static override summary = "Set one of a bundle's secrets from a file, a generator, stdin or a masked prompt. Never from the command line.";
@@ -23,6 +24,7 @@ The secrets file (/etc/svcctl/<bundle>/secrets.env) is replaced atomically with 
     key: Args.string({ description: 'the secret, e.g. REDIS_PASSWORD', required: true }),
   };
   static override flags = {
+    user: userFlag,
     'from-file': Flags.string({ description: 'read the value from this file (- for stdin)', exclusive: ['generate'] }),
     generate: Flags.boolean({ description: 'generate a value: 32 random bytes as hex', default: false, exclusive: ['from-file'] }),
   };
@@ -30,7 +32,7 @@ The secrets file (/etc/svcctl/<bundle>/secrets.env) is replaced atomically with 
   async run(): Promise<SecretChangeResult> {
     const { args, argv, flags } = await this.parse(SecretSet);
     refuseValueOnArgv(argv as string[], args.key);
-    const result = await setSecret(args.bundle, args.key, { ...(flags['from-file'] !== undefined ? { fromFile: flags['from-file'] } : {}), generate: flags.generate }, terminalUi);
+    const result = await setSecret(args.bundle, args.key, { ...(flags['from-file'] !== undefined ? { fromFile: flags['from-file'] } : {}), generate: flags.generate, user: flags.user }, terminalUi);
     for (const line of secretSetLines(result)) say(line);
     return result;
   }

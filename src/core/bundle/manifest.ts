@@ -4,7 +4,8 @@ import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Bundle, BundleDirectory, ConfigFile, DirectiveTemplate, PayloadFile, SecretSpec, Setting } from './types.js';
 import { criticalPath } from '../receipt.js';
-import { systemDirectories } from '../target.js';
+import { HOME_PREFIX, homeStandardDirectories, systemDirectories, type Scope } from '../target.js';
+import { declaredScopes } from './scope.js';
 
 import { BUNDLE_NAME_PATTERN, MANIFEST_FILE } from './names.js';
 
@@ -25,6 +26,8 @@ export function fillTemplate(value: string, settings: Readonly<Record<string, st
 
 /** Places a payload file or a directory may never be: systemd's and svcctl's own state, and kernel file systems. */
 export const FORBIDDEN_ROOTS = ['/etc/systemd', '/etc/svcctl', '/var/lib/svcctl', '/proc', '/sys', '/dev'] as const;
+/** The same in a home (user scope): the user manager's units, svcctl's own configuration and state, user tmpfiles. */
+export const FORBIDDEN_HOME_ROOTS = ['~/.config/systemd', '~/.local/share/systemd', '~/.config/svcctl', '~/.local/state/svcctl', '~/.config/user-tmpfiles.d'] as const;
 
 export const GENERIC_HINT = 'the bundle format is described in docs/bundles.md (JSON Schema: schema/bundle.schema.json)';
 
@@ -94,6 +97,7 @@ export function displayPath(file: string): string {
 export interface Manifest {
   name: string;
   description: string;
+  scopes?: Scope[];
   units: string[];
   enable?: string[];
   payload?: { source: string; destination: string; mode: string; owner?: string; group?: string }[];
@@ -174,6 +178,13 @@ export function normalisePayloadSource(source: string): string | undefined {
 
 function absolutePathProblem(value: string): { message: string; hint?: string } | undefined {
   if (value.split('/').includes('..')) return { message: `"${value}" must not contain ..` };
+  if (value.startsWith(HOME_PREFIX)) {
+    const rest = value.slice(HOME_PREFIX.length);
+    const tidy = path.posix.normalize(`/${rest}`).replace(/\/+$/, '');
+    if (tidy === '' || tidy === '/') return { message: `"${value}" must name something inside the home` };
+    if (`${HOME_PREFIX}${tidy.slice(1)}` !== value) return { message: `"${value}" is not a normalised path`, hint: `write it as ${HOME_PREFIX}${tidy.slice(1)}` };
+    return undefined;
+  }
   const normal = path.posix.normalize(value);
   const tidy = normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
   if (tidy !== value) return { message: `"${value}" is not a normalised path`, hint: `write it as ${tidy}` };
@@ -181,19 +192,22 @@ function absolutePathProblem(value: string): { message: string; hint?: string } 
 }
 
 function forbiddenRoot(value: string): string | undefined {
-  return FORBIDDEN_ROOTS.find((root) => value === root || value.startsWith(`${root}/`));
+  return [...FORBIDDEN_ROOTS, ...FORBIDDEN_HOME_ROOTS].find((root) => value === root || value.startsWith(`${root}/`));
 }
+
+/** A home's standard directories, as a bundle writes them (~/.config, ~/.local/bin, …). */
+const homeStandard = new Set(homeStandardDirectories.map((d) => `${HOME_PREFIX}${d}`));
 
 /** What is wrong with a declared directory's path (once any ${KEY} in it is filled), or undefined. */
 export function directoryPathProblem(value: string): { message: string; hint?: string } | undefined {
-  if (!value.startsWith('/')) return { message: `"${value}" is not an absolute path` };
+  if (!value.startsWith('/') && !value.startsWith(HOME_PREFIX)) return { message: `"${value}" is not an absolute path` };
   const pathProblem = absolutePathProblem(value);
   if (pathProblem) return pathProblem;
   if (value === '/') return { message: 'must not be /' };
   const root = forbiddenRoot(value);
   if (root) return { message: `"${value}" is under ${root}, where a bundle may not create directories` };
-  if (systemDirectories.has(value)) {
-    return { message: `"${value}" is one of the system's own directories`, hint: "svcctl never changes its mode or owner, and --purge would remove it: declare a directory of the bundle's own below it" };
+  if (systemDirectories.has(value) || homeStandard.has(value)) {
+    return { message: `"${value}" is one of the ${homeStandard.has(value) ? "home's standard" : "system's own"} directories`, hint: "svcctl never changes its mode or owner, and --purge would remove it: declare a directory of the bundle's own below it" };
   }
   return undefined;
 }
@@ -405,6 +419,18 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
     }
   }
 
+  // `~/` is the home of the user who installs the bundle: only a bundle for user scope alone has one. (What else a
+  // user manager cannot do, unit files included, the loader checks with userScopeProblems for bundles that declare it.)
+  const scopes = declaredScopes(m);
+  if (!(scopes.length === 1 && scopes[0] === 'user')) {
+    const inHome: [FieldPath, string][] = [
+      ...(m.payload ?? []).map((f, i): [FieldPath, string] => [['payload', i, 'destination'], f.destination]),
+      ...(m.directories ?? []).map((d, i): [FieldPath, string] => [['directories', i, 'path'], d.path]),
+      ...(m.configFiles ?? []).map((f, i): [FieldPath, string] => [['configFiles', i, 'path'], f.path]),
+    ].filter(([, p]) => p.startsWith(HOME_PREFIX));
+    for (const [at, p] of inHome) add(at, `"${p}" is in the home of the user who installs the bundle, which only a bundle for user scope alone has`, 'declare scopes: [user], or give an absolute path');
+  }
+
   return problems;
 }
 
@@ -430,6 +456,7 @@ export function toBundle(parsed: ParsedManifest, files: BundleFiles): Bundle {
     manifestPath: parsed.manifestPath,
     digest: files.digest,
     units: m.units.map((name) => ({ name, content: files.units.get(name) ?? '' })),
+    ...(m.scopes ? { scopes: declaredScopes(m) } : {}),
     enable: m.enable ?? [],
     payload: (m.payload ?? []).map((p): PayloadFile => {
       const source = normalisePayloadSource(p.source) ?? p.source;

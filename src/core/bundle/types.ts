@@ -1,4 +1,5 @@
 // The validated, in-memory form of a bundle: what the loader produces and plan() consumes.
+import type { Scope } from '../target.js';
 
 export interface Bundle {
   /** ^[a-z0-9][a-z0-9-]{0,62}$ */
@@ -11,6 +12,8 @@ export interface Bundle {
   /** sha256 over the manifest and every file it references: changes when the bundle changes. */
   digest: string;
   units: BundleUnit[];
+  /** The scopes it may be installed in (default: system). A user-scope-only bundle's paths are `~/...`. */
+  scopes?: Scope[];
   /** Unit names to enable and start (all in one `systemctl enable --now`). */
   enable: string[];
   payload: PayloadFile[];
@@ -56,7 +59,7 @@ export interface BundleUnit {
 export interface PayloadFile {
   /** Path of the source, relative to the bundle directory (validated not to escape it). */
   source: string;
-  /** Absolute destination on the host, e.g. /usr/local/bin/cleanup-blocking-coordination.sh */
+  /** Absolute destination on the host, e.g. /usr/local/bin/cleanup-blocking-coordination.sh, or ~/… in the home (user scope) */
   destination: string;
   /** Numeric mode, e.g. 0o755 */
   mode: number;

@@ -14,6 +14,7 @@ import {
   normalisePayloadSource,
   toBundle,
 } from '../../core/bundle/manifest.js';
+import { declaredScopes, userScopeProblems } from '../../core/bundle/scope.js';
 import { parseManifest } from './parse.js';
 import { checkBundleTrust } from './trust.js';
 
@@ -43,6 +44,8 @@ export async function loadBundle(directory: string, options: LoadOptions = {}): 
   const problems = manifestRuleProblems(parsed, options.expectedName);
   const realDir = await realpath(bundleDir);
   const [units, payload] = await Promise.all([readUnits(parsed, bundleDir, realDir, problems), readPayload(parsed, bundleDir, realDir, problems)]);
+  // A bundle for user scope is checked against what a user manager can do, its unit files' directives included.
+  if (declaredScopes(parsed.manifest).includes('user')) problems.push(...userScopeProblems(parsed.manifest, units).map((p) => parsed.problemAt(p.at, p.message, p.hint)));
   if (problems.length > 0) throw new BundleManifestError(manifestPath, problems);
 
   return toBundle(parsed, { directory: bundleDir, digest: bundleDigest(text, units, payload), units, payload });
