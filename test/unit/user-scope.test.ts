@@ -258,7 +258,8 @@ describe('desire() and plan() for a user manager', () => {
     const kinds = u.actions.map((a) => a.kind);
     expect(kinds).not.toContain('stop-user-processes');
     expect(kinds).not.toContain('remove-user');
-    expect(u.actions).toContainEqual({ kind: 'purge-directory', path: '/home/alice/.local/share/hello' });
+    // moved aside next to the topmost directory svcctl made (~/.local/share), removed once the rest is done
+    expect(u.actions).toContainEqual({ kind: 'purge-directory', path: '/home/alice/.local/share/hello', aside: '/home/alice/.local/.share.hello.svcctl-purged' });
     expect(u.receipt).toBeUndefined();
   });
 
