@@ -63,16 +63,25 @@ async function show(sandbox: Sandbox, unit: string, properties: string[]): Promi
  * and that nothing references is unloaded at once, its invocation ID and main PID gone with it.)
  */
 async function journalOfRun(sandbox: Sandbox, cursor: string, last: RegExp): Promise<string> {
+  let everything = '';
   try {
     return await until(`the journal of ${service} to show ${last}`, async () => {
+      // Every entry since the cursor, chosen here: journalctl 252 with --after-cursor and a disjunction of matches
+      // (`_SYSTEMD_UNIT=… + SYSLOG_IDENTIFIER=…`) was seen to return nothing although an entry matched both.
       // SYSLOG_IDENTIFIER too (the unit's SyslogIdentifier=): journald may not learn the unit of a process that has
       // already exited when it reads the process's last lines.
-      const text = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, `_SYSTEMD_UNIT=${service}`, '+', 'SYSLOG_IDENTIFIER=vx11-autosync', '-o', 'cat', '--no-pager'])).stdout;
+      everything = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, '-o', 'json', '--no-pager'])).stdout;
+      const text = everything
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((entry) => entry._SYSTEMD_UNIT === service || entry.SYSLOG_IDENTIFIER === 'vx11-autosync')
+        .map((entry) => (typeof entry.MESSAGE === 'string' ? entry.MESSAGE : ''))
+        .join('\n');
       return last.test(text) ? text : undefined;
     });
   } catch (error) {
-    // What the journal holds since the start, every field of it: which line was missed, and why.
-    const everything = (await sandbox.run(['journalctl', `--after-cursor=${cursor}`, '-o', 'json', '--no-pager'])).stdout;
+    // What the journal held since the start, every field of it: which line was missed, and why.
     throw new Error(`${(error as Error).message}\nthe journal since the start:\n${everything}`);
   }
 }
