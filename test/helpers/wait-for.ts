@@ -14,3 +14,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }
 }
+
+/** Calls `probe` until it returns a value (not undefined), and returns it; the deadline as for waitFor(). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  return (await waitFor(what, probe, (value) => value !== undefined, { timeoutMs })) as T;
+}

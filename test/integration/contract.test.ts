@@ -4,6 +4,8 @@
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/system/paths.js';
+import { showProperties } from '../helpers/unit-properties.js';
+import { until } from '../helpers/wait-for.js';
 import { describeInSandbox, type RunResult, type Sandbox } from '../helpers/sandbox.js';
 
 const unitsDir = path.join(packageRoot, 'units');
@@ -14,7 +16,6 @@ const builtins = readdirSync(unitsDir, { withFileTypes: true })
 const standins = path.join(packageRoot, 'test', 'fixtures', 'standins');
 /** "OK" in systemd-analyze security's words, and issue 17's bar. */
 const maxExposure = 2.0;
-const deadlineMs = 60_000;
 
 function sq(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -26,25 +27,7 @@ async function ok(sandbox: Sandbox, script: string, input?: string): Promise<Run
   return result;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
-async function show(sandbox: Sandbox, unit: string, properties: string[]): Promise<Record<string, string>> {
-  const out = (await sandbox.run(['systemctl', 'show', unit, ...properties.flatMap((p) => ['-p', p])])).stdout;
-  return Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
-  );
-}
 
 interface ContractCase {
   /** What the bundle needs that is not the bundle: the application's stand-in at the guide's paths, a server. */
@@ -111,7 +94,7 @@ const cases: Record<string, ContractCase> = {
       const line = await until('the sender\'s line', async () => (await sandbox.run(['journalctl', '-u', 'svcctl-alert@contract-none.service.service', '-o', 'cat', '--no-pager'])).stdout.split('\n').find((l) => l.includes('has no alert channels')));
       expect(line).toBe('contract-none.service has no alert channels (/etc/svcctl/alerts/contract-none.service.json is missing): nothing sent; reinstall its bundle with --alert');
       expect((await sandbox.run(['systemctl', 'start', 'svcctl-alert-resolved@contract-none.service.service'])).exitCode).toBe(0);
-      expect(await show(sandbox, 'svcctl-alert-resolved@contract-none.service.service', ['ConditionResult'])).toEqual({ ConditionResult: 'no' });
+      expect(await showProperties(sandbox, 'svcctl-alert-resolved@contract-none.service.service', ['ConditionResult'])).toEqual({ ConditionResult: 'no' });
     },
     async tearDown(sandbox) {
       await sandbox.run(['systemctl', 'reset-failed', 'svcctl-alert@contract-none.service.service', 'svcctl-alert-resolved@contract-none.service.service']);
@@ -189,12 +172,12 @@ echo "stand-in clerk: threshold $3 h, storage $STORAGE_DIR, working directory $P
       const facts = JSON.parse((await ok(sandbox, `cat ${miraHome}/data/standin-facts.json`)).stdout) as Record<string, unknown>;
       expect(facts).toEqual({ host: '127.0.0.1', port: 1113, cwd: miraHome, vault_addr: 'http://localhost:8200', vault_credentials: true, writes_data: true, writes_code: false });
       // Ordered after PostgreSQL and Vault, it started neither (the host's PostgreSQL is installed here).
-      expect(await show(sandbox, 'vault.service', ['ActiveState'])).toEqual({ ActiveState: 'inactive' });
-      expect(await show(sandbox, 'postgresql.service', ['ActiveState'])).toEqual({ ActiveState: 'inactive' });
+      expect(await showProperties(sandbox, 'vault.service', ['ActiveState'])).toEqual({ ActiveState: 'inactive' });
+      expect(await showProperties(sandbox, 'postgresql.service', ['ActiveState'])).toEqual({ ActiveState: 'inactive' });
       // WANTS= opts in: the install restarts the daemon, which now starts vault.service with it.
       const wanting = await sandbox.svcctl(['install', 'mira-federation-discovery', '--yes', '--set', 'WANTS=vault.service'], { env: secretEnv(miraSecrets) });
       expect(wanting.exitCode).toBe(0);
-      expect(await show(sandbox, 'vault.service', ['ActiveState'])).toEqual({ ActiveState: 'active' });
+      expect(await showProperties(sandbox, 'vault.service', ['ActiveState'])).toEqual({ ActiveState: 'active' });
       expect((await sandbox.svcctl(['install', 'mira-federation-discovery', '--yes', '--set', 'WANTS='])).exitCode).toBe(0);
     },
     tearDown: miraTearDown,
@@ -223,7 +206,7 @@ echo "stand-in run_invariants: $ENV_NAME, database $DB_PATH, in $PWD as $(id -un
         'root 640',
       ]);
       // Daily at 02:00 New York time, in the timer's own zone.
-      expect((await show(sandbox, 'plms-invariants.timer', ['TimersCalendar'])).TimersCalendar).toContain('OnCalendar=*-*-* 02:00:00 America/New_York');
+      expect((await showProperties(sandbox, 'plms-invariants.timer', ['TimersCalendar'])).TimersCalendar).toContain('OnCalendar=*-*-* 02:00:00 America/New_York');
       // Its secrets live in /etc/default/plms-invariants: secret set and rotate write them there, settings kept.
       await ok(sandbox, "umask 077 && printf 'https://hooks.slack.example/services/T0/B0/set' > /root/slack.new && printf 'rotated-routing-key' > /root/pd.new");
       const set = await sandbox.svcctl(['secret', 'set', 'plms-invariants', 'SLACK_WEBHOOK_URL', '--from-file', '/root/slack.new']);
@@ -357,7 +340,7 @@ describeInSandbox('the contract of every built-in bundle', (sandbox) => {
     await miraSetUp(sandbox);
     await ok(sandbox, 'systemd-run --quiet --unit=contract-port-holder /usr/bin/python3 -m http.server 1113 --bind 127.0.0.1');
     await until('the holder to listen on 1113', async () => ((await sandbox.run(['ss', '-Hltn', 'sport = :1113'])).stdout.trim() ? true : undefined));
-    const holderPid = (await show(sandbox, 'contract-port-holder.service', ['MainPID'])).MainPID;
+    const holderPid = (await showProperties(sandbox, 'contract-port-holder.service', ['MainPID'])).MainPID;
 
     const install = await sandbox.svcctl(['install', 'mira-federation-discovery', '--yes'], { env: secretEnv(miraSecrets) });
     expect(install.exitCode).toBe(1);

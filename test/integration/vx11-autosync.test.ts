@@ -1,6 +1,8 @@
 // The vx11-autosync bundle end to end: installed by svcctl in the sandbox, syncing a real git repository with a local bare remote through systemd.
 import path from 'node:path';
 import { packageRoot } from '../../src/system/paths.js';
+import { showProperties } from '../helpers/unit-properties.js';
+import { until } from '../helpers/wait-for.js';
 import { describeInSandbox, type RunResult, type Sandbox } from '../helpers/sandbox.js';
 
 const bundleDir = path.join(packageRoot, 'units', 'vx11-autosync');
@@ -20,7 +22,6 @@ const lockFile = `${repo}/.autosync.lock`;
 const release = `${testRoot}/release`;
 /** svcctl's drop-in makes REPO_DIR writable; the test's remote is a local path outside it, which needs one of its own. */
 const pathsDropIn = `/etc/systemd/system/${service}.d/test-paths.conf`;
-const deadlineMs = 90_000;
 
 function sq(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -36,26 +37,7 @@ async function git(sandbox: Sandbox, dir: string, args: string): Promise<string>
   return (await ok(sandbox, `git -C ${sq(dir)} ${args}`)).stdout.trim();
 }
 
-/** Polls `probe` until it returns a value, with a generous deadline (CI is a loaded 2-core machine). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
-async function show(sandbox: Sandbox, unit: string, properties: string[]): Promise<Record<string, string>> {
-  const out = (await sandbox.run(['systemctl', 'show', unit, ...properties.flatMap((p) => ['-p', p])])).stdout;
-  return Object.fromEntries(
-    out
-      .trim()
-      .split('\n')
-      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
-  );
-}
 
 /**
  * The messages of one run of the service: its lines after the cursor taken just before the start. journald
@@ -107,7 +89,7 @@ async function startService(sandbox: Sandbox): Promise<ServiceRun> {
   await sandbox.run(['systemctl', 'reset-failed', service]);
   const cursor = (await sandbox.run(['journalctl', '-n', '0', '--show-cursor', '--no-pager'])).stdout.match(/^-- cursor: (\S+)/m)![1]!;
   const start = await sandbox.run(['systemctl', 'start', service]);
-  const props = await show(sandbox, service, ['Result', 'ExecMainStatus']);
+  const props = await showProperties(sandbox, service, ['Result', 'ExecMainStatus']);
   const journal = await journalOfRun(sandbox, cursor, /^(synced |error: )/m);
   return { exitCode: start.exitCode, result: props.Result!, status: props.ExecMainStatus!, journal };
 }
@@ -206,11 +188,11 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     const again = await sandbox.svcctl(['install', bundleDir, '--yes']);
     expect(again.exitCode).toBe(0);
     expect(JSON.parse((await sandbox.run(['cat', '/var/lib/svcctl/vx11-autosync.json'])).stdout).authorization).toEqual(receipt.authorization);
-    const timerState = await show(sandbox, timer, ['ActiveState', 'UnitFileState', 'RandomizedDelayUSec', 'AccuracyUSec']);
+    const timerState = await showProperties(sandbox, timer, ['ActiveState', 'UnitFileState', 'RandomizedDelayUSec', 'AccuracyUSec']);
     expect(timerState).toEqual({ ActiveState: 'active', UnitFileState: 'enabled', RandomizedDelayUSec: '30s', AccuracyUSec: '1s' });
     const triggers = (await sandbox.run(['systemctl', 'show', timer, '-p', 'TimersMonotonic', '-p', 'TimersCalendar'])).stdout;
     expect(triggers.match(/On\w+USec=\S+/g)?.sort()).toEqual(['OnActiveUSec=5min', 'OnUnitActiveUSec=5min']);
-    const environment = await show(sandbox, service, ['Environment', 'User']);
+    const environment = await showProperties(sandbox, service, ['Environment', 'User']);
     expect(environment.Environment).toBe(`REPO_DIR=${repo} REMOTE=${remoteName}`);
     expect(environment.User).toBe('root');
     // From here on the test starts every run itself.
@@ -218,7 +200,7 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
   });
 
   test('the service may write REPO_DIR (svcctl\'s drop-in: ReadWritePaths=-REPO_DIR) and, by default, nothing else', async () => {
-    const paths = await show(sandbox, service, ['ReadWritePaths']);
+    const paths = await showProperties(sandbox, service, ['ReadWritePaths']);
     expect(paths.ReadWritePaths).toBe(`-${repo}`);
     // A change to push, so that the run reaches the remote.
     await ok(sandbox, `printf 'pending\\n' > ${repo}/pending.txt`);
@@ -316,7 +298,7 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     await ok(sandbox, `systemctl reset-failed ${service} && systemctl start --no-block ${service}`);
     await until('the run to be in the rebase', async () => ((await sandbox.run(['test', '-e', `${testRoot}/in-rebase`])).exitCode === 0 ? true : undefined));
     expect((await sandbox.run(['test', '-d', `${repo}/.git/rebase-merge`])).exitCode).toBe(0);
-    const { InvocationID: invocation } = await show(sandbox, service, ['InvocationID']);
+    const { InvocationID: invocation } = await showProperties(sandbox, service, ['InvocationID']);
 
     await ok(sandbox, `systemctl stop ${service}`);
     expect(await untilInRun(sandbox, invocation!, 'interrupted')).toBe('warning: interrupted during the pull: rebase aborted');
@@ -338,7 +320,7 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     await ok(sandbox, `cat > ${remote}/hooks/pre-receive && chmod 0755 ${remote}/hooks/pre-receive`, holdingHook);
     await ok(sandbox, `printf 'first run\\n' > ${repo}/first.txt && systemctl reset-failed ${service} && systemctl start --no-block ${service}`);
     await untilPushing(sandbox, 1);
-    const firstPid = (await show(sandbox, service, ['MainPID'])).MainPID!;
+    const firstPid = (await showProperties(sandbox, service, ['MainPID'])).MainPID!;
     const firstCommit = await git(sandbox, repo, 'rev-parse HEAD');
     expect(await git(sandbox, repo, 'show --name-only --format= HEAD')).toBe('first.txt');
     expect((await ok(sandbox, `cat ${lockFile}`)).stdout).toBe(firstPid);
@@ -354,9 +336,9 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
     // The first ends and removes the lock file; the second takes the lock, commits second.txt and pushes.
     await ok(sandbox, `touch ${release}-1`);
     await untilPushing(sandbox, 2);
-    await until('the first run to end', async () => ((await show(sandbox, service, ['ActiveState'])).ActiveState === 'inactive' ? true : undefined));
-    expect((await show(sandbox, service, ['Result'])).Result).toBe('success');
-    const secondPid = (await show(sandbox, 'vx11-autosync-second.service', ['MainPID'])).MainPID!;
+    await until('the first run to end', async () => ((await showProperties(sandbox, service, ['ActiveState'])).ActiveState === 'inactive' ? true : undefined));
+    expect((await showProperties(sandbox, service, ['Result'])).Result).toBe('success');
+    const secondPid = (await showProperties(sandbox, 'vx11-autosync-second.service', ['MainPID'])).MainPID!;
     const secondCommit = await git(sandbox, repo, 'rev-parse HEAD');
     expect(await git(sandbox, repo, 'rev-parse HEAD^')).toBe(firstCommit);
     expect(await git(sandbox, repo, 'show --name-only --format= HEAD')).toBe('second.txt');
@@ -385,12 +367,12 @@ describeInSandbox('vx11-autosync installed by svcctl, syncing a real git reposit
   test('a run killed mid-push leaves no lock file: ExecStopPost= removes it', async () => {
     await ok(sandbox, `rm -f ${testRoot}/in-push-* ${release}-* && printf 'killed run\\n' > ${repo}/killed.txt && systemctl reset-failed ${service} && systemctl start --no-block ${service}`);
     await untilPushing(sandbox, 1);
-    const { MainPID: pid, InvocationID: invocation } = await show(sandbox, service, ['MainPID', 'InvocationID']);
+    const { MainPID: pid, InvocationID: invocation } = await showProperties(sandbox, service, ['MainPID', 'InvocationID']);
     expect((await ok(sandbox, `cat ${lockFile}`)).stdout).toBe(pid);
     // SIGKILL: the script's own clean-up cannot run.
     await ok(sandbox, `systemctl kill --signal=SIGKILL --kill-who=main ${service}`);
-    await until('the service to fail', async () => ((await show(sandbox, service, ['ActiveState'])).ActiveState === 'failed' ? true : undefined));
-    expect(await show(sandbox, service, ['Result', 'ExecMainStatus'])).toEqual({ Result: 'signal', ExecMainStatus: '9' });
+    await until('the service to fail', async () => ((await showProperties(sandbox, service, ['ActiveState'])).ActiveState === 'failed' ? true : undefined));
+    expect(await showProperties(sandbox, service, ['Result', 'ExecMainStatus'])).toEqual({ Result: 'signal', ExecMainStatus: '9' });
     await expectNoLockFile(sandbox);
     expect(await untilInRun(sandbox, invocation!, 'removed the lock file')).toBe(`removed the lock file ${lockFile} left by a run that did not finish`);
 
