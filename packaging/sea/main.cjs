@@ -91,8 +91,8 @@ function runCli() {
 
 /**
  * The alert sender, as if it were the file svcctl-alert.cjs beside the executable: it reads its arguments from
- * process.argv after its name, as the clone's /usr/local/lib/svcctl-alerts/svcctl-alert does, and requires only
- * Node's own modules. Its #! line (for the clone's payload) is no JavaScript inside a function wrapper: dropped.
+ * process.argv after its name, as the clone's /usr/local/lib/svcctl-alerts/svcctl-alert does, and requires and
+ * imports only Node's own modules. Its #! line (for the clone's payload) is no JavaScript inside a function wrapper: dropped.
  */
 function runAlertSender(args) {
   const source = asset('svcctl-alert.cjs');
@@ -102,6 +102,12 @@ function runAlertSender(args) {
   }
   const file = path.join(path.dirname(process.execPath), 'svcctl-alert.cjs');
   process.argv = [process.argv[0], file, ...args];
+  // Its on-demand imports (node:http, node:https: src/modules.ts) go through this hook, as the CLI's do: import()
+  // in a vm.Script has no callback to load with. Node's own modules only: the sender needs nothing else.
+  globalThis[Symbol.for('svcctl.import')] = async (specifier) => {
+    if (Module.isBuiltin(specifier)) return require(specifier);
+    throw new Error(`svcctl-alert: ${specifier} is not part of the packaged sender`);
+  };
   runScript(file, Buffer.from(source.toString('utf8').replace(/^#![^\n]*/, '')));
 }
 
