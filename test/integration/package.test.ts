@@ -157,7 +157,8 @@ describeInSandbox('the Debian package, on a host without Node', (sandbox) => {
     await write('/run/pkg-alert/receiver.py', receiverPy);
     await write('/run/pkg-alert/bundle/bundle.yaml', alertedManifest);
     await write(`/run/pkg-alert/bundle/${alerted}`, alertedUnit);
-    await ok(sandbox, `umask 077; cat > /run/pkg-test/webhook.url`, `http://127.0.0.1:${alertPort}/hooks/pkg-${token}\n`);
+    // The URL reaches its file through stdin, as a secret should (no argv).
+    await ok(sandbox, `umask 077; mkdir -p /run/pkg-alert/secret; cat > /run/pkg-alert/secret/webhook.url`, `http://127.0.0.1:${alertPort}/hooks/pkg-${token}\n`);
     await ok(sandbox, `systemd-run --quiet --unit=pkg-alert-receiver /usr/bin/python3 /run/pkg-alert/receiver.py ${alertPort} /run/pkg-alert/requests.jsonl
 for i in $(seq 100); do ss -Hltn 'sport = :${alertPort}' | grep -q . && break; sleep 0.1; done; ss -Hltn 'sport = :${alertPort}' | grep -q .`);
     const requests = async () =>
@@ -179,7 +180,7 @@ for i in $(seq 100); do ss -Hltn 'sport = :${alertPort}' | grep -q . && break; s
   }, 300_000);
 
   async function alertsThroughTheExecutable(token: string, failureInstance: string, resolvedInstance: string, requests: () => Promise<{ path: string; body: string }[]>): Promise<void> {
-    const install = await svcctl(sandbox, ['install', '/run/pkg-alert/bundle', '--yes', '--alert', 'webhook=@/run/pkg-test/webhook.url']);
+    const install = await svcctl(sandbox, ['install', '/run/pkg-alert/bundle', '--yes', '--alert', 'webhook=@/run/pkg-alert/secret/webhook.url']);
     expect({ exitCode: install.exitCode, stderr: install.stderr }).toEqual({ exitCode: 0, stderr: expect.stringContaining('svcctl-alerts installed') });
     // The package's templates, and no payload beside them.
     await ok(sandbox, 'systemctl cat svcctl-alert@.service | grep -qx "ExecStart=/usr/lib/svcctl/svcctl --alert-sender failure %i"; ! test -e /usr/local/lib/svcctl-alerts');
@@ -202,6 +203,7 @@ for i in $(seq 100); do ss -Hltn 'sport = :${alertPort}' | grep -q . && break; s
     await waitFor('the delivery in the sender\'s journal', async () => (await ok(sandbox, `journalctl --no-pager -o cat -u ${failureInstance}`)).stdout.includes(`webhook: failure of ${alerted} delivered (HTTP 200`));
     const exposure = (await ok(sandbox, `systemd-analyze security --no-pager ${failureInstance} | tail -n 1`)).stdout;
     const level = Number(/Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(exposure)?.[1]);
+    process.stderr.write(`exposure of the packaged ${failureInstance}: ${level}\n`);
     expect({ level, ok: level <= 2.6 }).toEqual({ level, ok: true }); // as the clone's templates (contract.test.ts)
 
     // A good run resolves it, through the other template.
