@@ -4,7 +4,7 @@
 // this Node binary (stripped) with the packaged build of the CLI and its on-demand dependencies (scripts/bundle.js
 // --sea), V8's code cache for it and a small loader (packaging/sea/main.cjs) injected by postject. Layout:
 //   /usr/bin/svcctl                    the launcher (packaging/svcctl.sh): clears NODE_OPTIONS and the like
-//   /usr/lib/svcctl/svcctl             the executable
+//   /usr/lib/svcctl/svcctl             the executable (also the alert sender: `svcctl --alert-sender`)
 //   /usr/share/svcctl/                 package.json and oclif's manifest (the command table), units/ (built-in
 //                                      bundles), schema/, scripts/sandbox-boot.sh, manifest-validator.cjs
 //   /usr/share/man/man1/svcctl.1.gz    from the command table (scripts/gen-man-page.js)
@@ -68,7 +68,8 @@ const sharePackage = {
 };
 write(path.join(share, 'package.json'), `${JSON.stringify(sharePackage, null, 2)}\n`);
 copyFileSync(path.join(root, 'oclif.manifest.json'), path.join(share, 'oclif.manifest.json'));
-cpSync(path.join(root, 'units'), path.join(share, 'units'), { recursive: true });
+cpSync(path.join(root, 'units'), path.join(share, 'units'), { recursive: true, filter: (from) => path.dirname(from) !== path.join(root, 'units', 'svcctl-alerts') });
+writePackagedAlertsBundle(path.join(root, 'units', 'svcctl-alerts'), path.join(share, 'units', 'svcctl-alerts'));
 cpSync(path.join(root, 'schema'), path.join(share, 'schema'), { recursive: true });
 write(path.join(share, 'scripts', 'sandbox-boot.sh'), readFileSync(path.join(root, 'scripts', 'sandbox-boot.sh')));
 // The generated validator requires two of ajv's runtime helpers: bundled in, as no node_modules is beside it.
@@ -77,6 +78,8 @@ normalizeModes(share);
 
 step('the code cache (a dry-run install rendered under a scratch directory)');
 write(path.join(seaDir, 'version'), `${version}\n`);
+// The alert sender, as npm run build made it (scripts/bundle.js): the executable runs it in its sender mode.
+copyFileSync(path.join(root, 'units', 'svcctl-alerts', 'svcctl-alert.cjs'), path.join(seaDir, 'svcctl-alert.cjs'));
 rmSync(path.join(seaDir, 'svcctl.code-cache'), { force: true });
 const scratch = mkdtempSync(path.join(seaDir, 'training-'));
 try {
@@ -96,7 +99,7 @@ const seaConfig = {
   main: path.join(root, 'packaging', 'sea', 'main.cjs'),
   output: path.join(seaDir, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
-  assets: Object.fromEntries(['svcctl.cjs', 'svcctl.code-cache', 'on-demand.cjs', 'version'].map((name) => [name, path.join(seaDir, name)])),
+  assets: Object.fromEntries(['svcctl.cjs', 'svcctl.code-cache', 'on-demand.cjs', 'svcctl-alert.cjs', 'version'].map((name) => [name, path.join(seaDir, name)])),
 };
 write(path.join(seaDir, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
 run(process.execPath, ['--experimental-sea-config', path.join(seaDir, 'sea-config.json')]);
@@ -136,6 +139,49 @@ step(`dpkg-deb → ${path.relative(root, output)}`);
 // more for 4 MiB less (26 MiB instead of 22).
 run('dpkg-deb', ['--root-owner-group', '-Zxz', '-z1', '--build', stage, output]);
 process.stderr.write(`package: ${path.relative(root, output)} ${(statSync(output).size / 1048576).toFixed(1)} MiB\n`);
+
+/**
+ * The svcctl-alerts bundle the package ships: the clone's, except that its templates run the sender inside the
+ * executable (packaging/sea/main.cjs, sender mode) rather than a payload only a host with Node can run, so the
+ * payload is left out. The templates keep every hardening directive; MemoryDenyWriteExecute=yes needs V8 without
+ * its compilers, and a single executable takes Node's flags only from NODE_OPTIONS (Node 20: no command-line
+ * flags, no execArgv in the SEA configuration), whence Environment=NODE_OPTIONS=--jitless (no secret: the
+ * sender reads its channels from the root-only file). --jitless alone leaves WebAssembly off as well.
+ * Each change is made on exact text, and the build fails when that text is not there once.
+ */
+function writePackagedAlertsBundle(from, to) {
+  const replaceOnce = (file, text, before, after) => {
+    if (text.split(before).length !== 2) throw new Error(`package: ${path.relative(root, file)} no longer holds ${JSON.stringify(before)} once; review writePackagedAlertsBundle`);
+    return text.replace(before, after);
+  };
+  const manifestFile = path.join(from, 'bundle.yaml');
+  const payload = `payload:
+  # Built from src/system/alerts/ by \`npm run build\` (scripts/bundle.js): one file, Node's own modules only.
+  - source: svcctl-alert.cjs
+    destination: /usr/local/lib/svcctl-alerts/svcctl-alert
+    mode: "0755"
+`;
+  write(path.join(to, 'bundle.yaml'), replaceOnce(manifestFile, readFileSync(manifestFile, 'utf8'), payload, `# No payload in the Debian package: its templates run the sender built into /usr/lib/svcctl/svcctl
+# (\`svcctl --alert-sender failure|resolved UNIT\`), which needs no Node on the host.
+`));
+  for (const [template, kind] of [['svcctl-alert@.service', 'failure'], ['svcctl-alert-resolved@.service', 'resolved']]) {
+    const file = path.join(from, template);
+    const execStart = `# --jitless: V8 interprets instead of compiling, so Node needs no memory that is writable and executable
+# (MemoryDenyWriteExecute= below); --no-expose-wasm: WebAssembly, which needs it, is off without a warning.
+ExecStart=/usr/bin/env node --jitless --no-expose-wasm /usr/local/lib/svcctl-alerts/svcctl-alert ${kind} %i
+`;
+    write(path.join(to, template), replaceOnce(file, readFileSync(file, 'utf8'), execStart, `# The sender inside svcctl's executable (a Node single-executable application, which takes Node's flags only
+# from NODE_OPTIONS). --jitless: V8 interprets instead of compiling, so it needs no memory that is writable and
+# executable (MemoryDenyWriteExecute= below), and WebAssembly, which would, is off. The executable accepts
+# exactly this NODE_OPTIONS in its sender mode and passes it to no program it starts.
+Environment=NODE_OPTIONS=--jitless
+ExecStart=/usr/lib/svcctl/svcctl --alert-sender ${kind} %i
+`));
+  }
+  const shipped = readdirSync(to).sort();
+  const expected = readdirSync(from).filter((name) => name !== 'svcctl-alert.cjs').sort();
+  if (shipped.join() !== expected.join()) throw new Error(`package: units/svcctl-alerts holds ${readdirSync(from).join(', ')}; writePackagedAlertsBundle writes ${shipped.join(', ')}`);
+}
 
 /**
  * Modes as Debian expects them whatever the checkout's umask: directories 0755, scripts (a #! line) 0755, other
