@@ -77,8 +77,10 @@ for (const { dir, name, entry, testBuild, packaged, inside } of variants) await 
 
 // The alert sender (src/system/alerts/main.ts): one file of Node's own modules, which the built-in bundle
 // svcctl-alerts installs as its payload and its template units run. Built like the shipped CLI: no test-only code.
+// Not again for --sea (npm run package, after npm run build): the package takes the file the build made, and
+// rewriting it while a test installs svcctl-alerts from units/ could hand that test a half-written file.
 const alertSender = path.join(root, 'units', 'svcctl-alerts', 'svcctl-alert.cjs');
-await build({
+if (!sea) await build({
   entryPoints: [path.join(root, 'dist', 'system', 'alerts', 'main.js')],
   outfile: alertSender,
   define: { 'import.meta.url': 'svcctlBundleUrl', SVCCTL_TEST_BUILD: 'false' },
