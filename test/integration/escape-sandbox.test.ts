@@ -147,7 +147,8 @@ describeInSandbox('escaping: systemd 252 reads back exactly what svcctl writes',
     // systemd parses a unit file when it loads the unit, not at every reload of units nothing uses.
     await mustRun(sandbox, ['systemctl', 'start', warned]);
     const expected = `/etc/systemd/system/${warned}:4: Failed to parse TimeoutStartSec= parameter, ignoring: a while`;
-    expect(await systemdWarningsAbout(sandbox, warned)).toEqual([expected]);
+    // Once per load: a finished oneshot nothing references is unloaded, and loaded (and warned about) again when asked.
+    expect([...new Set(await systemdWarningsAbout(sandbox, warned))]).toEqual([expected]);
     await mustRun(sandbox, ['rm', `/etc/systemd/system/${warned}`]);
     await mustRun(sandbox, ['systemctl', 'daemon-reload']);
   });
