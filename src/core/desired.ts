@@ -12,7 +12,7 @@ import { expandHome, layout as layoutOf, type Layout, type Target } from './targ
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
-import { alertConfigDir, alertConfigPath, alertDropInPath, renderAlertConfig, renderAlertDropIn, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
+import { alertConfigDir, alertConfigPath, alertDropInPath, alertEmailDropInPaths, renderAlertConfig, renderAlertDropIn, renderAlertEmailDropIn, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
@@ -254,7 +254,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     ...bundle.units.map((u) => layout.override(u.name)),
     ...(bundle.schedule ? [layout.scheduleDropIn(bundle.schedule.timer)] : []),
     ...(ownSecretsFile(bundle) ? [layout.secretsFile(bundle.name)] : []),
-    ...watchedUnits(bundle.units.map((u) => u.name)).flatMap((u) => [alertDropInPath(layout, u), alertConfigPath(layout, u)]),
+    ...watchedUnits(bundle.units.map((u) => u.name)).flatMap((u) => [alertDropInPath(layout, u), alertConfigPath(layout, u), ...alertEmailDropInPaths(layout, u)]),
   ];
   return {
     bundle: bundle.name,
@@ -303,6 +303,7 @@ function requireScope(bundle: Bundle, target: Target): void {
 /**
  * Failure alerts: each watched unit gets a drop-in wiring OnFailure=/OnSuccess= to the svcctl-alerts templates, and
  * the channel file the sender reads for it (secrets inside: 0600 root, in a 0700 directory shared by the bundles).
+ * With an email channel, the unit's two alert instances also get the drop-in that lets a local exim deliver.
  */
 function alertFiles(bundle: Bundle, channels: AlertChannel[], target: Target, header: string): DesiredFile[] {
   if (channels.length === 0) return [];
@@ -313,6 +314,7 @@ function alertFiles(bundle: Bundle, channels: AlertChannel[], target: Target, he
   return watched.flatMap((unit): DesiredFile[] => [
     { path: alertDropInPath(layout, unit), role: 'alert-drop-in', content: Buffer.from(renderAlertDropIn(header)), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false },
     { path: alertConfigPath(layout, unit), role: 'alert-config', content: Buffer.from(renderAlertConfig({ format: 1, bundle: bundle.name, unit, channels })), ...rolePolicy('alert-config'), owner: target.user, group: target.group, secret: true },
+    ...(channels.some((c) => c.kind === 'email') ? alertEmailDropInPaths(layout, unit) : []).map((p): DesiredFile => ({ path: p, role: 'alert-drop-in', content: Buffer.from(renderAlertEmailDropIn(header)), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false })),
   ]);
 }
 

@@ -97,6 +97,10 @@ describeInSandbox('failure alerts', (sandbox) => {
     const dropIn = await sandbox.run(['systemctl', 'show', '-p', 'OnFailure', '-p', 'OnSuccess', service]);
     expect(dropIn.stdout).toContain(`OnFailure=${failureInstance}`);
     expect(dropIn.stdout).toContain(`OnSuccess=${resolvedInstance}`);
+    // Email: exim's needs reach the alert instances of this unit only; the daemon's (webhook alone) keep the templates' sandbox.
+    const emailDropIn = (instance: string) => `/etc/systemd/system/${instance}.d/svcctl-alerts.conf`;
+    for (const instance of [failureInstance, resolvedInstance]) expect((await sandbox.run(['systemctl', 'show', '-p', 'DropInPaths', '--value', instance])).stdout).toContain(emailDropIn(instance));
+    expect((await sandbox.run(['systemctl', 'show', '-p', 'DropInPaths', '--value', 'svcctl-alert@flaky-daemon.service.service'])).stdout).not.toContain('flaky-daemon.service.service.d');
     const status = await svcctl(['status', 'cleanup-blocking']);
     expect(status.stdout + status.stderr).toMatch(/alerts:\s+webhook, slack, pagerduty, email/);
     const again = await svcctl(['install', 'cleanup-blocking', '--yes']);
@@ -198,6 +202,8 @@ describeInSandbox('failure alerts', (sandbox) => {
     const alert = await waitFor('the daemon alert', async () => bodies(await requests(), '/hooks/').find((b) => b.unit === unit));
     expect(alert).toMatchObject({ event: 'failure', bundle: 'flaky-daemon', unit });
     expect(['signal', 'start-limit-hit']).toContain(alert.result);
+    // The sender read the journal under the templates' full sandbox (no email: PrivateUsers=, no capabilities).
+    expect(alert.journal.join('\n')).toContain('flaky daemon up');
   }, 120_000);
 
   test('the URLs and the routing key appear nowhere: systemctl show, journal, argv, output, receipts', async () => {
@@ -223,6 +229,12 @@ describeInSandbox('failure alerts', (sandbox) => {
     expect((await svcctl(['alert', 'remove', 'cleanup-blocking', 'slack', '--yes'])).exitCode).toBe(0);
     const list = JSON.parse((await svcctl(['alert', 'list', 'cleanup-blocking', '--json'])).stdout) as { bundles: { channels: { kind: string }[] }[] };
     expect(list.bundles[0]!.channels.map((c) => c.kind)).toEqual(['webhook', 'pagerduty', 'email']);
+    // Without email its alert instances lose exim's drop-ins; alert add brings them back.
+    const emailDropIns = [failureInstance, resolvedInstance].map((instance) => `/etc/systemd/system/${instance}.d/svcctl-alerts.conf`);
+    expect((await svcctl(['alert', 'remove', 'cleanup-blocking', 'email', '--yes'])).exitCode).toBe(0);
+    for (const file of emailDropIns) expect((await sandbox.run(['test', '-e', file])).exitCode).not.toBe(0);
+    expect((await svcctl(['alert', 'add', 'cleanup-blocking', 'email=alertbox@localhost', '--yes'])).exitCode).toBe(0);
+    for (const file of emailDropIns) expect((await sandbox.run(['test', '-e', file])).exitCode).toBe(0);
     const refused = await svcctl(['uninstall', 'svcctl-alerts', '--yes']);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('stays while they use it');
@@ -233,6 +245,7 @@ describeInSandbox('failure alerts', (sandbox) => {
     expect(last.exitCode).toBe(0);
     expect(last.stderr).toContain('svcctl-alerts uninstalled');
     expect((await sandbox.run(['test', '-e', '/etc/systemd/system/svcctl-alert@.service'])).exitCode).not.toBe(0);
+    expect((await sandbox.run(['test', '-e', `/etc/systemd/system/${failureInstance}.d`])).exitCode).not.toBe(0);
     // Like any bundle's data, what the sender recorded stays until a purge.
     expect((await sandbox.run(['cat', '/var/lib/svcctl/svcctl-alerts.json'])).stdout).toContain('"state": "retained"');
   }, 120_000);

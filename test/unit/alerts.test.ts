@@ -201,6 +201,27 @@ describe('desire() and plan() with alerts', () => {
     expect(desire(daemon(), inputs(), systemTarget()).files.filter((f) => f.role.startsWith('alert-'))).toEqual([]);
   });
 
+  test('an email channel relaxes the sandbox of that unit\'s two alert instances only, through drop-ins of the bundle', () => {
+    const instanceDropIns = (alerts: AlertChannel[]) => desire(daemon(), inputs({ alerts }), systemTarget()).files.filter((f) => f.role === 'alert-drop-in' && !f.path.startsWith('/etc/systemd/system/demo.service.d/'));
+    // The instances OnFailure=svcctl-alert@%n.service and OnSuccess=svcctl-alert-resolved@%n.service start.
+    expect(instanceDropIns(channels).map((f) => f.path)).toEqual([
+      '/etc/systemd/system/svcctl-alert@demo.service.service.d/svcctl-alerts.conf',
+      '/etc/systemd/system/svcctl-alert-resolved@demo.service.service.d/svcctl-alerts.conf',
+    ]);
+    const content = instanceDropIns(channels)[0]!.content.toString();
+    for (const line of ['NoNewPrivileges=no', 'PrivateUsers=no', 'SystemCallFilter=\n', 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER', 'ProtectHome=read-only']) expect(content).toContain(line);
+    expect(instanceDropIns([channels[0]!])).toEqual([]);
+
+    // alert remove of the email channel removes them (and reloads); alert add puts them back.
+    const withEmail = planInstall(desire(daemon(), inputs({ alerts: channels }), systemTarget()), host(), ctx);
+    const observed: Observed = { ...host(Object.fromEntries(withEmail.receipt!.artifacts.map((a) => [a.path, { kind: 'file', mode: a.mode, uid: 0, gid: 0, checksum: a.checksum } as PathState]))), receipt: withEmail.receipt! };
+    const removed = planInstall(desire(daemon(), inputs({ alerts: [channels[0]!] }), systemTarget()), observed, ctx);
+    expect(removed.actions.filter((a) => a.kind === 'remove-file').map((a) => (a as { path: string }).path).sort()).toEqual(instanceDropIns(channels).map((f) => f.path).sort());
+    expect(removed.actions.map((a) => a.kind)).toContain('daemon-reload');
+    expect(removed.receipt!.artifacts.map((a) => a.path)).not.toContain(instanceDropIns(channels)[0]!.path);
+    expect(withEmail.receipt!.artifacts.filter((a) => a.role === 'alert-drop-in')).toHaveLength(3);
+  });
+
   test('adding an alert to a running daemon reloads systemd and restarts nothing', () => {
     const before = planInstall(desire(daemon(), inputs(), systemTarget()), host(), ctx);
     const unitFile = desire(daemon(), inputs(), systemTarget()).files.find((f) => f.role === 'unit')!;

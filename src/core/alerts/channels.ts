@@ -107,6 +107,20 @@ export function alertDropInPath(layout: Pick<Layout, 'dropInDir'>, unit: string)
   return `${layout.dropInDir(unit)}/svcctl-alerts.conf`;
 }
 
+/** The two instances OnFailure=/OnSuccess= start for a watched unit (%n is its full name: svcctl-alert@foo.service.service). */
+export function alertInstances(unit: string): string[] {
+  return [FAILURE_TEMPLATE, RESOLVED_TEMPLATE].map((template) => template.replace('@.', `@${unit}.`));
+}
+
+/**
+ * The drop-ins that give the alert instances of one watched unit what a local exim needs, when its bundle has an email
+ * channel (systemd reads INSTANCE.service.d/ for that instance only): the templates themselves are hardened for
+ * HTTP channels alone.
+ */
+export function alertEmailDropInPaths(layout: Pick<Layout, 'dropInDir'>, unit: string): string[] {
+  return alertInstances(unit).map((instance) => `${layout.dropInDir(instance)}/svcctl-alerts.conf`);
+}
+
 export function alertStatePath(unit: string): string {
   return `${ALERT_STATE_DIR}/${unit}.json`;
 }
@@ -115,6 +129,34 @@ export function alertStatePath(unit: string): string {
 export function renderAlertDropIn(header: string): string {
   const instance = (template: string) => withSpecifiers(template.replace('@.', '@%n.'), 'alert template');
   return `${[commentLine(header), '', '[Unit]', directiveLine('OnFailure', instance(FAILURE_TEMPLATE)), directiveLine('OnSuccess', instance(RESOLVED_TEMPLATE))].join('\n')}\n`;
+}
+
+/**
+ * What exim, run by the sender as `sendmail -t -oi -odi`, needs beyond the templates' sandbox (docs/alerts.md,
+ * "Hardening"). It takes the message as Debian-exim (SETUID, SETGID), then re-executes its set-user-ID-root binary to
+ * deliver it: no NoNewPrivileges=, and no PrivateUsers=, which lacks Debian-exim and the recipient; setuid() and
+ * setgroups() are in @privileged. The delivery, as root, writes Debian-exim's spool (DAC_OVERRIDE), chowns and chmods
+ * its message log (CHOWN, FOWNER), appends to the mailbox as the recipient and reads the recipient's ~/.forward (so
+ * /home read-only, not hidden).
+ */
+export function renderAlertEmailDropIn(header: string): string {
+  const lines = [
+    commentLine(header),
+    commentLine('Email through a local exim: the alert templates are hardened for HTTP channels only (docs/alerts.md, "Hardening").'),
+    '',
+    '[Service]',
+    'NoNewPrivileges=no',
+    'PrivateUsers=no',
+    // An empty assignment resets the templates' list (and its ~@privileged); the rest of it again.
+    'SystemCallFilter=',
+    'SystemCallFilter=@system-service',
+    'SystemCallFilter=~@resources',
+    'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER',
+    'ProtectHome=read-only',
+    commentLine('"-": a host without them still alerts through the other channels.'),
+    'ReadWritePaths=-/var/spool/exim4 -/var/log/exim4 -/var/mail',
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** The file the sender reads for one watched unit. */
