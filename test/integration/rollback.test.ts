@@ -121,6 +121,14 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
     expect(await status()).toMatchObject({ health: 'ok', state: 'installed' });
   });
 
+  test('alert add with email: a failure after exim\'s instance drop-in is written, and after a step of each kind', async () => {
+    // svcctl-alerts joins the transaction; the email channel gives the job's alert instances their drop-ins.
+    const add = ['alert', 'add', 'job', 'email=root@localhost', '--yes'];
+    const dropIn = await stepNumber(sandbox, add, 'create /etc/systemd/system/svcctl-alert-resolved@rollback-job.service.service.d/svcctl-alerts.conf');
+    await failsCleanly(add, `fail-after:${dropIn}`, `injected failure after step ${dropIn} of`);
+    await afterEachKind('alert add', add);
+  }, 180_000);
+
   test('uninstall --purge: a failure after a step of each kind', async () => {
     const kinds = await afterEachKind('uninstall --purge', purge);
     expect(kinds).toEqual(expect.arrayContaining(['stop-disable', 'remove-file', 'stop-user-processes', 'remove-directory', 'restore-directory', 'purge-directory', 'remove-user', 'daemon-reload', 'reset-failed']));
