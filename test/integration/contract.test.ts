@@ -116,7 +116,7 @@ const cases: Record<string, ContractCase> = {
     },
     // The templates as shipped, for a unit without email (docs/alerts.md, Hardening: an email channel's instance
     // drop-in gives exim what it needs, for that unit's instances only).
-    scored: ['svcctl-alert@contract-none.service.service', 'svcctl-alert-resolved@contract-none.service.service'],
+    scored: ['svcctl-alert@contract-none.service.service', 'svcctl-alert-resolved@contract-none.service.service', 'svcctl-alert-restart@contract-none.service.service'],
   },
 
   'cleanup-blocking': {
