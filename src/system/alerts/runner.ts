@@ -1,6 +1,7 @@
 // The sender the alert templates run (svcctl-alert@UNIT.service on a failure, svcctl-alert-resolved@UNIT.service on
-// a good run after one, svcctl-alert-restart@UNIT.service on a failed run of a daemon that systemd restarts): reads the unit's channels and what was alerted before, looks at the run that ended, sends
-// through each channel with retries, and records what it sent. Everything it says goes to the journal; it never
+// a good run after one, svcctl-alert-restart@UNIT.service on a failed run of a daemon that systemd restarts): reads
+// the unit's channels and what was alerted before, looks at the run that ended, sends through each channel with
+// retries, and records what it sent. Everything it says goes to the journal; it never
 // touches the watched unit. The channel file is 0600 root: the secrets reach it from there, and only from there.
 import { constants, hostname } from 'node:os';
 import { alertConfigPath, alertRestartStatePath, alertStatePath, parseAlertConfig, type AlertChannel, type AlertConfig } from '../../core/alerts/channels.js';
