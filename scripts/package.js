@@ -162,9 +162,9 @@ function writePackagedAlertsBundle(from, to) {
     mode: "0755"
 `;
   write(path.join(to, 'bundle.yaml'), replaceOnce(manifestFile, readFileSync(manifestFile, 'utf8'), payload, `# No payload in the Debian package: its templates run the sender built into /usr/lib/svcctl/svcctl
-# (\`svcctl --alert-sender failure|resolved UNIT\`), which needs no Node on the host.
+# (\`svcctl --alert-sender failure|resolved|restart UNIT\`), which needs no Node on the host.
 `));
-  for (const [template, kind] of [['svcctl-alert@.service', 'failure'], ['svcctl-alert-resolved@.service', 'resolved']]) {
+  for (const [template, kind] of [['svcctl-alert@.service', 'failure'], ['svcctl-alert-resolved@.service', 'resolved'], ['svcctl-alert-restart@.service', 'restart']]) {
     const file = path.join(from, template);
     const execStart = `# --jitless: V8 interprets instead of compiling, so Node needs no memory that is writable and executable
 # (MemoryDenyWriteExecute= below); --no-expose-wasm: WebAssembly, which needs it, is off without a warning.

@@ -7,7 +7,7 @@
 // manifest, package.json), found from the executable's own path. /usr/bin/svcctl (packaging/svcctl.sh) starts
 // this with NODE_OPTIONS and the like removed: Node acts on them before this file's first line.
 //
-// Started as `svcctl --alert-sender failure|resolved UNIT` (by the templates of the packaged svcctl-alerts bundle,
+// Started as `svcctl --alert-sender failure|resolved|restart UNIT` (by the templates of the packaged svcctl-alerts bundle,
 // which scripts/package.js writes) it runs the alert sender instead, a third asset (svcctl-alert.cjs, built from
 // src/system/alerts/): a host without Node still sends its alerts. Those templates have MemoryDenyWriteExecute=yes,
 // under which V8 must not compile to machine code: a single executable takes no Node flags on its command line,

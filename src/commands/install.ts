@@ -28,6 +28,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
     set: Flags.string({ description: 'a setting, KEY=VALUE (repeatable)', multiple: true, default: [] }),
     secret: Flags.string({ description: 'a secret source: KEY=@FILE or KEY=- for stdin (repeatable; never the value itself)', multiple: true, default: [] }),
     alert: Flags.string({ description: 'a failure alert: webhook=@FILE, slack=@FILE, pagerduty=@FILE (FILE holds the URL or routing key; - for stdin) or email=ADDRESS (repeatable; replaces the channels set before, which are kept when none is given)', multiple: true }),
+    'alert-on-restart': Flags.boolean({ description: 'alert also when a daemon fails and systemd restarts it, not only when it gives up (--no-alert-on-restart: not). Default: as the last install chose', allowNo: true }),
     schedule: Flags.string({ description: 'replace the default schedule: an interval (15min) or a calendar expression ("*-*-* 02:00:00 Europe/Paris")' }),
     'dry-run': Flags.boolean({ description: 'print the plan and change nothing (no root needed)' }),
     yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
@@ -53,6 +54,7 @@ Secrets come from --secret KEY=@FILE, --secret KEY=- (stdin), the environment va
       ...(flags.authorize !== undefined ? { authorize: flags.authorize } : {}),
       ...(flags.root !== undefined ? { root: flags.root } : {}),
       ...(flags.alert !== undefined ? { alert: flags.alert } : {}),
+      ...(flags['alert-on-restart'] !== undefined ? { alertOnRestart: flags['alert-on-restart'] } : {}),
       user: flags.user,
     }, terminalUi);
     for (const line of installLines(result)) say(line);

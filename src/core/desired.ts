@@ -12,7 +12,7 @@ import { expandHome, layout as layoutOf, type Layout, type Target } from './targ
 import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec } from './render.js';
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
-import { alertConfigDir, alertConfigPath, alertDropInPath, renderAlertConfig, renderAlertDropIn, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
+import { alertConfigDir, alertConfigPath, alertDropInPath, alertEmailDropInPaths, renderAlertConfig, renderAlertDropIn, renderAlertEmailDropIn, restartsAfterFailure, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
@@ -36,6 +36,8 @@ export interface Inputs {
   authorization?: Authorization;
   /** Failure alert channels (--alert), secrets included: they reach only the 0600 channel files. */
   alerts?: AlertChannel[];
+  /** --alert-on-restart: a failed run of a daemon that systemd restarts is alerted too. */
+  alertOnRestart?: boolean;
   now: string;
   svcctlVersion: string;
 }
@@ -102,6 +104,8 @@ export interface DesiredState {
   authorization?: Authorization;
   /** The alert channels, without their secrets (the receipt's `alerts`). */
   alerts: AlertChannelSummary[];
+  /** Whether the restarts of the bundle's daemons are alerted (the receipt's `alertOnRestart`). */
+  alertOnRestart: boolean;
   /** Paths an install of this bundle could write whatever the inputs (every drop-in, the schedule drop-in, …). */
   possiblePaths: string[];
   /** Paths of payload files (installed by the same transaction: systemd-analyze may not find them yet). */
@@ -242,7 +246,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header, timerUnit?.content);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
-  files.push(...alertFiles(bundle, inputs.alerts ?? [], target, header));
+  files.push(...alertFiles(bundle, inputs.alerts ?? [], inputs.alertOnRestart ?? false, target, header));
   const directories: DesiredDirectory[] = declared.map((d) => ({ path: d.path, mode: d.mode, owner: d.owner, group: d.group, kind: 'data' }));
   // svcctl's own directories: each unit's drop-in directory and the bundle's secrets directory, whenever they hold a file.
   for (const dir of new Set(files.map((f) => path.posix.dirname(f.path)))) {
@@ -254,7 +258,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     ...bundle.units.map((u) => layout.override(u.name)),
     ...(bundle.schedule ? [layout.scheduleDropIn(bundle.schedule.timer)] : []),
     ...(ownSecretsFile(bundle) ? [layout.secretsFile(bundle.name)] : []),
-    ...watchedUnits(bundle.units.map((u) => u.name)).flatMap((u) => [alertDropInPath(layout, u), alertConfigPath(layout, u)]),
+    ...watchedUnits(bundle.units.map((u) => u.name)).flatMap((u) => [alertDropInPath(layout, u), alertConfigPath(layout, u), ...alertEmailDropInPaths(layout, u, true)]),
   ];
   return {
     bundle: bundle.name,
@@ -276,6 +280,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     secrets: secretKeys.map((key) => ({ key, source: inputs.secrets[key]!.source })),
     ...(inputs.authorization ? { authorization: inputs.authorization } : {}),
     alerts: (inputs.alerts ?? []).map(summarizeChannel),
+    alertOnRestart: (inputs.alerts ?? []).length > 0 && (inputs.alertOnRestart ?? false),
     possiblePaths: [...new Set(possible)],
     executables: bundle.payload.filter((p) => (p.mode & 0o111) !== 0).map((p) => at(p.destination)),
   };
@@ -303,16 +308,21 @@ function requireScope(bundle: Bundle, target: Target): void {
 /**
  * Failure alerts: each watched unit gets a drop-in wiring OnFailure=/OnSuccess= to the svcctl-alerts templates, and
  * the channel file the sender reads for it (secrets inside: 0600 root, in a 0700 directory shared by the bundles).
+ * With an email channel, the unit's alert instances also get the drop-in that lets a local exim deliver. Alerting on
+ * restarts, each daemon (a watched unit that systemd restarts after a failure) gets the ExecStopPost= that says so.
  */
-function alertFiles(bundle: Bundle, channels: AlertChannel[], target: Target, header: string): DesiredFile[] {
+function alertFiles(bundle: Bundle, channels: AlertChannel[], onRestart: boolean, target: Target, header: string): DesiredFile[] {
   if (channels.length === 0) return [];
   const watched = watchedUnits(bundle.units.map((u) => u.name));
+  const daemons = new Set(bundle.units.filter((u) => watched.includes(u.name) && restartsAfterFailure(u.content)).map((u) => u.name));
   if (target.scope !== 'system') throw new UserError('failure alerts are for system-scope installs', 'install as root without --user, or drop --alert');
   if (watched.length === 0) throw new UserError(`bundle ${bundle.name} has no service whose failure could be alerted`, 'drop --alert');
+  if (onRestart && daemons.size === 0) throw new UserError(`bundle ${bundle.name} has no daemon that systemd restarts (Restart= in its unit file): --alert-on-restart has nothing to alert`, 'drop --alert-on-restart (a failed run is alerted all the same)');
   const layout = layoutOf(target);
   return watched.flatMap((unit): DesiredFile[] => [
-    { path: alertDropInPath(layout, unit), role: 'alert-drop-in', content: Buffer.from(renderAlertDropIn(header)), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false },
+    { path: alertDropInPath(layout, unit), role: 'alert-drop-in', content: Buffer.from(renderAlertDropIn(header, onRestart && daemons.has(unit))), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false },
     { path: alertConfigPath(layout, unit), role: 'alert-config', content: Buffer.from(renderAlertConfig({ format: 1, bundle: bundle.name, unit, channels })), ...rolePolicy('alert-config'), owner: target.user, group: target.group, secret: true },
+    ...(channels.some((c) => c.kind === 'email') ? alertEmailDropInPaths(layout, unit, onRestart && daemons.has(unit)) : []).map((p): DesiredFile => ({ path: p, role: 'alert-drop-in', content: Buffer.from(renderAlertEmailDropIn(header)), ...rolePolicy('alert-drop-in'), owner: target.user, group: target.group, secret: false })),
   ]);
 }
 

@@ -402,6 +402,7 @@ function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext,
     ...(desired.health ? { health: { ...desired.health } } : {}),
     ...(desired.authorization ? { authorization: desired.authorization } : previous?.authorization ? { authorization: previous.authorization } : {}),
     ...(desired.alerts.length > 0 ? { alerts: desired.alerts.map((a) => ({ ...a })) } : {}),
+    ...(desired.alertOnRestart ? { alertOnRestart: true } : {}),
     artifacts,
     directories,
     ...(desired.user

@@ -78,6 +78,8 @@ export interface Receipt {
   authorization?: Authorization;
   /** Failure alert channels (--alert): kinds, and an email channel's address; the secrets are only in the channel files. */
   alerts?: AlertChannelSummary[];
+  /** --alert-on-restart: a failed run of a daemon that systemd restarts is alerted too (kept on reinstall). */
+  alertOnRestart?: boolean;
   artifacts: ReceiptArtifact[];
   directories: ReceiptDirectory[];
   user?: { name: string; created: boolean; groupCreated: boolean };
@@ -176,6 +178,7 @@ export function parseReceipt(data: unknown, bundle: string, layout: Layout): Rec
       }
     });
   }
+  if (r.alertOnRestart !== undefined) receipt.alertOnRestart = bool(r, 'alertOnRestart');
   if (r.user !== undefined) {
     const u = object(r.user, 'user');
     const name = str(u, 'name', false, 'user.');

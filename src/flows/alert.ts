@@ -23,6 +23,8 @@ export interface AlertListEntry {
   channels: AlertChannelSummary[];
   /** The units whose failures are alerted. */
   units: string[];
+  /** Whether a daemon's restarts are alerted too (--alert-on-restart). */
+  onRestart: boolean;
 }
 
 export interface AlertListResult {
@@ -32,6 +34,8 @@ export interface AlertListResult {
 export interface AlertChangeOptions {
   dryRun: boolean;
   yes: boolean;
+  /** alert add --alert-on-restart / --no-alert-on-restart; left out: kept. */
+  alertOnRestart?: boolean;
 }
 
 export interface AlertDelivery {
@@ -52,7 +56,7 @@ const defaultPagerDutyUrl = 'https://events.pagerduty.com/v2/enqueue';
 
 function entryOf(receipt: Receipt): AlertListEntry {
   const channels = receipt.alerts ?? [];
-  return { bundle: receipt.bundle, channels, units: channels.length > 0 ? watchedUnits(receipt.units) : [] };
+  return { bundle: receipt.bundle, channels, units: channels.length > 0 ? watchedUnits(receipt.units) : [], onRestart: receipt.alertOnRestart ?? false };
 }
 
 /** The alert channels of one installed bundle, or of every one (receipts: root). */
@@ -77,9 +81,18 @@ async function changeable(reference: string, command: string): Promise<Receipt> 
  * with every other input as it is, nothing started or restarted, svcctl-alerts installed if it is not.
  */
 export async function addAlerts(reference: string, specs: string[], options: AlertChangeOptions, ui: FlowUi): Promise<InstallResult> {
-  if (specs.length === 0) throw new UserError('no channel given', 'e.g. svcctl alert add cleanup-blocking slack=@/root/slack.url email=ops@example.com');
+  if (specs.length === 0 && options.alertOnRestart === undefined) throw new UserError('no channel given', 'e.g. svcctl alert add cleanup-blocking slack=@/root/slack.url email=ops@example.com (or --alert-on-restart)');
   const receipt = await changeable(reference, 'svcctl alert add');
-  return install([receipt.source], { set: [], secret: [], dryRun: options.dryRun, yes: options.yes, force: false, start: false, alertChange: async (previous, stdin) => addChannels(previous, await resolveAlertFlags(specs, stdin)) }, ui);
+  return install([receipt.source], {
+    set: [],
+    secret: [],
+    dryRun: options.dryRun,
+    yes: options.yes,
+    force: false,
+    start: false,
+    alertChange: async (previous, stdin) => addChannels(previous, await resolveAlertFlags(specs, stdin)),
+    ...(options.alertOnRestart !== undefined ? { alertOnRestart: options.alertOnRestart } : {}),
+  }, ui);
 }
 
 /** Removes channels, named by kind (`slack`: every Slack channel) or an email channel by address (`email=ADDRESS`). */

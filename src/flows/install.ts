@@ -42,6 +42,8 @@ export interface InstallOptions extends InputFlags, ScopeOptions {
   alert?: string[];
   /** How `svcctl alert add|remove` changes the channels (instead of --alert). */
   alertChange?: (previous: AlertChannel[], stdin: { used: boolean }) => Promise<AlertChannel[]>;
+  /** --alert-on-restart / --no-alert-on-restart: whether a daemon's restarts are alerted too. Left out: kept. */
+  alertOnRestart?: boolean;
 }
 
 export interface InstalledBundle {
@@ -93,6 +95,10 @@ export async function install(references: string[], options: InstallOptions, ui:
       const secrets = await resolveSecrets(bundle, previous, flags, stdin);
       // svcctl-alerts has none of its own; --alert replaces the channels; alert add|remove changes them; else kept.
       const alerts = bundle.name === ALERTS_BUNDLE ? [] : options.alertChange ? await options.alertChange(keptAlerts(bundle, previous), stdin) : alertFlags.length > 0 ? await flagChannels() : keptAlerts(bundle, previous);
+      const alertOnRestart = bundle.name !== ALERTS_BUNDLE && (options.alertOnRestart ?? previous.receipt?.alertOnRestart ?? false);
+      if (options.alertOnRestart && bundle.name !== ALERTS_BUNDLE && alerts.length === 0) {
+        throw new UserError(`--alert-on-restart: ${bundle.name} has no alert channel to send a restart to`, `give one as well: --alert webhook=@FILE (or slack=@FILE, pagerduty=@FILE, email=ADDRESS); nothing was changed`);
+      }
       const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
       const schedule = flags.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
@@ -105,6 +111,7 @@ export async function install(references: string[], options: InstallOptions, ui:
         enable: options.enable ?? !previous.receipt?.enableDeferred,
         ...(authorization ? { authorization } : {}),
         ...(alerts.length > 0 ? { alerts } : {}),
+        ...(alertOnRestart ? { alertOnRestart } : {}),
         now: new Date().toISOString(),
         svcctlVersion,
       };

@@ -80,6 +80,8 @@ export interface BundleStatus {
   settings?: Record<string, string>;
   /** From the receipt (root): the failure alert channels, by kind only (svcctl alert list shows more). */
   alerts?: string[];
+  /** --alert-on-restart: a daemon's restarts are alerted too. */
+  alertOnRestart?: boolean;
   /** Without root: what is not shown, and why. */
   restricted?: { reason: string; hidden: string[] };
   /** When systemd answered (ISO 8601, UTC): relative times are relative to it. */
@@ -163,6 +165,7 @@ export async function statusOf(systemd: SystemdClient, bundles: InstalledBundle[
       ...(url ? { url } : {}),
       ...(receipt && drift ? { drift, secrets: receipt.secrets, settings: receipt.settings } : {}),
       ...(receipt ? { alerts: (receipt.alerts ?? []).map((a) => a.kind) } : {}),
+      ...(receipt?.alertOnRestart ? { alertOnRestart: true } : {}),
       ...(receipt ? {} : { restricted: { reason: 'the receipt is readable by root only', hidden: ['drift', 'secrets', 'settings', 'alerts', 'where it was installed from'] } }),
       observedAt: usecToIso(observedAt)!,
     };

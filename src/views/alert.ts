@@ -6,7 +6,7 @@ import { formatTable, style } from './output.js';
 
 export function alertTable(result: AlertListResult): string {
   if (result.bundles.length === 0) return 'no bundle is installed';
-  const rows = result.bundles.map((b) => [b.bundle, b.channels.length === 0 ? '-' : b.channels.map(channelLabel).join(', '), b.units.join(', ') || '-']);
+  const rows = result.bundles.map((b) => [b.bundle, b.channels.length === 0 ? '-' : `${b.channels.map(channelLabel).join(', ')}${b.onRestart ? ' (and on restart)' : ''}`, b.units.join(', ') || '-']);
   return formatTable(['BUNDLE', 'ALERTS', 'WATCHED UNITS'], rows);
 }
 

@@ -114,7 +114,7 @@ export function renderBundleStatus(s: BundleStatus, now: Usec = iso(s.observedAt
     for (const file of s.drift.changed) out.push(`    ${paint('yellow', file.problem.padEnd(10))} ${file.path}${file.detail ? ` (${file.detail})` : ''}`);
     for (const file of s.drift.unknown) out.push(`    ${paint('dim', 'unknown'.padEnd(10))} ${file} (not readable without root)`);
   }
-  if (s.alerts) field('alerts', s.alerts.length === 0 ? 'none (svcctl alert add)' : s.alerts.join(', '));
+  if (s.alerts) field('alerts', s.alerts.length === 0 ? 'none (svcctl alert add)' : `${s.alerts.join(', ')}${s.alertOnRestart ? ' (and on restart)' : ''}`);
   if (s.secrets) field('secrets', s.secrets.length === 0 ? 'none set' : s.secrets.map((secret) => `${secret.key} (changed ${formatRelative(iso(secret.changedAt) ?? now, now)})`).join(', '));
   if (s.settings) {
     const settings = Object.entries(s.settings);

@@ -97,6 +97,10 @@ describeInSandbox('failure alerts', (sandbox) => {
     const dropIn = await sandbox.run(['systemctl', 'show', '-p', 'OnFailure', '-p', 'OnSuccess', service]);
     expect(dropIn.stdout).toContain(`OnFailure=${failureInstance}`);
     expect(dropIn.stdout).toContain(`OnSuccess=${resolvedInstance}`);
+    // Email: exim's needs reach the alert instances of this unit only; the daemon's (webhook alone) keep the templates' sandbox.
+    const emailDropIn = (instance: string) => `/etc/systemd/system/${instance}.d/svcctl-alerts.conf`;
+    for (const instance of [failureInstance, resolvedInstance]) expect((await sandbox.run(['systemctl', 'show', '-p', 'DropInPaths', '--value', instance])).stdout).toContain(emailDropIn(instance));
+    expect((await sandbox.run(['systemctl', 'show', '-p', 'DropInPaths', '--value', 'svcctl-alert@flaky-daemon.service.service'])).stdout).not.toContain('flaky-daemon.service.service.d');
     const status = await svcctl(['status', 'cleanup-blocking']);
     expect(status.stdout + status.stderr).toMatch(/alerts:\s+webhook, slack, pagerduty, email/);
     const again = await svcctl(['install', 'cleanup-blocking', '--yes']);
@@ -188,6 +192,51 @@ describeInSandbox('failure alerts', (sandbox) => {
     expect((await sandbox.run(['cat', '/run/argv-spy/log'])).stdout).toContain('sendmail -t -oi -odi');
   }, 120_000);
 
+  test('a daemon killed once: no alert; with --alert-on-restart, one restart alert (and none for the next restart)', async () => {
+    const unit = 'flaky-daemon.service';
+    const restartInstance = `svcctl-alert-restart@${unit}.service`;
+    const restarts = async () => Number((await sandbox.run(['systemctl', 'show', '-p', 'NRestarts', '--value', unit])).stdout.trim());
+    const killOnce = async () => {
+      const before = await restarts();
+      await waitFor('the daemon to run', async () => (await sandbox.run(['systemctl', 'is-active', unit])).stdout.trim() === 'active');
+      await sandbox.run(['systemctl', 'kill', '-s', 'KILL', unit]);
+      await waitFor('systemd to restart the daemon', async () => (await restarts()) > before && (await sandbox.run(['systemctl', 'is-active', unit])).stdout.trim() === 'active');
+    };
+    const restartAlerts = async () => bodies(await requests(), '/hooks/').filter((b) => b.unit === unit && b.event === 'restart');
+
+    // Without the option the daemon's failed run starts nothing: its ExecStopPost= would have queued the restart
+    // instance before systemd restarted the daemon.
+    await killOnce();
+    expect((await sandbox.run(['systemctl', 'show', '-p', 'InvocationID', '--value', restartInstance])).stdout.trim()).toBe('');
+    expect(bodies(await requests(), '/hooks/').filter((b) => b.unit === unit)).toEqual([]);
+
+    const add = await svcctl(['alert', 'add', 'flaky-daemon', '--alert-on-restart', '--yes']);
+    expect(add.exitCode).toBe(0);
+    const list = JSON.parse((await svcctl(['alert', 'list', 'flaky-daemon', '--json'])).stdout) as { bundles: { onRestart: boolean }[] };
+    expect(list.bundles[0]!.onRestart).toBe(true);
+    expect((await svcctl(['status', 'flaky-daemon'])).stdout).toMatch(/alerts:\s+webhook \(and on restart\)/);
+    // Kept by a re-install without the flag.
+    expect((await svcctl(['install', flakyBundle, '--yes'])).stderr).toContain('flaky-daemon is up to date');
+
+    const daemonInvocation = await invocationOf(unit);
+    await killOnce();
+    const [alert] = await waitFor('the restart alert', async () => {
+      const found = await restartAlerts();
+      return found.length > 0 && found;
+    });
+    expect(alert).toMatchObject({ event: 'restart', bundle: 'flaky-daemon', unit, result: 'signal', exitCode: 'killed', exitStatus: 'KILL', invocationId: daemonInvocation });
+    expect(alert!.summary).toContain(`${unit} failed and is being restarted on ${host}`);
+    expect(alert!.journal.join('\n')).toContain('flaky daemon up');
+    await waitFor('the restart sender to finish', async () => (await sandbox.run(['systemctl', 'is-active', restartInstance])).stdout.trim() !== 'activating');
+    expect(await restartAlerts()).toHaveLength(1);
+
+    // The next restart, the start limit's counter reset so that systemd restarts it once more: not alerted again.
+    await sandbox.run(['systemctl', 'reset-failed', unit]);
+    await killOnce();
+    await waitFor('the sender to say it sent nothing', async () => (await journalOf(restartInstance)).includes('restarted again (2 restarts since'));
+    expect(await restartAlerts()).toHaveLength(1);
+  }, 120_000);
+
   test('a daemon killed until its start limit alerts when systemd gives up', async () => {
     const unit = 'flaky-daemon.service';
     await waitFor('systemd to give up on the daemon', async () => {
@@ -195,9 +244,15 @@ describeInSandbox('failure alerts', (sandbox) => {
       if (state === 'active') await sandbox.run(['systemctl', 'kill', '-s', 'KILL', unit]);
       return state === 'failed';
     });
-    const alert = await waitFor('the daemon alert', async () => bodies(await requests(), '/hooks/').find((b) => b.unit === unit));
+    const alert = await waitFor('the daemon alert', async () => bodies(await requests(), '/hooks/').find((b) => b.unit === unit && b.event === 'failure'));
     expect(alert).toMatchObject({ event: 'failure', bundle: 'flaky-daemon', unit });
     expect(['signal', 'start-limit-hit']).toContain(alert.result);
+    // Its last failed run was also followed by a restart attempt: that one is not alerted as a restart again.
+    const restartInstance = `svcctl-alert-restart@${unit}.service`;
+    await waitFor('the last restart to be looked at', async () => /restarted again|not being restarted/.test(await journalOf(restartInstance)));
+    expect(bodies(await requests(), '/hooks/').filter((b) => b.unit === unit && b.event === 'restart')).toHaveLength(1);
+    // The sender read the journal under the templates' full sandbox (no email: PrivateUsers=, no capabilities).
+    expect(alert.journal.join('\n')).toContain('flaky daemon up');
   }, 120_000);
 
   test('the URLs and the routing key appear nowhere: systemctl show, journal, argv, output, receipts', async () => {
@@ -206,7 +261,7 @@ describeInSandbox('failure alerts', (sandbox) => {
     expect(seen.length).toBeGreaterThan(0); // the scan did see the sender at work
     expect((await sandbox.run(['cat', '/run/scan/hits'])).stdout).toBe('');
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-    const shown = await sandbox.run([...asNobody, 'systemctl', 'show', service, failureInstance, resolvedInstance, 'flaky-daemon.service']);
+    const shown = await sandbox.run([...asNobody, 'systemctl', 'show', service, failureInstance, resolvedInstance, 'flaky-daemon.service', 'svcctl-alert-restart@flaky-daemon.service.service']);
     expect(shown.exitCode).toBe(0);
     const journal = await sandbox.run(['journalctl', '--no-pager', '-o', 'verbose']);
     expect(journal.stdout).toContain('delivered (HTTP 200');
@@ -223,6 +278,12 @@ describeInSandbox('failure alerts', (sandbox) => {
     expect((await svcctl(['alert', 'remove', 'cleanup-blocking', 'slack', '--yes'])).exitCode).toBe(0);
     const list = JSON.parse((await svcctl(['alert', 'list', 'cleanup-blocking', '--json'])).stdout) as { bundles: { channels: { kind: string }[] }[] };
     expect(list.bundles[0]!.channels.map((c) => c.kind)).toEqual(['webhook', 'pagerduty', 'email']);
+    // Without email its alert instances lose exim's drop-ins; alert add brings them back.
+    const emailDropIns = [failureInstance, resolvedInstance].map((instance) => `/etc/systemd/system/${instance}.d/svcctl-alerts.conf`);
+    expect((await svcctl(['alert', 'remove', 'cleanup-blocking', 'email', '--yes'])).exitCode).toBe(0);
+    for (const file of emailDropIns) expect((await sandbox.run(['test', '-e', file])).exitCode).not.toBe(0);
+    expect((await svcctl(['alert', 'add', 'cleanup-blocking', 'email=alertbox@localhost', '--yes'])).exitCode).toBe(0);
+    for (const file of emailDropIns) expect((await sandbox.run(['test', '-e', file])).exitCode).toBe(0);
     const refused = await svcctl(['uninstall', 'svcctl-alerts', '--yes']);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('stays while they use it');
@@ -233,6 +294,7 @@ describeInSandbox('failure alerts', (sandbox) => {
     expect(last.exitCode).toBe(0);
     expect(last.stderr).toContain('svcctl-alerts uninstalled');
     expect((await sandbox.run(['test', '-e', '/etc/systemd/system/svcctl-alert@.service'])).exitCode).not.toBe(0);
+    expect((await sandbox.run(['test', '-e', `/etc/systemd/system/${failureInstance}.d`])).exitCode).not.toBe(0);
     // Like any bundle's data, what the sender recorded stays until a purge.
     expect((await sandbox.run(['cat', '/var/lib/svcctl/svcctl-alerts.json'])).stdout).toContain('"state": "retained"');
   }, 120_000);

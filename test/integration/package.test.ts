@@ -91,7 +91,7 @@ describeInSandbox('the Debian package, on a host without Node', (sandbox) => {
     expect(files).not.toContain('svcctl-alert.cjs');
     const alertsBundle = path.join(packageRoot, 'dist', 'deb', 'root', 'usr', 'share', 'svcctl', 'units', 'svcctl-alerts');
     expect(readFileSync(path.join(alertsBundle, 'bundle.yaml'), 'utf8')).not.toMatch(/^payload:/m);
-    for (const [template, kind] of [['svcctl-alert@.service', 'failure'], ['svcctl-alert-resolved@.service', 'resolved']] as const) {
+    for (const [template, kind] of [['svcctl-alert@.service', 'failure'], ['svcctl-alert-resolved@.service', 'resolved'], ['svcctl-alert-restart@.service', 'restart']] as const) {
       const text = readFileSync(path.join(alertsBundle, template), 'utf8');
       expect(text.match(/^(ExecStart|Environment)=.*$/gm)).toEqual(['Environment=NODE_OPTIONS=--jitless', `ExecStart=/usr/lib/svcctl/svcctl --alert-sender ${kind} %i`]);
       expect(text).toContain('\nMemoryDenyWriteExecute=yes\n');

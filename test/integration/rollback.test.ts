@@ -194,6 +194,24 @@ describeInSandbox('a failure at any step of any command leaves the host as it wa
   });
 });
 
+// A sandbox of its own: the failing runs above restart rollback-job.timer again and again, close to systemd's default
+// start limit (5 starts in 10 s). With this test among them, on an idle machine the uninstall rollbacks' timer start
+// hit it (start-limit-hit), which this test is not about.
+describeInSandbox('a failed alert add leaves the host as it was', (sandbox) => {
+  const { afterEachKind, failsCleanly } = failures(sandbox);
+
+  test('alert add with email: a failure after exim\'s instance drop-in is written, and after a step of each kind', async () => {
+    expect((await sandbox.svcctl(['install', job, '--yes'])).exitCode).toBe(0);
+    // svcctl-alerts joins the transaction; the email channel gives the job's alert instances their drop-ins.
+    const add = ['alert', 'add', 'job', 'email=root@localhost', '--yes'];
+    const dropIn = await stepNumber(sandbox, add, 'create /etc/systemd/system/svcctl-alert-resolved@rollback-job.service.service.d/svcctl-alerts.conf');
+    await failsCleanly(add, `fail-after:${dropIn}`, `injected failure after step ${dropIn} of`);
+    await afterEachKind('alert add', add);
+    expect((await sandbox.svcctl(['uninstall', 'job', '--purge', '--yes'])).exitCode).toBe(0);
+    expect(await sandbox.changes()).toEqual([]);
+  }, 180_000);
+});
+
 describeInSandbox('the defects of the first transaction, and the checks that catch a failure', (sandbox) => {
   const { failsCleanly } = failures(sandbox);
 

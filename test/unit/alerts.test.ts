@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { desire, type Inputs } from '../../src/core/desired.js';
 import { emptyHost, type Observed, type PathState } from '../../src/core/observed.js';
 import { planInstall, planUninstall } from '../../src/core/plan.js';
-import { addChannels, parseAlertConfig, parseAlertFlag, parseChannelName, removeChannels, renderAlertConfig, renderAlertDropIn, secretChannel, validateEmailAddress, type AlertChannel } from '../../src/core/alerts/channels.js';
+import { addChannels, parseAlertConfig, parseAlertFlag, parseChannelName, removeChannels, renderAlertConfig, renderAlertDropIn, restartsAfterFailure, secretChannel, validateEmailAddress, type AlertChannel } from '../../src/core/alerts/channels.js';
 import { channelId, decideFailure, decideResolved, parseState, stateAfterFailure, stateAfterResolved, type AlertState } from '../../src/core/alerts/noise.js';
-import { cleanLine, emailMessage, pagerDutyEvent, slackPayload, summaryOf, webhookPayload, type AlertEvent } from '../../src/core/alerts/payloads.js';
+import { cleanLine, emailMessage, pagerDutyEvent, pagerDutyNoticeResolve, slackPayload, summaryOf, webhookPayload, type AlertEvent } from '../../src/core/alerts/payloads.js';
 import type { Bundle } from '../../src/core/bundle/types.js';
 import { UserError } from '../../src/core/errors.js';
 import { systemTarget, userTarget } from '../../src/core/target.js';
@@ -70,6 +70,23 @@ describe('--alert', () => {
   test('the drop-in wires OnFailure= and OnSuccess= to the templates with %n meant as a specifier', () => {
     const text = renderAlertDropIn('Managed by svcctl (bundle demo).');
     expect(text).toContain('\n[Unit]\nOnFailure=svcctl-alert@%n.service\nOnSuccess=svcctl-alert-resolved@%n.service\n');
+    expect(text).not.toContain('[Service]');
+  });
+
+  test('alerting on restarts: an ExecStopPost= that starts the restart instance after a failed run, as root, never failing the unit', () => {
+    const text = renderAlertDropIn('Managed by svcctl (bundle demo).', true);
+    // $$ is a literal $ for systemd: the shell reads $SERVICE_RESULT, and the unit's name (%n) arrives as $1.
+    expect(text).toContain(`\n[Service]\n# --alert-on-restart: a failed run that systemd restarts the unit after is alerted (docs/alerts.md).\nExecStopPost=-+/bin/sh -c 'test "$$SERVICE_RESULT" = success || exec /bin/systemctl --no-block start "svcctl-alert-restart@$$1.service"' svcctl-alert-restart %n\n`);
+  });
+
+  test('a daemon is a unit that systemd restarts after a failed run', () => {
+    const unit = (service: string) => `[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n${service}`;
+    expect(restartsAfterFailure(unit('Restart=on-failure\n'))).toBe(true);
+    expect(restartsAfterFailure(unit('Restart = always\n'))).toBe(true);
+    expect(restartsAfterFailure(unit('Restart=on-failure\nRestart=no\n'))).toBe(false);
+    expect(restartsAfterFailure(unit('Restart=on-success\n'))).toBe(false);
+    expect(restartsAfterFailure(unit(''))).toBe(false);
+    expect(restartsAfterFailure('[Unit]\nRestart=always\n[Service]\nExecStart=/bin/true\n')).toBe(false);
   });
 });
 
@@ -106,6 +123,15 @@ describe('payloads', () => {
     const trigger = pagerDutyEvent(event, 'R0123456789');
     expect(trigger).toMatchObject({ routing_key: 'R0123456789', event_action: 'trigger', dedup_key: 'svcctl/web1/demo.service', payload: { summary: summaryOf(event), source: 'web1', severity: 'error', component: 'demo.service', group: 'demo' } });
     expect(pagerDutyEvent({ ...event, event: 'resolved' }, 'R0123456789')).toEqual({ routing_key: 'R0123456789', event_action: 'resolve', dedup_key: 'svcctl/web1/demo.service' });
+  });
+
+  test('a restart says so, and is a PagerDuty warning of its own (resolved at once: the daemon runs again)', () => {
+    const restart: AlertEvent = { ...event, event: 'restart', result: 'signal', exitCode: 'killed', exitStatus: 'KILL' };
+    expect(summaryOf(restart)).toBe('demo.service failed and is being restarted on web1 (bundle demo): signal, killed KILL');
+    expect(pagerDutyEvent(restart, 'R0123456789')).toMatchObject({ event_action: 'trigger', dedup_key: 'svcctl-restart/web1/demo.service', payload: { severity: 'warning' } });
+    expect(pagerDutyNoticeResolve(restart, 'R0123456789')).toEqual({ routing_key: 'R0123456789', event_action: 'resolve', dedup_key: 'svcctl-restart/web1/demo.service' });
+    expect(slackPayload(restart).text).toMatch(/^:large_orange_circle: \*demo.service failed and is being restarted/);
+    expect(emailMessage(restart, 'ops@example.com')).toContain('X-Svcctl-Event: restart\n');
   });
 
   test('an email has its seven headers whatever the host, unit and journal hold (no header injection)', () => {
@@ -199,6 +225,45 @@ describe('desire() and plan() with alerts', () => {
     expect(plan.receipt!.alerts).toEqual([{ kind: 'slack' }, { kind: 'email', to: 'ops@example.com' }]);
     expect(JSON.stringify(plan.receipt)).not.toContain('S3CRET');
     expect(desire(daemon(), inputs(), systemTarget()).files.filter((f) => f.role.startsWith('alert-'))).toEqual([]);
+  });
+
+  test('an email channel relaxes the sandbox of that unit\'s two alert instances only, through drop-ins of the bundle', () => {
+    const instanceDropIns = (alerts: AlertChannel[]) => desire(daemon(), inputs({ alerts }), systemTarget()).files.filter((f) => f.role === 'alert-drop-in' && !f.path.startsWith('/etc/systemd/system/demo.service.d/'));
+    // The instances OnFailure=svcctl-alert@%n.service and OnSuccess=svcctl-alert-resolved@%n.service start.
+    expect(instanceDropIns(channels).map((f) => f.path)).toEqual([
+      '/etc/systemd/system/svcctl-alert@demo.service.service.d/svcctl-alerts.conf',
+      '/etc/systemd/system/svcctl-alert-resolved@demo.service.service.d/svcctl-alerts.conf',
+    ]);
+    const content = instanceDropIns(channels)[0]!.content.toString();
+    for (const line of ['NoNewPrivileges=no', 'PrivateUsers=no', 'SystemCallFilter=\n', 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER', 'ProtectHome=read-only']) expect(content).toContain(line);
+    expect(instanceDropIns([channels[0]!])).toEqual([]);
+
+    // alert remove of the email channel removes them (and reloads); alert add puts them back.
+    const withEmail = planInstall(desire(daemon(), inputs({ alerts: channels }), systemTarget()), host(), ctx);
+    const observed: Observed = { ...host(Object.fromEntries(withEmail.receipt!.artifacts.map((a) => [a.path, { kind: 'file', mode: a.mode, uid: 0, gid: 0, checksum: a.checksum } as PathState]))), receipt: withEmail.receipt! };
+    const removed = planInstall(desire(daemon(), inputs({ alerts: [channels[0]!] }), systemTarget()), observed, ctx);
+    expect(removed.actions.filter((a) => a.kind === 'remove-file').map((a) => (a as { path: string }).path).sort()).toEqual(instanceDropIns(channels).map((f) => f.path).sort());
+    expect(removed.actions.map((a) => a.kind)).toContain('daemon-reload');
+    expect(removed.receipt!.artifacts.map((a) => a.path)).not.toContain(instanceDropIns(channels)[0]!.path);
+    expect(withEmail.receipt!.artifacts.filter((a) => a.role === 'alert-drop-in')).toHaveLength(3);
+  });
+
+  test('--alert-on-restart: the daemons get the ExecStopPost= (their restart instance exim\'s drop-in too), kept in the receipt', () => {
+    const bundle = daemon({
+      units: [
+        { name: 'demo.service', content: '[Service]\nExecStart=/bin/sleep infinity\nRestart=on-failure\n[Install]\nWantedBy=multi-user.target\n' },
+        { name: 'demo-once.service', content: '[Service]\nType=oneshot\nExecStart=/bin/true\n' },
+      ],
+    });
+    const desired = desire(bundle, inputs({ alerts: channels, alertOnRestart: true }), systemTarget());
+    const dropIn = (unit: string) => desired.files.find((f) => f.path === `/etc/systemd/system/${unit}.d/svcctl-alerts.conf`)!.content.toString();
+    expect(dropIn('demo.service')).toContain('ExecStopPost=-+/bin/sh');
+    expect(dropIn('demo-once.service')).not.toContain('ExecStopPost=');
+    expect(desired.files.map((f) => f.path)).toContain('/etc/systemd/system/svcctl-alert-restart@demo.service.service.d/svcctl-alerts.conf');
+    expect(desired.files.map((f) => f.path)).not.toContain('/etc/systemd/system/svcctl-alert-restart@demo-once.service.service.d/svcctl-alerts.conf');
+    expect(planInstall(desired, host(), ctx).receipt!.alertOnRestart).toBe(true);
+    expect(planInstall(desire(bundle, inputs({ alerts: channels }), systemTarget()), host(), ctx).receipt!.alertOnRestart).toBeUndefined();
+    expect(() => desire(daemon(), inputs({ alerts: channels, alertOnRestart: true }), systemTarget())).toThrow('has no daemon that systemd restarts');
   });
 
   test('adding an alert to a running daemon reloads systemd and restarts nothing', () => {

@@ -64,7 +64,7 @@ test('bash: commands, topics, flags and the values of a flag with a fixed list',
   expect(bashComplete(['svcctl', ''])).toEqual(expect.arrayContaining(['autocomplete', 'install', 'sandbox', 'secret', 'status', 'uninstall']));
   expect(bashComplete(['svcctl', 'secret', ''])).toEqual(['list', 'rotate', 'set']);
   expect(bashComplete(['svcctl', 'install', 'x', '--d'])).toEqual(['--dry-run']);
-  expect(bashComplete(['svcctl', 'install', '--no-'])).toEqual(['--no-enable', '--no-start']);
+  expect(bashComplete(['svcctl', 'install', '--no-'])).toEqual(['--no-alert-on-restart', '--no-enable', '--no-start']);
   expect(bashComplete(['svcctl', 'logs', 'x', '-o', 'json'])).toEqual(['json', 'json-pretty']);
   // after a flag that takes a free value: nothing from svcctl, readline offers files
   expect(bashComplete(['svcctl', 'install', '--schedule', ''])).toEqual([]);

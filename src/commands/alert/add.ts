@@ -14,20 +14,22 @@ The bundle is installed again with all its other inputs as they are (shown, conf
   static override examples = [
     '<%= config.bin %> alert add cleanup-blocking slack=@/root/slack.url',
     '<%= config.bin %> alert add cleanup-blocking pagerduty=@/root/pd.key email=ops@example.com --yes',
+    '<%= config.bin %> alert add my-daemon --alert-on-restart',
   ];
   static override strict = false;
   static override args = {
     bundle: Args.string({ description: 'installed bundle name', required: true }),
-    channel: Args.string({ description: 'channels: webhook=@FILE, slack=@FILE, pagerduty=@FILE, email=ADDRESS', required: true }),
+    channel: Args.string({ description: 'channels: webhook=@FILE, slack=@FILE, pagerduty=@FILE, email=ADDRESS (none: only --alert-on-restart changes)' }),
   };
   static override flags = {
     'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
     yes: Flags.boolean({ char: 'y', description: 'apply without asking (required when stdin is not a terminal)' }),
+    'alert-on-restart': Flags.boolean({ description: 'alert also when a daemon fails and systemd restarts it (--no-alert-on-restart: only when it gives up)', allowNo: true }),
   };
 
   async run(): Promise<InstallResult> {
     const { args, argv, flags } = await this.parse(AlertAdd);
-    const result = await addAlerts(args.bundle, (argv as string[]).slice(1), { dryRun: flags['dry-run'], yes: flags.yes }, terminalUi);
+    const result = await addAlerts(args.bundle, (argv as string[]).slice(1), { dryRun: flags['dry-run'], yes: flags.yes, ...(flags['alert-on-restart'] !== undefined ? { alertOnRestart: flags['alert-on-restart'] } : {}) }, terminalUi);
     for (const line of installLines(result)) say(line);
     return result;
   }

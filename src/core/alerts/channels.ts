@@ -13,6 +13,8 @@ export const ALERTS_BUNDLE = 'svcctl-alerts';
 export const FAILURE_TEMPLATE = 'svcctl-alert@.service';
 /** OnSuccess= starts an instance of this one: it sends "resolved", and only after a failure was alerted. */
 export const RESOLVED_TEMPLATE = 'svcctl-alert-resolved@.service';
+/** With --alert-on-restart, the watched daemon's ExecStopPost= starts an instance of this one on each failed run. */
+export const RESTART_TEMPLATE = 'svcctl-alert-restart@.service';
 /** Where the sender keeps what it alerted (StateDirectory of the templates; root only). */
 export const ALERT_STATE_DIR = '/var/lib/svcctl-alerts';
 
@@ -107,14 +109,90 @@ export function alertDropInPath(layout: Pick<Layout, 'dropInDir'>, unit: string)
   return `${layout.dropInDir(unit)}/svcctl-alerts.conf`;
 }
 
+/**
+ * The instances OnFailure=/OnSuccess= (and, alerting on restarts, ExecStopPost=) start for a watched unit: %n is its
+ * full name, svcctl-alert@foo.service.service.
+ */
+export function alertInstances(unit: string, onRestart = false): string[] {
+  return [FAILURE_TEMPLATE, RESOLVED_TEMPLATE, ...(onRestart ? [RESTART_TEMPLATE] : [])].map((template) => template.replace('@.', `@${unit}.`));
+}
+
+/**
+ * The drop-ins that give the alert instances of one watched unit what a local exim needs, when its bundle has an email
+ * channel (systemd reads INSTANCE.service.d/ for that instance only): the templates themselves are hardened for
+ * HTTP channels alone.
+ */
+export function alertEmailDropInPaths(layout: Pick<Layout, 'dropInDir'>, unit: string, onRestart = false): string[] {
+  return alertInstances(unit, onRestart).map((instance) => `${layout.dropInDir(instance)}/svcctl-alerts.conf`);
+}
+
 export function alertStatePath(unit: string): string {
   return `${ALERT_STATE_DIR}/${unit}.json`;
 }
 
-/** `[Unit] OnFailure=svcctl-alert@%n.service` and `OnSuccess=svcctl-alert-resolved@%n.service`: %n is meant. */
-export function renderAlertDropIn(header: string): string {
+/** What the sender keeps of a unit's restarts (--alert-on-restart): their own noise state, apart from its failures. */
+export function alertRestartStatePath(unit: string): string {
+  return `${ALERT_STATE_DIR}/${unit}.restart.json`;
+}
+
+/** Whether systemd restarts the unit after a failed run: its own file's last Restart= in [Service] (not no, not on-success). */
+export function restartsAfterFailure(content: string): boolean {
+  let section = '';
+  let restart = 'no';
+  for (const raw of content.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) section = line;
+    const m = /^Restart\s*=\s*(\S*)\s*$/.exec(line);
+    if (section === '[Service]' && m) restart = m[1] || 'no';
+  }
+  return ['on-failure', 'on-abnormal', 'on-abort', 'on-watchdog', 'always'].includes(restart);
+}
+
+/**
+ * On each run that ends in failure, whether or not systemd then restarts the unit: starts the restart instance without
+ * waiting for it. "+": as root and outside the unit's sandbox (its User=, PrivateUsers=, SystemCallFilter=, … would
+ * keep it from asking systemd); "-": a failure here never becomes the unit's. $SERVICE_RESULT is systemd's (success on
+ * a clean stop); the instance is the unit's name, passed as an argument, never as shell text.
+ */
+const restartNotifier = `-+/bin/sh -c 'test "$$SERVICE_RESULT" = success || exec /bin/systemctl --no-block start "${RESTART_TEMPLATE.replace('@.', () => '@$$1.')}"' ${RESTART_TEMPLATE.split('@')[0]} %n`;
+
+/**
+ * `[Unit] OnFailure=svcctl-alert@%n.service` and `OnSuccess=svcctl-alert-resolved@%n.service`: %n is meant. With
+ * `onRestart` (a daemon whose restarts are alerted) also the ExecStopPost= that starts svcctl-alert-restart@%n.service.
+ */
+export function renderAlertDropIn(header: string, onRestart = false): string {
   const instance = (template: string) => withSpecifiers(template.replace('@.', '@%n.'), 'alert template');
-  return `${[commentLine(header), '', '[Unit]', directiveLine('OnFailure', instance(FAILURE_TEMPLATE)), directiveLine('OnSuccess', instance(RESOLVED_TEMPLATE))].join('\n')}\n`;
+  const lines = [commentLine(header), '', '[Unit]', directiveLine('OnFailure', instance(FAILURE_TEMPLATE)), directiveLine('OnSuccess', instance(RESOLVED_TEMPLATE))];
+  if (onRestart) lines.push('', '[Service]', commentLine('--alert-on-restart: a failed run that systemd restarts the unit after is alerted (docs/alerts.md).'), `ExecStopPost=${restartNotifier}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What exim, run by the sender as `sendmail -t -oi -odi`, needs beyond the templates' sandbox (docs/alerts.md,
+ * "Hardening"). It takes the message as Debian-exim (SETUID, SETGID), then re-executes its set-user-ID-root binary to
+ * deliver it: no NoNewPrivileges=, and no PrivateUsers=, which lacks Debian-exim and the recipient; setuid() and
+ * setgroups() are in @privileged. The delivery, as root, writes Debian-exim's spool (DAC_OVERRIDE), chowns and chmods
+ * its message log (CHOWN, FOWNER), appends to the mailbox as the recipient and reads the recipient's ~/.forward (so
+ * /home read-only, not hidden).
+ */
+export function renderAlertEmailDropIn(header: string): string {
+  const lines = [
+    commentLine(header),
+    commentLine('Email through a local exim: the alert templates are hardened for HTTP channels only (docs/alerts.md, "Hardening").'),
+    '',
+    '[Service]',
+    'NoNewPrivileges=no',
+    'PrivateUsers=no',
+    // An empty assignment resets the templates' list (and its ~@privileged); the rest of it again.
+    'SystemCallFilter=',
+    'SystemCallFilter=@system-service',
+    'SystemCallFilter=~@resources',
+    'CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER',
+    'ProtectHome=read-only',
+    commentLine('"-": a host without them still alerts through the other channels.'),
+    'ReadWritePaths=-/var/spool/exim4 -/var/log/exim4 -/var/mail',
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 /** The file the sender reads for one watched unit. */

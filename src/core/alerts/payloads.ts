@@ -1,10 +1,11 @@
-// The payload renderers of the alert channels: one event (a failure, its recovery, or a test) rendered as a generic
+// The payload renderers of the alert channels: one event (a failure, its recovery, a restart, or a test) rendered as a generic
 // JSON webhook body, a Slack incoming-webhook message, a PagerDuty Events API v2 event, or an email message for
 // sendmail. Pure; docs/alerts.md documents each shape.
 
 /** What happened to a watched unit, as the sender found it. */
 export interface AlertEvent {
-  event: 'failure' | 'resolved' | 'test';
+  /** restart: a daemon that systemd restarts after a failed run (--alert-on-restart). */
+  event: 'failure' | 'resolved' | 'restart' | 'test';
   host: string;
   bundle: string;
   unit: string;
@@ -40,7 +41,8 @@ export function summaryOf(e: AlertEvent): string {
   if (e.event === 'test') return `svcctl test alert for ${e.unit} ${where}`;
   if (e.event === 'resolved') return `${e.unit} recovered ${where}`;
   const how = [e.result, e.exitCode && e.exitStatus ? `${e.exitCode} ${e.exitStatus}` : e.exitCode || e.exitStatus].filter(Boolean).join(', ');
-  return `${e.unit} failed ${where}${how ? `: ${how}` : ''}${e.failingSince ? ` (failing since ${e.failingSince})` : ''}`;
+  const what = e.event === 'restart' ? 'failed and is being restarted' : 'failed';
+  return `${e.unit} ${what} ${where}${how ? `: ${how}` : ''}${e.failingSince ? ` (${e.event === 'restart' ? 'restarting' : 'failing'} since ${e.failingSince})` : ''}`;
 }
 
 /** The generic webhook's body: every field of the event, under a schema name and version. */
@@ -70,21 +72,22 @@ function slackText(text: string): string {
 
 /** A Slack incoming-webhook message: one `text`, the journal lines in a code block. */
 export function slackPayload(e: AlertEvent): { text: string } {
-  const mark = e.event === 'failure' ? ':red_circle:' : e.event === 'resolved' ? ':large_green_circle:' : ':information_source:';
+  const mark = e.event === 'failure' ? ':red_circle:' : e.event === 'restart' ? ':large_orange_circle:' : e.event === 'resolved' ? ':large_green_circle:' : ':information_source:';
   const lines = [`${mark} *${slackText(summaryOf(e))}*`, `when: ${e.at}${e.invocationId ? ` · invocation ${e.invocationId}` : ''}`];
   if (e.journal.length > 0) lines.push('```', ...e.journal.map((l) => slackText(cleanLine(l))), '```');
   if (e.commands.length > 0) lines.push(`look further: ${e.commands.map((c) => `\`${slackText(c)}\``).join(' · ')}`);
   return { text: lines.join('\n') };
 }
 
-/** One alert per host and unit in PagerDuty: the trigger and its resolve share this key. */
+/** One alert per host and unit in PagerDuty: the trigger and its resolve share this key (a restart and a test have their own). */
 export function pagerDutyDedupKey(e: Pick<AlertEvent, 'host' | 'unit' | 'event'>): string {
-  return `${e.event === 'test' ? 'svcctl-test' : 'svcctl'}/${e.host}/${e.unit}`;
+  return `${e.event === 'test' ? 'svcctl-test' : e.event === 'restart' ? 'svcctl-restart' : 'svcctl'}/${e.host}/${e.unit}`;
 }
 
 /**
- * A PagerDuty Events API v2 event: trigger on a failure (and on a test), resolve on a recovery, with the same
- * dedup_key. A test is resolved at once by a second event (pagerDutyTestResolve).
+ * A PagerDuty Events API v2 event: trigger on a failure (and on a restart or a test), resolve on a recovery, with the
+ * same dedup_key. A restart (the daemon is running again) and a test are resolved at once by a second event
+ * (pagerDutyNoticeResolve): they notify, and leave no incident open.
  */
 export function pagerDutyEvent(e: AlertEvent, routingKey: string): Record<string, unknown> {
   const dedupKey = pagerDutyDedupKey(e);
@@ -96,7 +99,7 @@ export function pagerDutyEvent(e: AlertEvent, routingKey: string): Record<string
     payload: {
       summary: summaryOf(e).slice(0, 1024),
       source: e.host,
-      severity: e.event === 'test' ? 'info' : 'error',
+      severity: e.event === 'test' ? 'info' : e.event === 'restart' ? 'warning' : 'error',
       timestamp: e.at,
       component: e.unit,
       group: e.bundle,
@@ -106,7 +109,7 @@ export function pagerDutyEvent(e: AlertEvent, routingKey: string): Record<string
   };
 }
 
-export function pagerDutyTestResolve(e: AlertEvent, routingKey: string): Record<string, unknown> {
+export function pagerDutyNoticeResolve(e: AlertEvent, routingKey: string): Record<string, unknown> {
   return { routing_key: routingKey, event_action: 'resolve', dedup_key: pagerDutyDedupKey(e) };
 }
 
@@ -125,10 +128,10 @@ export function emailMessage(e: AlertEvent, to: string): string {
     `host:       ${e.host}`,
     `bundle:     ${e.bundle}`,
     `unit:       ${e.unit}`,
-    ...(e.event === 'failure' ? [`result:     ${e.result}`, `exit:       ${[e.exitCode, e.exitStatus].filter(Boolean).join(' ')}`] : []),
+    ...(e.event === 'failure' || e.event === 'restart' ? [`result:     ${e.result}`, `exit:       ${[e.exitCode, e.exitStatus].filter(Boolean).join(' ')}`] : []),
     `when:       ${e.at}`,
     ...(e.invocationId ? [`invocation: ${e.invocationId}`] : []),
-    ...(e.failingSince ? [`failing since: ${e.failingSince}`] : []),
+    ...(e.failingSince ? [`${e.event === 'restart' ? 'restarting' : 'failing'} since: ${e.failingSince}`] : []),
     ...(e.journal.length > 0 ? ['', `The last ${e.journal.length} lines of that run in the journal (the service's own output):`, '', ...e.journal.map((l) => `  ${cleanLine(l)}`)] : []),
     ...(e.commands.length > 0 ? ['', 'To look further:', ...e.commands.map((c) => `  ${c}`)] : []),
     '',

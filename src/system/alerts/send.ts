@@ -3,7 +3,7 @@
 // Secrets (URLs, routing keys) travel only in the request itself: never on argv, never in what is returned or logged.
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import type { AlertChannel } from '../../core/alerts/channels.js';
-import { emailMessage, pagerDutyEvent, pagerDutyTestResolve, slackPayload, webhookPayload, type AlertEvent } from '../../core/alerts/payloads.js';
+import { emailMessage, pagerDutyEvent, pagerDutyNoticeResolve, slackPayload, webhookPayload, type AlertEvent } from '../../core/alerts/payloads.js';
 import { RETRY_DELAYS_MS } from '../../core/alerts/noise.js';
 import { importModule } from '../../modules.js';
 import { exec, tool } from '../exec.js';
@@ -78,7 +78,7 @@ export async function sendMail(message: string, timeoutMs: number): Promise<Deli
   return { ok: result.exitCode === 0, answer, retryable: result.exitCode !== 0 };
 }
 
-/** One delivery of the event through the channel (a PagerDuty test is a trigger and its resolve). */
+/** One delivery of the event through the channel (a PagerDuty test or restart is a trigger and its resolve). */
 export async function deliver(channel: AlertChannel, event: AlertEvent, options: SendOptions): Promise<Delivery> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   switch (channel.kind) {
@@ -88,8 +88,8 @@ export async function deliver(channel: AlertChannel, event: AlertEvent, options:
       return postJson(channel.url, slackPayload(event), channel.url, timeoutMs);
     case 'pagerduty': {
       const sent = await postJson(options.pagerDutyUrl, pagerDutyEvent(event, channel.routingKey), channel.routingKey, timeoutMs);
-      if (event.event !== 'test' || !sent.ok) return sent;
-      const resolved = await postJson(options.pagerDutyUrl, pagerDutyTestResolve(event, channel.routingKey), channel.routingKey, timeoutMs);
+      if ((event.event !== 'test' && event.event !== 'restart') || !sent.ok) return sent;
+      const resolved = await postJson(options.pagerDutyUrl, pagerDutyNoticeResolve(event, channel.routingKey), channel.routingKey, timeoutMs);
       return { ok: resolved.ok, answer: `trigger ${sent.answer}; resolve ${resolved.answer}`, retryable: resolved.retryable };
     }
     case 'email':
