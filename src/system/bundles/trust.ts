@@ -38,16 +38,19 @@ export async function checkBundleTrust(bundleDir: string, files: string[]): Prom
     if (parent === dir) break;
     dir = parent;
   }
-  for (const d of chain) {
-    const problem = await problemOf(d, owners, true);
-    if (problem) problems.push(problem);
-  }
-  for (const file of files) {
-    // A file that is missing or leads outside the bundle is the loader's to report.
-    const resolved = await realpath(path.join(real, file)).catch(() => undefined);
-    if (!resolved || !resolved.startsWith(`${real}/`)) continue;
-    const problem = await problemOf(resolved, owners, false).catch(() => undefined);
-    if (problem) problems.push(problem);
+  // Each path looked at side by side (only reads), the problems named in order: directories from "/" down, then files.
+  const settled = await Promise.allSettled([
+    ...chain.map((d) => problemOf(d, owners, true)),
+    ...files.map(async (file) => {
+      // A file that is missing or leads outside the bundle is the loader's to report.
+      const resolved = await realpath(path.join(real, file)).catch(() => undefined);
+      if (!resolved || !resolved.startsWith(`${real}/`)) return undefined;
+      return problemOf(resolved, owners, false).catch(() => undefined);
+    }),
+  ]);
+  for (const result of settled) {
+    if (result.status === 'rejected') throw result.reason; // the first in order, whatever failed first in time
+    if (result.value) problems.push(result.value);
   }
   if (problems.length > 0) {
     throw UserError.many(`refusing to load the bundle in ${bundleDir}: someone other than root could change what it installs:`, problems, [
