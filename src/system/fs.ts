@@ -3,7 +3,7 @@
 // lacks), each component checked to be owned by a trusted user and not writable by group or others — so a swap
 // between a check and a write cannot redirect it. Writes are atomic with the final mode and owner from the first
 // byte; removals never follow a symlink at any depth.
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -47,7 +47,11 @@ const dirFlags = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLL
 
 /** A path that refers to `name` inside the directory open as `handle`, resolved by the kernel through the fd. */
 function at(handle: fsp.FileHandle, name: string): string {
-  return `/proc/self/fd/${handle.fd}/${name}`;
+  return atFd(handle.fd, name);
+}
+
+function atFd(fd: number, name: string): string {
+  return `/proc/self/fd/${fd}/${name}`;
 }
 
 /** Why a path cannot be trusted, as one message naming the directory (exit 1, nothing was written). */
@@ -56,41 +60,51 @@ class UnsafePath extends OperationError {}
 /**
  * Opens directory `dir` walking from "/", refusing a symlink or non-directory at any component and, unless
  * `looseParents`, a directory owned by anyone but `owners` or writable by group or others.
+ *
+ * The walk itself makes synchronous calls: the same open/fstat/close of each component, a few microseconds each,
+ * where the promise API spends most of a millisecond per walk on round trips through libuv's thread pool (every
+ * write and removal walks, some 150 times in an install of 20 bundles). The directory reached is handed back as a
+ * FileHandle reopened through its descriptor (/proc/self/fd/N: the same directory, whatever happens to its path).
  */
 export async function openDirectory(dir: string, options: Pick<WriteOptions, 'owners' | 'looseParents'> = {}): Promise<fsp.FileHandle> {
   const owners = options.owners ?? rootOnly;
+  const loose = options.looseParents ?? false;
   const parts = path.resolve(dir).split('/').filter(Boolean);
-  let handle = await fsp.open('/', dirFlags);
+  let fd = openSync('/', dirFlags);
   let walked = '';
   try {
-    await checkDirectory(handle, '/', owners, options.looseParents ?? false);
+    checkDirectory(fd, '/', owners, loose);
     for (const part of parts) {
       walked += `/${part}`;
-      let next: fsp.FileHandle;
+      let next: number;
       try {
-        next = await fsp.open(at(handle, part), dirFlags);
+        next = openSync(atFd(fd, part), dirFlags);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ELOOP' || code === 'ENOTDIR') {
-          const kind = (await fsp.lstat(at(handle, part)).catch(() => undefined))?.isSymbolicLink() ? 'a symlink' : 'not a directory';
-          throw new UnsafePath(`refusing to go through ${walked}: it is ${kind}`, 'svcctl never follows a symlink on the way to what it writes; make it a real directory');
+          let symlink = false;
+          try {
+            symlink = lstatSync(atFd(fd, part)).isSymbolicLink();
+          } catch {
+            // gone meanwhile: "not a directory" is what was found
+          }
+          throw new UnsafePath(`refusing to go through ${walked}: it is ${symlink ? 'a symlink' : 'not a directory'}`, 'svcctl never follows a symlink on the way to what it writes; make it a real directory');
         }
         throw error;
       }
-      await handle.close();
-      handle = next;
-      await checkDirectory(handle, walked, owners, options.looseParents ?? false);
+      closeSync(fd);
+      fd = next;
+      checkDirectory(fd, walked, owners, loose);
     }
-    return handle;
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    throw error;
+    return await fsp.open(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_DIRECTORY);
+  } finally {
+    closeSync(fd);
   }
 }
 
-async function checkDirectory(handle: fsp.FileHandle, shown: string, owners: Owners, loose: boolean): Promise<void> {
+function checkDirectory(fd: number, shown: string, owners: Owners, loose: boolean): void {
   if (loose) return;
-  const info = await handle.stat();
+  const info = fstatSync(fd);
   const trusted = trusts(owners, shown, info.uid);
   // A sticky directory (/tmp) lets no one replace an entry they do not own: what matters is who owns the next one.
   if (info.mode & 0o1000 && trusted) return;
