@@ -3,7 +3,8 @@
 // lacks), each component checked to be owned by a trusted user and not writable by group or others — so a swap
 // between a check and a write cannot redirect it. Writes are atomic with the final mode and owner from the first
 // byte; removals never follow a symlink at any depth.
-import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -134,35 +135,50 @@ export function tempPrefix(name: string): string {
 export async function atomicWrite(target: string, content: string | Buffer, options: WriteOptions): Promise<void> {
   seeWrite('write', target);
   debug('write %s mode %s', target, options.mode.toString(8));
+  // Synchronous calls but for the two fsyncs (the only ones that may wait for a disk), as in the walk (openDirectory).
   await inDirectory(target, options, async (dir, name) => {
-    const existing = await fsp.lstat(at(dir, name)).catch(() => undefined);
+    const existing = lstatSync(at(dir, name), { throwIfNoEntry: false });
     if (existing?.isSymbolicLink()) throw new OperationError(`refusing to write through a symlink at ${target}`, 'remove the symlink or point the bundle elsewhere');
     if (existing?.isDirectory()) throw new OperationError(`${target} is a directory, not a file`);
     const temp = `${tempPrefix(name)}${randomBytes(6).toString('hex')}`;
-    let handle: fsp.FileHandle | undefined;
+    let fd: number | undefined;
     try {
-      handle = await fsp.open(at(dir, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
+      fd = openSync(at(dir, temp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
       seeWrite('created-temp', path.join(path.dirname(target), temp));
-      if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
+      if (options.uid !== undefined || options.gid !== undefined) fchownSync(fd, options.uid ?? -1, options.gid ?? -1);
       // A file meant for its owner alone (a secret, a receipt) on a file system that ignores modes (vfat, some network
       // mounts) would be readable by others: refused before its first byte is written.
       if ((options.mode & 0o077) === 0) {
-        const shown = (await handle.stat()).mode & 0o777;
+        const shown = fstatSync(fd).mode & 0o777;
         if (shown & 0o077) throw new OperationError(`refusing to write ${target}: its file system ignores file modes (a new file for its owner alone shows mode ${shown.toString(8).padStart(4, '0')}), so others could read it`, `keep svcctl's files on a file system that keeps modes (not vfat or exfat, nor a network mount that ignores them)`);
       }
-      await handle.writeFile(content);
-      await handle.chmod(options.mode);
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      await fsp.rename(at(dir, temp), at(dir, name));
+      writeFileSync(fd, content);
+      fchmodSync(fd, options.mode);
+      await fsyncFd(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(at(dir, temp), at(dir, name));
       await dir.sync();
     } catch (error) {
-      await handle?.close().catch(() => undefined);
-      await fsp.unlink(at(dir, temp)).catch(() => undefined);
+      if (fd !== undefined) closeQuietly(fd);
+      try {
+        unlinkSync(at(dir, temp));
+      } catch {
+        // never made, or already renamed
+      }
       throw error;
     }
   });
+}
+
+const fsyncFd = promisify(fsync);
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }
 
 /** Creates one directory (its parent must exist) with an exact mode and owner. */
@@ -329,18 +345,28 @@ export async function ensureDirectory(target: string, options: WriteOptions): Pr
 
 /** What is at `target` now, without following a symlink there; undefined when nothing is there. */
 export async function inspectPath(target: string, checksum: { content: boolean; key?: Buffer } = { content: true }): Promise<PathState | undefined> {
-  const info = await fsp.lstat(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+  // Synchronous calls, as in the walk (openDirectory): an install observes some hundred paths, most of them small.
+  let info;
+  try {
+    info = lstatSync(target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
-  });
-  if (!info) return undefined;
+  }
   const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isSymbolicLink() ? 'symlink' : 'other';
   const state: PathState = { kind, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   if (kind === 'file' && checksum.content) {
-    const content = await fsp.readFile(target);
+    const content = readFileSync(target);
     state.checksum = checksum.key ? `hmac-sha256:${createHmac('sha256', checksum.key).update(content).digest('hex')}` : `sha256:${sha256(content)}`;
   }
-  if (kind === 'symlink') state.linkTarget = await fsp.readlink(target).catch(() => '');
+  if (kind === 'symlink') {
+    try {
+      state.linkTarget = readlinkSync(target);
+    } catch {
+      state.linkTarget = '';
+    }
+  }
   return state;
 }
 
