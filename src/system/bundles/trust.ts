@@ -1,9 +1,11 @@
 // Whether a bundle may be loaded: root installs what a bundle says, so its directory, every directory above it and
 // every file it names must be owned by root (or by the user running svcctl) and writable by no one else — as
 // OpenSSH's StrictModes checks a key file — or someone else could choose what root installs.
-import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
+import { localFiles } from '../fs.js';
+
+const { lstat, realpath } = localFiles;
 
 /** Who may own a bundle's files: root, and the user running svcctl (their own bundles, for their own use). */
 export function trustedBundleOwners(): ReadonlySet<number> {
