@@ -3,7 +3,7 @@
 // lacks), each component checked to be owned by a trusted user and not writable by group or others — so a swap
 // between a check and a write cannot redirect it. Writes are atomic with the final mode and owner from the first
 // byte; removals never follow a symlink at any depth.
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, type Stats, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, type Stats, unlinkSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -185,14 +185,15 @@ function closeQuietly(fd: number): void {
 export async function makeDirectory(target: string, options: WriteOptions): Promise<void> {
   seeWrite('mkdir', target);
   debug('mkdir %s mode %s', target, options.mode.toString(8));
+  // Synchronous calls, as in the walk (openDirectory).
   await inDirectory(target, options, async (dir, name) => {
-    await fsp.mkdir(at(dir, name), { mode: 0o700 });
-    const made = await fsp.open(at(dir, name), dirFlags);
+    mkdirSync(at(dir, name), { mode: 0o700 });
+    const made = openSync(at(dir, name), dirFlags);
     try {
-      if (options.uid !== undefined || options.gid !== undefined) await made.chown(options.uid ?? -1, options.gid ?? -1);
-      await made.chmod(options.mode);
+      if (options.uid !== undefined || options.gid !== undefined) fchownSync(made, options.uid ?? -1, options.gid ?? -1);
+      fchmodSync(made, options.mode);
     } finally {
-      await made.close();
+      closeSync(made);
     }
   });
 }
