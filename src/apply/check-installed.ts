@@ -22,19 +22,21 @@ export const checkInstalled: Executor<CheckInstalled> = {
       }
       return '';
     };
-    const expect = async (entry: { path: string; mode: number; owner: string; group: string }, kind: 'file' | 'directory') => {
+    const expect = async (entry: { path: string; mode: number; owner: string; group: string }, kind: 'file' | 'directory'): Promise<string[]> => {
       const state = await inspectPath(ctx.at(entry.path), { content: false });
-      if (!state) return problems.push(`${entry.path} is missing${await blockedBy(entry.path)}`);
-      if (state.kind !== kind) return problems.push(`${entry.path} is a ${state.kind}, not a ${kind}`);
+      if (!state) return [`${entry.path} is missing${await blockedBy(entry.path)}`];
+      if (state.kind !== kind) return [`${entry.path} is a ${state.kind}, not a ${kind}`];
       // root is 0 everywhere, also in a --root tree whose /etc/passwd does not list it.
       const uid = entry.owner === 'root' ? 0 : accounts.users.get(entry.owner)?.uid;
       const gid = entry.group === 'root' ? 0 : accounts.groups.get(entry.group)?.gid;
-      if (state.mode !== entry.mode) problems.push(`${entry.path} has mode ${octal(state.mode)}, not ${octal(entry.mode)}`);
-      if (state.uid !== uid || state.gid !== gid) problems.push(`${entry.path} is owned by ${state.uid}:${state.gid}, not ${entry.owner}:${entry.group}`);
-      return undefined;
+      const found: string[] = [];
+      if (state.mode !== entry.mode) found.push(`${entry.path} has mode ${octal(state.mode)}, not ${octal(entry.mode)}`);
+      if (state.uid !== uid || state.gid !== gid) found.push(`${entry.path} is owned by ${state.uid}:${state.gid}, not ${entry.owner}:${entry.group}`);
+      return found;
     };
-    for (const file of a.files) await expect(file, 'file');
-    for (const dir of a.directories) await expect(dir, 'directory');
+    // Looked at side by side (only reads), reported in the declared order.
+    const found = await Promise.all([...a.files.map((f) => expect(f, 'file')), ...a.directories.map((d) => expect(d, 'directory'))]);
+    problems.push(...found.flat());
     if (problems.length > 0) throw new OperationError(`${a.bundle} is not installed as declared: ${problems.join('; ')}`);
     return undefined;
   },

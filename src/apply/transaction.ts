@@ -12,7 +12,7 @@ import type { Usec } from '../core/time.js';
 import { readAccounts } from '../system/accounts.js';
 import { observePaths } from '../system/observe.js';
 import { atomicWrite, readFileIfExists } from '../system/fs.js';
-import { refreshPublicIndex, removeReceipt, saveHostKey, writeReceipt } from '../system/receipts.js';
+import { refreshPublicIndex, removeReceipt, saveHostKey, writeReceipt, writeReceipts } from '../system/receipts.js';
 import { CheckFailed, StepContext, type Executor } from './context.js';
 import { executors } from './index.js';
 import { faults } from './faults.js';
@@ -87,7 +87,7 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
   const completed: Done[] = [];
   try {
     if (tx.hostKey && !tx.hostKey.stored && tx.receipts.some((r) => r.after)) await saveHostKey(tx.target, tx.hostKey.key);
-    await allOf(tx.receipts.map((r) => () => writeReceipt(tx.target, r.intent)));
+    await writeReceipts(tx.target, tx.receipts.map((r) => r.intent));
   } catch (error) {
     // No space for the intent receipt (ENOSPC), its directory in the way…: nothing ran, and the receipts go back.
     const description = 'write the intent receipt';
@@ -122,8 +122,10 @@ export async function applyTransaction(tx: Transaction, report: StepReporter): P
   // ("uninstalling") until that is done: a kill or a failure in between leaves a transaction the command finishes.
   const committing = completed.filter((c) => c.executor.commit);
   try {
-    await allOf(tx.receipts.flatMap((r) => (r.after ? [() => writeReceipt(tx.target, r.after!)] : committing.length === 0 ? [() => removeReceipt(tx.target, r.bundle)] : [])));
-    await refreshPublicIndex(tx.target);
+    const finals = tx.receipts.flatMap((r) => (r.after ? [r.after] : []));
+    const removed = committing.length === 0 ? tx.receipts.filter((r) => !r.after).map((r) => r.bundle) : [];
+    await allOf([() => writeReceipts(tx.target, finals), ...removed.map((bundle) => () => removeReceipt(tx.target, bundle))]);
+    await refreshPublicIndex(tx.target, new Map(finals.map((r) => [r.bundle, r])));
   } catch (error) {
     // The final receipt could not be written (ENOSPC): the host must not keep changes no receipt describes.
     const description = 'write the final receipt';
@@ -163,7 +165,7 @@ async function commit(tx: Transaction, ctx: StepContext, steps: Done[], outcomes
     throw new OperationError(`the transaction was applied, but not finished: ${failed.join('; ')}`, `fix the cause, then run the command again to finish${unfinished.length > 0 ? ` (svcctl uninstall ${unfinished.join(' ')} --purge)` : ''}`);
   }
   await allOf(unfinished.map((bundle) => () => removeReceipt(tx.target, bundle)));
-  await refreshPublicIndex(tx.target);
+  await refreshPublicIndex(tx.target, new Map(tx.receipts.flatMap((r) => (r.after ? [[r.bundle, r.after] as const] : []))));
 }
 
 interface Failure {

@@ -11,13 +11,13 @@ import { layout, onHost, type Target } from '../core/target.js';
 import { usecToIso, type Usec } from '../core/time.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import { acquireLock } from '../system/lock.js';
-import { asRoot, observeInstall, observeUnits } from '../system/observe.js';
+import { asRoot, ObservationPass, observeInstall, observeUnits } from '../system/observe.js';
 import { resolveAlertFlags, resolveSecrets, resolveSettings, type InputFlags, type Previous } from '../system/inputs.js';
 import { findBundle } from '../system/bundles/lookup.js';
 import { ALERTS_BUNDLE, alertConfigPath, parseAlertConfig, watchedUnits, type AlertChannel } from '../core/alerts/channels.js';
 import { requireRoot } from '../system/privileges.js';
 import { enableLinger, lingerAdvice, lingerOf } from '../system/user-manager.js';
-import { readHostKey, readReceipt } from '../system/receipts.js';
+import { readHostKey } from '../system/receipts.js';
 import { readTextIfExists } from '../system/fs.js';
 import { SystemdClient } from '../system/systemd.js';
 import { svcctlVersion } from '../system/version.js';
@@ -82,6 +82,8 @@ export async function install(references: string[], options: InstallOptions, ui:
   const lock = options.dryRun ? undefined : await acquireLock(target);
   try {
     const hostKey = await readHostKey(target);
+    // The bundles' observations share their reads (each receipt, path and listing read once); the lock is held.
+    const pass = new ObservationPass(target);
     const wanted: { bundle: Bundle; inputs: Inputs; desired: DesiredState; secrets: InstalledBundle['secrets'] }[] = [];
     const stdin = { used: false };
     const alertFlags = options.alert ?? [];
@@ -90,7 +92,7 @@ export async function install(references: string[], options: InstallOptions, ui:
     const flagChannels = () => (fromFlags ??= resolveAlertFlags(alertFlags, stdin));
     // Inputs one bundle after another (prompts, stdin); then the host and systemd are asked about all bundles at once.
     const inputsOf = async (bundle: Bundle, flags: InputFlags): Promise<void> => {
-      const previous = await readPrevious(target, bundle);
+      const previous = await readPrevious(target, bundle, pass);
       const settings = await resolveSettings(bundle, previous, flags);
       const secrets = await resolveSecrets(bundle, previous, flags, stdin);
       // svcctl-alerts has none of its own; --alert replaces the channels; alert add|remove changes them; else kept.
@@ -128,7 +130,7 @@ export async function install(references: string[], options: InstallOptions, ui:
     const observeAll = async () => {
       // Every bundle's units in one systemctl show: one process instead of one a bundle.
       const units = wanted.length > 1 ? await observeUnits(target, wanted.flatMap(({ desired }) => desired.units)) : undefined;
-      return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units)));
+      return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units, pass)));
     };
     // A dry run also scores each bundle's services (one systemd-analyze security a bundle), alongside.
     const [observed, , exposures] = await Promise.all([
@@ -233,8 +235,8 @@ async function inOrder<T>(tasks: (() => Promise<T>)[]): Promise<T[]> {
 }
 
 /** The receipt and the secrets already set: what settings and secrets fall back to. */
-async function readPrevious(target: Target, bundle: Bundle): Promise<Previous> {
-  const receipt = await asRoot('svcctl install --dry-run', () => readReceipt(target, bundle.name));
+async function readPrevious(target: Target, bundle: Bundle, pass: ObservationPass): Promise<Previous> {
+  const receipt = await asRoot('svcctl install --dry-run', () => pass.receipt(bundle.name));
   // The alert channels, secrets included, from the channel file of the first watched unit (all hold the same); left
   // out when it is missing or does not read (keptAlerts says so, unless --alert gives them again).
   const watched = receipt?.alerts?.length ? watchedUnits(receipt.units)[0] : undefined;

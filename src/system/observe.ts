@@ -10,9 +10,9 @@ import type { Receipt } from '../core/receipt.js';
 import { parseEnvFile } from '../core/escape/index.js';
 import { layout, onHost, type Target } from '../core/target.js';
 import type { UnitBefore } from '../core/steps/types.js';
-import { readAccounts } from './accounts.js';
+import { readAccounts, type Accounts } from './accounts.js';
 import { inspectPath, listDirectory, readTextIfExists, tempPrefix } from './fs.js';
-import { listReceipts, readReceipt } from './receipts.js';
+import { readReceipt, receiptNames } from './receipts.js';
 import { SystemdClient } from './systemd.js';
 
 /** True for an error from reading a root-only file as another user. */
@@ -31,22 +31,68 @@ export async function asRoot<T>(what: string, read: () => Promise<T>): Promise<T
   }
 }
 
-/** Everything planInstall() looks at for `desired`. */
-export async function observeInstall(target: Target, desired: DesiredState, hostKey: Buffer, command = 'svcctl install --dry-run', knownUnits?: Record<string, UnitBefore>): Promise<Observed> {
+/**
+ * The reads one observation pass shares between the bundles of an install: each path, directory listing and receipt,
+ * and the accounts, are read once however many bundles ask (20 bundles share /etc/systemd/system and its ancestors,
+ * the passwd file, the receipts). Made under the transaction's lock, so nothing it read changes while it is in use.
+ */
+export class ObservationPass {
+  private readonly reads = new Map<string, Promise<unknown>>();
+
+  constructor(readonly target: Target) {}
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let found = this.reads.get(key) as Promise<T> | undefined;
+    if (!found) this.reads.set(key, (found = read()));
+    return found;
+  }
+
+  receipt(bundle: string): Promise<Receipt | undefined> {
+    return this.once(`receipt:${bundle}`, () => readReceipt(this.target, bundle));
+  }
+
+  /** Every valid receipt, as listReceipts reads them. */
+  receipts(): Promise<Receipt[]> {
+    return this.once('receipts', async () => (await Promise.all((await receiptNames(this.target)).map((n) => this.receipt(n)))).filter((r): r is Receipt => r !== undefined));
+  }
+
+  accounts(): Promise<Accounts> {
+    return this.once('accounts', () => readAccounts(this.target));
+  }
+
+  /** A path's state; a secret-holding file's checksum keyed with `key`. */
+  path(p: string, key?: Buffer): Promise<PathState | undefined> {
+    return this.once(key ? `keyed:${key.toString('hex')}:${p}` : `path:${p}`, () => inspectPath(onHost(this.target, p), { content: true, ...(key ? { key } : {}) }));
+  }
+
+  listing(dir: string): Promise<string[]> {
+    return this.once(`listing:${dir}`, () => listDirectory(onHost(this.target, dir)));
+  }
+}
+
+/** Everything planInstall() looks at for `desired`; `pass` shares the reads of several bundles' observations. */
+export async function observeInstall(
+  target: Target,
+  desired: DesiredState,
+  hostKey: Buffer,
+  command = 'svcctl install --dry-run',
+  knownUnits?: Record<string, UnitBefore>,
+  pass = new ObservationPass(target),
+): Promise<Observed> {
   return asRoot(command, async () => {
     const l = layout(target);
-    const receipt = await readReceipt(target, desired.bundle);
+    const receipt = await pass.receipt(desired.bundle);
     const secretPaths = new Set([...desired.files.filter((f) => f.secret).map((f) => f.path), ...(receipt?.artifacts.filter((a) => a.secret === true || a.role === 'secrets').map((a) => a.path) ?? [])]);
     const targets = observationTargets(desired, receipt, target);
     const [paths, base, units, vendorUnits, existingSecrets] = await Promise.all([
-      observePaths(target, targets, secretPaths, hostKey),
-      observeBase(target, desired.bundle),
+      observePaths(target, targets, secretPaths, hostKey, pass),
+      observeBase(target, desired.bundle, pass),
       // Several bundles of one install are asked about in one systemctl show (knownUnits).
       knownUnits ? Object.fromEntries(desired.units.flatMap((u) => (knownUnits[u] ? [[u, knownUnits[u]!] as const] : []))) : observeUnits(target, desired.units),
       findVendorUnits(target, desired.units),
       readTextIfExists(onHost(target, l.secretsFile(desired.bundle))).then((text) => (text ? Object.fromEntries(parseEnvFile(text)) : {})),
     ]);
-    const tempFiles = await findTempFiles(target, [...desired.files.map((f) => f.path), ...(receipt?.artifacts.map((a) => a.path) ?? []), l.receipt(desired.bundle)]);
+    const tempFiles = await findTempFiles(target, [...desired.files.map((f) => f.path), ...(receipt?.artifacts.map((a) => a.path) ?? []), l.receipt(desired.bundle)], pass);
     return { ...(receipt ? { receipt } : {}), ...base, paths, existingSecrets, units, vendorUnits, tempFiles };
   });
 }
@@ -72,8 +118,8 @@ export async function observeUninstall(target: Target, receipt: Receipt, hostKey
 }
 
 /** Users, groups and the other bundles' receipts. */
-async function observeBase(target: Target, bundle: string): Promise<Pick<Observed, 'users' | 'groups' | 'otherReceipts'>> {
-  const [accounts, receipts] = await Promise.all([readAccounts(target), listReceipts(target)]);
+async function observeBase(target: Target, bundle: string, pass = new ObservationPass(target)): Promise<Pick<Observed, 'users' | 'groups' | 'otherReceipts'>> {
+  const [accounts, receipts] = await Promise.all([pass.accounts(), pass.receipts()]);
   return {
     users: Object.fromEntries([...accounts.users].map(([name, u]) => [name, { uid: u.uid, gid: u.gid }])),
     groups: Object.fromEntries([...accounts.groups].map(([name, g]) => [name, { gid: g.gid }])),
@@ -82,10 +128,8 @@ async function observeBase(target: Target, bundle: string): Promise<Pick<Observe
 }
 
 /** The state of each path (checksums of secret-holding files keyed with the host key); null when absent. */
-export async function observePaths(target: Target, targets: string[], secretPaths: ReadonlySet<string> = new Set(), hostKey?: Buffer): Promise<Record<string, PathState | null>> {
-  const entries = await Promise.all(
-    targets.map(async (p) => [p, (await inspectPath(onHost(target, p), { content: true, ...(secretPaths.has(p) && hostKey ? { key: hostKey } : {}) })) ?? null] as const),
-  );
+export async function observePaths(target: Target, targets: string[], secretPaths: ReadonlySet<string> = new Set(), hostKey?: Buffer, pass = new ObservationPass(target)): Promise<Record<string, PathState | null>> {
+  const entries = await Promise.all(targets.map(async (p) => [p, (await pass.path(p, secretPaths.has(p) ? hostKey : undefined)) ?? null] as const));
   return Object.fromEntries(entries);
 }
 
@@ -106,7 +150,7 @@ async function findVendorUnits(target: Target, units: string[]): Promise<string[
 }
 
 /** Temporary files an interrupted atomic write left next to any of these paths. */
-async function findTempFiles(target: Target, paths: string[]): Promise<string[]> {
+async function findTempFiles(target: Target, paths: string[], pass = new ObservationPass(target)): Promise<string[]> {
   const byDir = new Map<string, Set<string>>();
   for (const p of paths) {
     const dir = path.posix.dirname(p);
@@ -115,7 +159,7 @@ async function findTempFiles(target: Target, paths: string[]): Promise<string[]>
   }
   const found: string[] = [];
   for (const [dir, names] of byDir) {
-    for (const entry of await listDirectory(onHost(target, dir))) {
+    for (const entry of await pass.listing(dir)) {
       if ([...names].some((n) => entry.startsWith(tempPrefix(n)) && /^[0-9a-f]{12}$/.test(entry.slice(tempPrefix(n).length)))) found.push(`${dir}/${entry}`);
     }
   }

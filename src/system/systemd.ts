@@ -242,11 +242,12 @@ export class SystemdClient {
   private async inScratchTree<T>(tree: UnitTree, use: (dir: string) => Promise<T>): Promise<T> {
     const dir = await fsp.mkdtemp(path.join(process.env.SVCCTL_TMPDIR ?? os.tmpdir(), 'svcctl-verify-'));
     try {
-      for (const file of tree.files) await fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 });
-      for (const dropIn of tree.dropIns) {
-        await fsp.mkdir(path.join(dir, `${dropIn.unit}.d`), { recursive: true });
-        await fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 });
-      }
+      // Side by side: 20 bundles write some 60 files here, on the way to the one systemd-analyze process.
+      await Promise.all([...new Set(tree.dropIns.map((d) => d.unit))].map((unit) => fsp.mkdir(path.join(dir, `${unit}.d`))));
+      await Promise.all([
+        ...tree.files.map((file) => fsp.writeFile(path.join(dir, file.name), file.content, { mode: 0o600 })),
+        ...tree.dropIns.map((dropIn) => fsp.writeFile(path.join(dir, `${dropIn.unit}.d`, dropIn.name), dropIn.content, { mode: 0o600 })),
+      ]);
       return await use(dir);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // Loads a bundle directory: reads and validates bundle.yaml, reads the unit and payload files it names, computes the digest.
 import { createHash } from 'node:crypto';
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { localFiles } from '../fs.js';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { Bundle } from '../../core/bundle/types.js';
@@ -17,6 +17,8 @@ import {
 import { declaredScopes, userScopeProblems } from '../../core/bundle/scope.js';
 import { parseManifest } from './parse.js';
 import { checkBundleTrust } from './trust.js';
+
+const { lstat, readFile, readText, realpath, stat } = localFiles;
 
 /** A manifest is a page of YAML; anything this large is a mistake (or an attack on the parser). */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -59,7 +61,7 @@ async function readManifest(bundleDir: string, manifestPath: string): Promise<st
     const info = await stat(manifestPath);
     if (!info.isFile()) throw new UserError(`${displayPath(manifestPath)} is not a regular file`);
     if (info.size > MAX_MANIFEST_BYTES) throw new UserError(`${displayPath(manifestPath)} is larger than 1 MiB`, 'a manifest is a short YAML file; see docs/bundles.md');
-    return await readFile(manifestPath, 'utf8');
+    return await readText(manifestPath);
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;

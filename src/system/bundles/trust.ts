@@ -1,9 +1,11 @@
 // Whether a bundle may be loaded: root installs what a bundle says, so its directory, every directory above it and
 // every file it names must be owned by root (or by the user running svcctl) and writable by no one else — as
 // OpenSSH's StrictModes checks a key file — or someone else could choose what root installs.
-import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
+import { localFiles } from '../fs.js';
+
+const { lstat, realpath } = localFiles;
 
 /** Who may own a bundle's files: root, and the user running svcctl (their own bundles, for their own use). */
 export function trustedBundleOwners(): ReadonlySet<number> {
@@ -38,16 +40,19 @@ export async function checkBundleTrust(bundleDir: string, files: string[]): Prom
     if (parent === dir) break;
     dir = parent;
   }
-  for (const d of chain) {
-    const problem = await problemOf(d, owners, true);
-    if (problem) problems.push(problem);
-  }
-  for (const file of files) {
-    // A file that is missing or leads outside the bundle is the loader's to report.
-    const resolved = await realpath(path.join(real, file)).catch(() => undefined);
-    if (!resolved || !resolved.startsWith(`${real}/`)) continue;
-    const problem = await problemOf(resolved, owners, false).catch(() => undefined);
-    if (problem) problems.push(problem);
+  // Each path looked at side by side (only reads), the problems named in order: directories from "/" down, then files.
+  const settled = await Promise.allSettled([
+    ...chain.map((d) => problemOf(d, owners, true)),
+    ...files.map(async (file) => {
+      // A file that is missing or leads outside the bundle is the loader's to report.
+      const resolved = await realpath(path.join(real, file)).catch(() => undefined);
+      if (!resolved || !resolved.startsWith(`${real}/`)) return undefined;
+      return problemOf(resolved, owners, false).catch(() => undefined);
+    }),
+  ]);
+  for (const result of settled) {
+    if (result.status === 'rejected') throw result.reason; // the first in order, whatever failed first in time
+    if (result.value) problems.push(result.value);
   }
   if (problems.length > 0) {
     throw UserError.many(`refusing to load the bundle in ${bundleDir}: someone other than root could change what it installs:`, problems, [
