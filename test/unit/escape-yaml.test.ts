@@ -14,7 +14,7 @@ describe('yamlString', () => {
   test.each(['backup', 'svc-backup_2', '/usr/local/bin/x', 'a.b'])('identifier-like %j stays plain', (value) => {
     expect(yamlString(value)).toBe(value);
   });
-  test.each(['yes', 'No', 'ON', 'off', 'y', 'N', 'true', 'null', '~', '', '0755', '1e3', '.inf', '- x', 'a: b', '#x', '*alias', '&a', '!tag', "'", '"', '12:30', '2024-01-01', '<<', '='])('%j is quoted', (value) => {
+  test.each(['yes', 'No', 'ON', 'off', 'y', 'N', 'true', 'null', '~', '', '0755', '1e3', '.inf', '- x', 'a: b', '#x', '*alias', '&a', '!tag', "'", '"', '12:30', '2024-01-01', '<<', '=', 'E0', 'e-1', 'E9999'])('%j is quoted', (value) => {
     expect(yamlString(value).startsWith('"')).toBe(true);
     for (const version of versions) expect(readBack(`k: ${yamlString(value)}`, version)).toEqual({ k: value });
   });

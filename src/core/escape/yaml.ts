@@ -11,7 +11,9 @@
 import { refuseInvalidUnicode } from './chars.js';
 
 const plainSafe = /^[A-Za-z_/][A-Za-z0-9_./-]*$/;
-const resolvedByAnyVersion = /^(?:y|n|yes|no|on|off|true|false|null)$/i;
+// The float of a YAML 1.1 reader with no digits before the exponent ("E0", "e-1": the yaml package's 1.1 schema
+// reads them as NaN; PyYAML's needs a dot, but a value must read back the same in every reader).
+const resolvedByAnyVersion = /^(?:y|n|yes|no|on|off|true|false|null|[eE][-+]?[0-9]+)$/i;
 
 const namedEscapes: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '\x1b': '\\e', '\x85': '\\N', '\u2028': '\\L', '\u2029': '\\P' };
 
