@@ -15,6 +15,7 @@ Calendar expressions follow systemd.time(7) and may name a time zone, so "02:00 
     '<%= config.bin %> schedule plms-invariants "*-*-* 02:00:00 America/New_York"',
     '<%= config.bin %> schedule cleanup-blocking "every 10min"',
     '<%= config.bin %> schedule cleanup-blocking "Mon..Fri 09:00" --dry-run',
+    '<%= config.bin %> schedule vx11-autosync 10min --randomized-delay 1min',
     '<%= config.bin %> schedule cleanup-blocking --reset',
   ];
   static override args = {
@@ -24,7 +25,8 @@ Calendar expressions follow systemd.time(7) and may name a time zone, so "02:00 
   static override strict = false;
   static override flags = {
     user: userFlag,
-    reset: Flags.boolean({ description: "return to the bundle's default schedule (removes the drop-in)", default: false }),
+    'randomized-delay': Flags.string({ description: "spread each run over up to SPAN after its time (the timer's RandomizedDelaySec=; systemd only delays, never runs early); 0 for none. Kept until changed or --reset", helpValue: 'SPAN' }),
+    reset: Flags.boolean({ description: "return to the bundle's default schedule and delay (removes the drop-in)", default: false }),
     'dry-run': Flags.boolean({ description: 'validate and show what would change; change nothing', default: false }),
   };
 
@@ -33,6 +35,7 @@ Calendar expressions follow systemd.time(7) and may name a time zone, so "02:00 
     const words = (argv as string[]).slice(1);
     const result = await schedule(args.bundle, {
       ...(words.length > 0 ? { expression: words.join(' ') } : {}),
+      ...(flags['randomized-delay'] !== undefined ? { randomizedDelay: flags['randomized-delay'] } : {}),
       reset: flags.reset,
       dryRun: flags['dry-run'],
       user: flags.user,

@@ -24,6 +24,8 @@ export interface ScheduleChange {
   /** The schedule on record afterwards (undefined: the bundle's default is unknown). */
   schedule?: string;
   overridden: boolean;
+  /** The randomized delay on record afterwards (svcctl schedule --randomized-delay); undefined: the bundle's. */
+  randomizedDelay?: string;
   /** What systemd must show for the timer after the reload, when a drop-in is written. */
   expected?: { kind: 'interval' | 'calendar'; normalized: string };
   now: string;
@@ -61,6 +63,7 @@ export function planScheduleChange(before: Receipt, observed: ScheduleObserved, 
     updatedAt: change.now,
     ...(change.schedule !== undefined ? { schedule: change.schedule } : { schedule: undefined }),
     scheduleOverridden: change.overridden,
+    scheduleRandomizedDelay: change.randomizedDelay,
     artifacts: [
       ...before.artifacts.filter((a) => a.path !== dropIn),
       ...(change.content ? [{ path: dropIn, role: 'schedule' as const, checksum, mode: 0o644, owner: target.user, group: target.group }] : []),
@@ -72,6 +75,7 @@ export function planScheduleChange(before: Receipt, observed: ScheduleObserved, 
         : before.directories,
   };
   if (receipt.schedule === undefined) delete receipt.schedule;
+  if (receipt.scheduleRandomizedDelay === undefined) delete receipt.scheduleRandomizedDelay;
   return { bundle: before.bundle, operation: 'change', actions, receipt, upToDate: false, notes: [] };
 }
 

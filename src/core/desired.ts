@@ -27,6 +27,8 @@ export interface Inputs {
   secrets: Record<string, SecretInput>;
   /** A schedule expression that replaces the bundle's default (undefined: the default). */
   schedule?: string;
+  /** A randomized delay that replaces the bundle's (svcctl schedule --randomized-delay; "0": none). */
+  randomizedDelay?: string;
   /** --force: replace files svcctl did not create (backed up), change existing directories' modes. */
   force: boolean;
   /** Start what is enabled (--no-start: only enable). */
@@ -96,7 +98,7 @@ export interface DesiredState {
   enableDeferred: boolean;
   service?: string;
   timer?: string;
-  schedule?: { expression: string; overridden: boolean };
+  schedule?: { expression: string; overridden: boolean; randomizedDelay?: string };
   health?: { maxAge?: string; url?: string; startTimeout?: string };
   settings: Record<string, string>;
   /** The secrets that are set, by name and source; values only ever in the secret files' contents. */
@@ -240,10 +242,10 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     const spec = overrideFor(bundle, unit.name, inputs.settings, layout, target);
     if (spec) files.push({ path: layout.override(unit.name), role: 'drop-in', content: Buffer.from(renderOverride(spec, header)), ...rolePolicy('drop-in'), owner, group, secret: false });
   }
-  const overridden = bundle.schedule !== undefined && inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default;
+  const overridden = bundle.schedule !== undefined && ((inputs.schedule !== undefined && inputs.schedule !== bundle.schedule.default) || inputs.randomizedDelay !== undefined);
   if (bundle.schedule && overridden) {
     const timerUnit = bundle.units.find((u) => u.name === bundle.schedule!.timer);
-    const content = renderScheduleDropIn(parseSchedule(inputs.schedule!, bundle.schedule.randomizedDelay), header, timerUnit?.content);
+    const content = renderScheduleDropIn(parseSchedule(inputs.schedule ?? bundle.schedule.default, inputs.randomizedDelay ?? bundle.schedule.randomizedDelay), header, timerUnit?.content);
     files.push({ path: layout.scheduleDropIn(bundle.schedule.timer), role: 'schedule', content: Buffer.from(content), ...rolePolicy('schedule'), owner, group, secret: false });
   }
   files.push(...alertFiles(bundle, inputs.alerts ?? [], inputs.alertOnRestart ?? false, target, header));
@@ -274,7 +276,7 @@ export function desire(bundle: Bundle, inputs: Inputs, target: Target): DesiredS
     start: inputs.start && inputs.enable && !target.offline,
     enableDeferred: !inputs.enable,
     ...(service ? { service } : {}),
-    ...(bundle.schedule ? { timer: bundle.schedule.timer, schedule: { expression: inputs.schedule ?? bundle.schedule.default, overridden } } : {}),
+    ...(bundle.schedule ? { timer: bundle.schedule.timer, schedule: { expression: inputs.schedule ?? bundle.schedule.default, overridden, ...(inputs.randomizedDelay !== undefined ? { randomizedDelay: inputs.randomizedDelay } : {}) } } : {}),
     ...(bundle.health ? { health: { ...bundle.health } } : {}),
     settings: Object.fromEntries(bundle.settings.map((s) => [s.key, inputs.settings[s.key]!])),
     secrets: secretKeys.map((key) => ({ key, source: inputs.secrets[key]!.source })),

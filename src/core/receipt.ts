@@ -72,6 +72,8 @@ export interface Receipt {
   schedule?: string;
   /** True when the schedule was set by `svcctl schedule` or --schedule (kept on reinstall). */
   scheduleOverridden?: boolean;
+  /** RandomizedDelaySec= set by `svcctl schedule --randomized-delay` (kept on reinstall; "0": none). */
+  scheduleRandomizedDelay?: string;
   settings: Record<string, string>;
   secrets: { key: string; changedAt: string }[];
   health?: { maxAge?: string; url?: string; startTimeout?: string };
@@ -150,6 +152,7 @@ export function parseReceipt(data: unknown, bundle: string, layout: Layout): Rec
   if (r.enableDeferred === true) receipt.enableDeferred = true;
   for (const key of ['service', 'timer', 'schedule'] as const) if (r[key] !== undefined) receipt[key] = str(r, key);
   if (r.scheduleOverridden !== undefined) receipt.scheduleOverridden = bool(r, 'scheduleOverridden');
+  if (r.scheduleRandomizedDelay !== undefined) receipt.scheduleRandomizedDelay = str(r, 'scheduleRandomizedDelay');
   if (r.health !== undefined) {
     const h = object(r.health, 'health');
     receipt.health = {};

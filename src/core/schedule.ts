@@ -169,6 +169,11 @@ export function parseSchedule(expression: string, randomizedDelay?: string): Sch
   return { kind: 'calendar', expression: trimmed, ...delay };
 }
 
+/** A randomized delay (RandomizedDelaySec=) as a normalized time span; "0" turns a bundle's off. */
+export function parseRandomizedDelay(text: string): string {
+  return normalizedSpan(text.trim(), 'randomized delay');
+}
+
 function normalizedSpan(text: string, what: string): string {
   const parts = timespanParts(text);
   if (!parts) throw new UserError(`the ${what} "${text}" is not a time span`, 'give a systemd time span such as 30s, 5min or 1h (see systemd.time(7))');

@@ -104,10 +104,13 @@ export async function install(references: string[], options: InstallOptions, ui:
       const authorization = await authorize(bundle, previous.receipt?.authorization, options.authorize, options.dryRun);
       const schedule = flags.schedule ?? (previous.receipt?.scheduleOverridden ? previous.receipt.schedule : undefined);
       refuseScheduleWithoutTimer(bundle, schedule);
+      // A randomized delay set by svcctl schedule stays, as its schedule does (--schedule changes only the expression).
+      const randomizedDelay = previous.receipt?.scheduleOverridden ? previous.receipt.scheduleRandomizedDelay : undefined;
       const inputs: Inputs = {
         settings,
         secrets,
         ...(schedule !== undefined ? { schedule } : {}),
+        ...(randomizedDelay !== undefined ? { randomizedDelay } : {}),
         force: options.force,
         start: options.start,
         enable: options.enable ?? !previous.receipt?.enableDeferred,

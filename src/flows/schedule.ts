@@ -5,7 +5,7 @@ import { planScheduleChange } from '../core/changes.js';
 import { managedHeader } from '../core/desired.js';
 import { intentReceipt } from '../core/receipt.js';
 import { renderScheduleDropIn } from '../core/render.js';
-import { parseSchedule, parseTimespan, type Schedule } from '../core/schedule.js';
+import { parseRandomizedDelay, parseSchedule, parseTimespan, type Schedule } from '../core/schedule.js';
 import { actionAsData } from '../core/steps/index.js';
 import { layout, onHost } from '../core/target.js';
 import { formatTimestamp, nowUsec, usecToIso } from '../core/time.js';
@@ -24,6 +24,8 @@ import type { FlowUi } from './ui.js';
 export interface ScheduleOptions extends ScopeOptions {
   /** The new schedule; undefined with reset. */
   expression?: string;
+  /** RandomizedDelaySec= for the timer (a time span; "0": none), kept until changed or --reset. */
+  randomizedDelay?: string;
   reset: boolean;
   dryRun: boolean;
 }
@@ -36,6 +38,8 @@ export interface ScheduleResult {
   changed: boolean;
   /** The schedule in effect afterwards; undefined when the bundle's default is unknown (its source is gone). */
   schedule?: string;
+  /** The randomized delay set by svcctl schedule, in effect afterwards (undefined: the timer unit's own). */
+  randomizedDelay?: string;
   kind?: Schedule['kind'];
   /** systemd's normalized form ("*-*-* 02:00:00 America/New_York", "15min"). */
   normalized?: string;
@@ -53,9 +57,11 @@ export interface ScheduleResult {
 }
 
 export async function schedule(reference: string, options: ScheduleOptions, ui: FlowUi): Promise<ScheduleResult> {
-  if (options.reset === (options.expression !== undefined)) {
-    throw new UserError(options.reset ? 'give either a schedule or --reset, not both' : 'no schedule given', 'e.g. svcctl schedule BUNDLE "*-*-* 02:00:00 America/New_York", svcctl schedule BUNDLE 15min, or svcctl schedule BUNDLE --reset');
+  const changing = options.expression !== undefined || options.randomizedDelay !== undefined;
+  if (options.reset === changing) {
+    throw new UserError(options.reset ? 'give either a schedule (or --randomized-delay) or --reset, not both' : 'no schedule given', 'e.g. svcctl schedule BUNDLE "*-*-* 02:00:00 America/New_York", svcctl schedule BUNDLE 15min, svcctl schedule BUNDLE --randomized-delay 30s, or svcctl schedule BUNDLE --reset');
   }
+  const requestedDelay = options.randomizedDelay === undefined ? undefined : parseRandomizedDelay(options.randomizedDelay);
   if (!options.dryRun && !options.user) requireRoot('svcctl schedule');
   const target = await targetFor(options);
   const l = layout(target);
@@ -70,18 +76,20 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
     const timer = receipt.timer;
     if (!timer) throw new UserError(`bundle ${name} has no timer to schedule`, 'only bundles with a schedule (a timer) can be rescheduled');
     const defaultSchedule = receipt.scheduleOverridden ? (await sourceBundle(receipt))?.schedule?.default : receipt.schedule;
-    const wanted = options.expression?.trim() ?? defaultSchedule;
-    const overridden = wanted !== undefined && wanted !== defaultSchedule;
+    // --randomized-delay alone keeps the schedule in effect; a delay set before stays until changed or --reset.
+    const wanted = options.expression?.trim() ?? (options.reset ? defaultSchedule : (receipt.schedule ?? defaultSchedule));
+    const delay = options.reset ? undefined : (requestedDelay ?? receipt.scheduleRandomizedDelay);
+    const overridden = wanted !== undefined && (wanted !== defaultSchedule || delay !== undefined);
     const check = wanted !== undefined ? await validate(systemd, wanted) : undefined;
     const dropInPath = l.scheduleDropIn(timer);
     // The timer's own file (its AccuracySec=, when finer than the schedule's, is kept).
     const timerUnitText = overridden ? (await readFileIfExists(onHost(target, l.unitFile(timer))))?.toString('utf8') : undefined;
-    const content = overridden ? Buffer.from(renderScheduleDropIn(parseSchedule(wanted), managedHeader(name), timerUnitText)) : undefined;
+    const content = overridden ? Buffer.from(renderScheduleDropIn(parseSchedule(wanted, delay), managedHeader(name), timerUnitText)) : undefined;
     const existing = await readFileIfExists(onHost(target, dropInPath));
     if (existing !== undefined && !receipt.artifacts.some((a) => a.path === dropInPath)) {
       throw new UserError(`${dropInPath} exists and was not created by svcctl`, `move it away (it changes ${timer}'s schedule too), then run the command again`);
     }
-    const changed = !sameBytes(existing, content) || receipt.schedule !== wanted || Boolean(receipt.scheduleOverridden) !== overridden || receipt.state !== 'installed';
+    const changed = !sameBytes(existing, content) || receipt.schedule !== wanted || Boolean(receipt.scheduleOverridden) !== overridden || receipt.scheduleRandomizedDelay !== delay || receipt.state !== 'installed';
     const dir = l.dropInDir(timer);
     const dropIn = await inspectPath(onHost(target, dropInPath), { content: false });
     const timerActive = options.dryRun && !(await systemd.running()) ? true : (await systemd.show([timer], ['ActiveState'] as const))[timer]?.ActiveState === 'active';
@@ -97,6 +105,7 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
         ...(content ? { content } : {}),
         ...(wanted !== undefined ? { schedule: wanted } : {}),
         overridden,
+        ...(delay !== undefined ? { randomizedDelay: delay } : {}),
         ...(check ? { expected: { kind: check.kind, normalized: check.normalized } } : {}),
         now: new Date().toISOString(),
       },
@@ -108,6 +117,7 @@ export async function schedule(reference: string, options: ScheduleOptions, ui: 
       dryRun: options.dryRun,
       changed,
       ...(wanted !== undefined ? { schedule: wanted } : {}),
+      ...(delay !== undefined ? { randomizedDelay: delay } : {}),
       ...(check ? { kind: check.kind, normalized: check.normalized } : {}),
       overridden,
       dropIn: content ? dropInPath : null,

@@ -5,7 +5,8 @@ import { userTimeZone } from '../system/timezone.js';
 import { style } from './output.js';
 import { dryRunLine } from './progress.js';
 
-const describe = (r: ScheduleResult) => (r.schedule === undefined ? "the timer unit's own schedule (the bundle's default; its source is gone)" : `${r.schedule}${r.overridden ? '' : " (the bundle's default)"}`);
+const delayText = (r: ScheduleResult) => (r.randomizedDelay === undefined ? '' : /^0+$/.test(r.randomizedDelay) ? ', no randomized delay' : `, randomized delay up to ${r.randomizedDelay}`);
+const describe = (r: ScheduleResult) => (r.schedule === undefined ? "the timer unit's own schedule (the bundle's default; its source is gone)" : `${r.schedule}${delayText(r)}${r.overridden ? '' : " (the bundle's default)"}`);
 
 /** Lines for stderr: what changed (or would), and a warning when the timer is not running. */
 export function scheduleMessages(result: ScheduleResult): string[] {

@@ -117,6 +117,26 @@ describeInSandbox('svcctl schedule', (sandbox) => {
     expect(await show('TimersMonotonic')).toContain('OnUnitActiveUSec=15min ;');
   });
 
+  test('--randomized-delay: systemd spreads the runs by up to that; a later schedule and install keep it; a bad span changes nothing', async () => {
+    const result = await sandbox.svcctl(['schedule', 'tick', '--randomized-delay', '45s']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('now runs on every 15min, randomized delay up to 45s');
+    expect((await show('RandomizedDelayUSec')).trim()).toBe('RandomizedDelayUSec=45s');
+    expect((await receipt()).scheduleRandomizedDelay).toBe('45s');
+    // a new expression keeps the delay; so does an install (as it keeps the schedule)
+    expect((await sandbox.svcctl(['schedule', 'tick', '20min'])).exitCode).toBe(0);
+    expect((await show('RandomizedDelayUSec')).trim()).toBe('RandomizedDelayUSec=45s');
+    expect((await sandbox.svcctl(['install', `${lifecycle}/tick`, '--yes'])).exitCode).toBe(0);
+    expect((await show('RandomizedDelayUSec')).trim()).toBe('RandomizedDelayUSec=45s');
+    expect(await show('TimersMonotonic')).toContain('OnUnitActiveUSec=20min ;');
+    const before = { dropIn: await sha(dropIn), receipt: await sha('/var/lib/svcctl/tick.json') };
+    const bad = await sandbox.svcctl(['schedule', 'tick', '--randomized-delay', 'a while']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('the randomized delay "a while" is not a time span');
+    expect((await sandbox.svcctl(['schedule', 'tick', '--randomized-delay', '1s', '--reset'])).exitCode).toBe(2);
+    expect({ dropIn: await sha(dropIn), receipt: await sha('/var/lib/svcctl/tick.json') }).toEqual(before);
+  });
+
   test('--reset: the drop-in and its directory are removed, the bundle\'s default is back', async () => {
     const result = await sandbox.svcctl(['schedule', 'tick', '--reset']);
     expect(result.exitCode).toBe(0);
@@ -129,6 +149,8 @@ describeInSandbox('svcctl schedule', (sandbox) => {
     expect(data.artifacts.map((a: { path: string }) => a.path)).not.toContain(dropIn);
     expect(data.directories.map((d: { path: string }) => d.path)).not.toContain('/etc/systemd/system/tick.timer.d');
     expect(await show('TimersMonotonic')).toContain('OnUnitActiveUSec=1s ;');
+    expect(data).not.toHaveProperty('scheduleRandomizedDelay');
+    expect((await show('RandomizedDelayUSec')).trim()).toBe('RandomizedDelayUSec=0');
     const again = await sandbox.svcctl(['schedule', 'tick', '--reset']);
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toContain('nothing to do');

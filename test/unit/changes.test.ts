@@ -4,7 +4,7 @@ import { planScheduleChange, planSecretsWrite, type ScheduleChange, type Schedul
 import { describeAction } from '../../src/core/steps/index.js';
 import type { Action } from '../../src/core/steps/types.js';
 import { parseEnvFile } from '../../src/core/escape/index.js';
-import type { Receipt } from '../../src/core/receipt.js';
+import { parseReceipt, serializeReceipt, type Receipt } from '../../src/core/receipt.js';
 import { layout, systemTarget } from '../../src/core/target.js';
 import type { SecretSpec } from '../../src/core/bundle/types.js';
 
@@ -155,6 +155,16 @@ describe('planScheduleChange', () => {
     expect(after.directories.map((d) => d.path)).toEqual([paths.secretsDir('tick')]);
     const kept = planScheduleChange(overridden, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true, dropInDirOnlyHoldsOurs: false }), reset, target).receipt!;
     expect(kept.directories.map((d) => d.path)).toContain(dropInDir);
+  });
+
+  test('a randomized delay goes on record with the schedule, and off it with a reset (or when none is asked)', () => {
+    const delayed = planScheduleChange(receipt(), observedHost(), { ...daily, randomizedDelay: '45s' }, target).receipt!;
+    expect(delayed).toMatchObject({ schedule: 'daily', scheduleOverridden: true, scheduleRandomizedDelay: '45s' });
+    const afterReset = planScheduleChange({ ...overridden, scheduleRandomizedDelay: '45s' }, observedHost({ dropIn: { kind: 'file' }, dropInDirExists: true }), reset, target).receipt!;
+    expect(afterReset).not.toHaveProperty('scheduleRandomizedDelay');
+    expect(planScheduleChange(receipt(), observedHost(), daily, target).receipt!).not.toHaveProperty('scheduleRandomizedDelay');
+    // and the receipt reads back with it
+    expect(parseReceipt(JSON.parse(serializeReceipt(delayed)), 'tick', paths).scheduleRandomizedDelay).toBe('45s');
   });
 
   test('a reset whose default is unknown (the bundle is gone) leaves no schedule on record', () => {

@@ -225,6 +225,15 @@ describe('planInstall converges', () => {
     expect(summary(plan(b, hostAfter(first, b), { schedule: '15min', secrets: kept }))).toEqual(['make-directory', `write ${paths.scheduleDropIn('demo.timer')}`, 'daemon-reload', 'restart', 'check-active', 'check-installed']);
   });
 
+  test('a randomized delay of svcctl schedule (on the default schedule) is a drop-in with RandomizedDelaySec=, kept in the receipt', () => {
+    const p = plan(b, hostAfter(first, b), { randomizedDelay: '45s', secrets: kept });
+    const dropIn = p.actions.find((a) => a.kind === 'write-file' && a.path === paths.scheduleDropIn('demo.timer')) as { content: Buffer } | undefined;
+    expect(dropIn?.content.toString()).toMatch(/^OnUnitActiveSec=5min$/m);
+    expect(dropIn?.content.toString()).toMatch(/^RandomizedDelaySec=45s$/m);
+    expect(p.receipt).toMatchObject({ schedule: '5min', scheduleOverridden: true, scheduleRandomizedDelay: '45s' });
+    expect(plan(b, hostAfter(first, b), { secrets: kept }).receipt).not.toHaveProperty('scheduleRandomizedDelay');
+  });
+
   test('a new secret value rewrites only the secrets file', () => {
     expect(summary(plan(b, hostAfter(first, b), { secrets: { TOKEN: { value: 'rotated', source: 'file' } } }))).toEqual([`write ${paths.secretsFile('demo')}`, 'check-installed']);
   });
