@@ -2,11 +2,11 @@
 // "never run", a daemon that answers nothing which status and doctor called fine, and status/list-timers/logs/check
 // refused without root although the unit states are public.
 import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const root = process.cwd();
 const lifecycle = `${root}/test/fixtures/lifecycle`;
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A job whose timer fires once a year (never during the test), and a daemon with a health URL, in the sandbox's /tmp. */
 const bundles = {
@@ -50,17 +50,9 @@ async function writeFiles(sandbox: Sandbox, files: Record<string, string>): Prom
   }
 }
 
-/** Polls `probe` until it returns true, or fails with what it last saw after a generous deadline. */
-async function eventually(what: string, probe: () => Promise<{ ok: boolean; seen: unknown }>, deadlineMs = 30_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  let last: unknown;
-  for (;;) {
-    const { ok, seen } = await probe();
-    if (ok) return;
-    last = seen;
-    if (Date.now() > deadline) throw new Error(`${what}: still not so after ${deadlineMs} ms; last seen: ${JSON.stringify(last)}`);
-    await sleep(250);
-  }
+/** Polls `probe` until it says ok (test/helpers/wait-for.ts), failing with what it last saw after a generous deadline. */
+async function eventually(what: string, probe: () => Promise<{ ok: boolean; seen: unknown }>, timeoutMs = 30_000): Promise<void> {
+  await waitFor(what, probe, (value) => value.ok, { timeoutMs });
 }
 
 interface TimerRow {
