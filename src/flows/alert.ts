@@ -13,7 +13,7 @@ import { resolveAlertFlags } from '../system/inputs.js';
 import { asRoot } from '../system/observe.js';
 import { requireRoot } from '../system/privileges.js';
 import { listReceipts, readReceipt } from '../system/receipts.js';
-import { install, type InstallResult } from './install.js';
+import { install, type InstallOptions, type InstallResult } from './install.js';
 import { findInstalled } from './installed.js';
 import type { FlowUi } from './ui.js';
 
@@ -83,16 +83,7 @@ async function changeable(reference: string, command: string): Promise<Receipt> 
 export async function addAlerts(reference: string, specs: string[], options: AlertChangeOptions, ui: FlowUi): Promise<InstallResult> {
   if (specs.length === 0 && options.alertOnRestart === undefined) throw new UserError('no channel given', 'e.g. svcctl alert add cleanup-blocking slack=@/root/slack.url email=ops@example.com (or --alert-on-restart)');
   const receipt = await changeable(reference, 'svcctl alert add');
-  return install([receipt.source], {
-    set: [],
-    secret: [],
-    dryRun: options.dryRun,
-    yes: options.yes,
-    force: false,
-    start: false,
-    alertChange: async (previous, stdin) => addChannels(previous, await resolveAlertFlags(specs, stdin)),
-    ...(options.alertOnRestart !== undefined ? { alertOnRestart: options.alertOnRestart } : {}),
-  }, ui);
+  return reinstallWithAlerts(receipt, options, async (previous, stdin) => addChannels(previous, await resolveAlertFlags(specs, stdin)), ui);
 }
 
 /** Removes channels, named by kind (`slack`: every Slack channel) or an email channel by address (`email=ADDRESS`). */
@@ -100,6 +91,15 @@ export async function removeAlerts(reference: string, names: string[], options: 
   if (names.length === 0) throw new UserError('no channel given', 'name the channels to remove by kind (slack), or an email channel as email=ADDRESS; see svcctl alert list');
   const removed = names.map(parseChannelName);
   const receipt = await changeable(reference, 'svcctl alert remove');
+  return reinstallWithAlerts(receipt, options, async (previous) => {
+    const { kept, unmatched } = removeChannels(previous, removed);
+    if (unmatched.length > 0) throw new UserError(`${receipt.bundle} has no ${unmatched.join(', ')} alert`, `see svcctl alert list ${receipt.bundle}; nothing was changed`);
+    return kept;
+  }, ui);
+}
+
+/** The bundle installed again from its directory with every input as it is but its alerts: nothing started or restarted. */
+function reinstallWithAlerts(receipt: Receipt, options: AlertChangeOptions, alertChange: NonNullable<InstallOptions['alertChange']>, ui: FlowUi): Promise<InstallResult> {
   return install([receipt.source], {
     set: [],
     secret: [],
@@ -107,11 +107,8 @@ export async function removeAlerts(reference: string, names: string[], options: 
     yes: options.yes,
     force: false,
     start: false,
-    alertChange: async (previous) => {
-      const { kept, unmatched } = removeChannels(previous, removed);
-      if (unmatched.length > 0) throw new UserError(`${receipt.bundle} has no ${unmatched.join(', ')} alert`, `see svcctl alert list ${receipt.bundle}; nothing was changed`);
-      return kept;
-    },
+    alertChange,
+    ...(options.alertOnRestart !== undefined ? { alertOnRestart: options.alertOnRestart } : {}),
   }, ui);
 }
 
