@@ -377,30 +377,37 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext, artifacts: ReceiptArtifact[], directories: ReceiptDirectory[]): Receipt {
-  const previous = observed.receipt;
-  const secretTimes = new Map((previous?.secrets ?? []).map((s) => [s.key, s.changedAt]));
+/** The receipt's fields that follow from the desired state alone: install's plan and the Ansible export write them alike. */
+export function receiptFieldsOf(desired: DesiredState, svcctlVersion: string) {
   return {
-    format: RECEIPT_FORMAT,
+    format: RECEIPT_FORMAT as typeof RECEIPT_FORMAT,
     bundle: desired.bundle,
     scope: desired.scope,
     description: desired.description,
     source: desired.source,
     digest: desired.digest,
-    svcctlVersion: ctx.svcctlVersion,
-    installedAt: previous && previous.state !== 'retained' ? previous.installedAt : ctx.now,
-    updatedAt: ctx.now,
-    state: 'installed',
+    svcctlVersion,
+    state: 'installed' as const,
     units: [...desired.units],
     enabled: [...desired.enable],
-    ...(desired.enableDeferred ? { enableDeferred: true } : {}),
     ...(desired.service ? { service: desired.service } : {}),
     ...(desired.timer ? { timer: desired.timer } : {}),
     ...(desired.schedule ? { schedule: desired.schedule.expression, scheduleOverridden: desired.schedule.overridden } : {}),
     ...(desired.schedule?.randomizedDelay !== undefined ? { scheduleRandomizedDelay: desired.schedule.randomizedDelay } : {}),
+    ...(desired.health ? { health: { ...desired.health } } : {}),
+  };
+}
+
+function receiptFor(desired: DesiredState, observed: Observed, ctx: PlanContext, artifacts: ReceiptArtifact[], directories: ReceiptDirectory[]): Receipt {
+  const previous = observed.receipt;
+  const secretTimes = new Map((previous?.secrets ?? []).map((s) => [s.key, s.changedAt]));
+  return {
+    ...receiptFieldsOf(desired, ctx.svcctlVersion),
+    installedAt: previous && previous.state !== 'retained' ? previous.installedAt : ctx.now,
+    updatedAt: ctx.now,
+    ...(desired.enableDeferred ? { enableDeferred: true } : {}),
     settings: { ...desired.settings },
     secrets: desired.secrets.map((s) => ({ key: s.key, changedAt: s.source === 'existing' ? (secretTimes.get(s.key) ?? ctx.now) : ctx.now })),
-    ...(desired.health ? { health: { ...desired.health } } : {}),
     ...(desired.authorization ? { authorization: desired.authorization } : previous?.authorization ? { authorization: previous.authorization } : {}),
     ...(desired.alerts.length > 0 ? { alerts: desired.alerts.map((a) => ({ ...a })) } : {}),
     ...(desired.alertOnRestart ? { alertOnRestart: true } : {}),

@@ -12,7 +12,7 @@ import type { Bundle } from '../bundle/types.js';
 import { UserError } from '../errors.js';
 import { desire, directoryPolicy, isOwnDirectory, managedHeader, sha256, type DesiredFile, type Inputs, type SecretInput } from '../desired.js';
 import { yamlString } from '../escape/index.js';
-import { ancestors, isSharedDirectory } from '../plan.js';
+import { ancestors, isSharedDirectory, receiptFieldsOf } from '../plan.js';
 import { RECEIPT_FORMAT } from '../receipt.js';
 import { layout as layoutOf, systemDirectories, type Target } from '../target.js';
 import { escapedExpression, jinjaLiteral, jinjaName, templateHeader, type Dialect } from './jinja.js';
@@ -168,22 +168,7 @@ export function exportAnsible(bundle: Bundle, target: Target, options: AnsibleOp
   const restartable = desired.enable.map((unit) => ({ unit, unitFile: l.unitFile(unit), paths: [...unitPaths(unit), ...(unit.endsWith('.service') ? jobInputs : [])] }));
   const unitRolePaths = desired.files.filter((f) => f.role === 'unit' || f.role === 'drop-in' || f.role === 'schedule').map((f) => f.path);
 
-  const receiptBase = {
-    format: RECEIPT_FORMAT,
-    bundle: desired.bundle,
-    scope: desired.scope,
-    description: desired.description,
-    source: desired.source,
-    digest: desired.digest,
-    svcctlVersion: options.svcctlVersion,
-    state: 'installed',
-    units: desired.units,
-    enabled: desired.enable,
-    ...(desired.service ? { service: desired.service } : {}),
-    ...(desired.timer ? { timer: desired.timer } : {}),
-    ...(desired.schedule ? { schedule: desired.schedule.expression, scheduleOverridden: desired.schedule.overridden } : {}),
-    ...(desired.health ? { health: desired.health } : {}),
-  };
+  const receiptBase = receiptFieldsOf(desired, options.svcctlVersion);
   const secretFileOf = (key: string) => desired.files.find((f) => f.secret && (f.secretKeys ?? []).includes(key))?.path ?? '';
   const registered = ['r_group', 'r_user', 'r_directories', 'r_files', 'r_templated', 'r_secrets', 'r_reload', 'r_enable', 'r_restart'].filter((r) => {
     if (r === 'r_group' || r === 'r_user') return desired.user !== undefined;
