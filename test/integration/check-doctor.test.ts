@@ -1,5 +1,6 @@
 // svcctl check and doctor against real timers, real failures and a real daemon in the sandbox.
-import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { writeFiles } from '../helpers/sandbox-files.js';
+import { describeInSandbox } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
@@ -21,12 +22,6 @@ WantedBy=multi-user.target
 `,
 };
 
-async function writeFiles(sandbox: Sandbox, files: Record<string, string>): Promise<void> {
-  for (const [file, content] of Object.entries(files)) {
-    const result = await sandbox.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', file], { input: content });
-    if (result.exitCode !== 0) throw new Error(`writing ${file}: ${result.stderr}`);
-  }
-}
 
 interface Finding {
   check: string;

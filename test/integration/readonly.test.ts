@@ -1,7 +1,8 @@
 // The read-only commands against a real systemd, for what they used to get wrong: a manual run that list-timers called
 // "never run", a daemon that answers nothing which status and doctor called fine, and status/list-timers/logs/check
 // refused without root although the unit states are public.
-import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { writeFiles } from '../helpers/sandbox-files.js';
+import { describeInSandbox } from '../helpers/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const root = process.cwd();
@@ -43,12 +44,6 @@ WantedBy=multi-user.target
 `,
 };
 
-async function writeFiles(sandbox: Sandbox, files: Record<string, string>): Promise<void> {
-  for (const [file, content] of Object.entries(files)) {
-    const result = await sandbox.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', file], { input: content });
-    if (result.exitCode !== 0) throw new Error(`writing ${file}: ${result.stderr}`);
-  }
-}
 
 /** Polls `probe` until it says ok (test/helpers/wait-for.ts), failing with what it last saw after a generous deadline. */
 async function eventually(what: string, probe: () => Promise<{ ok: boolean; seen: unknown }>, timeoutMs = 30_000): Promise<void> {

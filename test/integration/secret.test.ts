@@ -1,18 +1,12 @@
 // secret list/set/rotate against a real systemd: values never shown, atomic 0600 writes, rotation with a health check and restore.
 import { createHash, createHmac } from 'node:crypto';
-import { describeInSandbox, type Sandbox } from '../helpers/sandbox.js';
+import { writeFiles } from '../helpers/sandbox-files.js';
+import { describeInSandbox } from '../helpers/sandbox.js';
 
 const lifecycle = `${process.cwd()}/test/fixtures/lifecycle`;
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 const fingerprint = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 12);
 
-/** Writes files inside the sandbox (its /tmp and /run are private tmpfs: not part of `changes()`). */
-async function writeFiles(sandbox: Sandbox, files: Record<string, string>): Promise<void> {
-  for (const [file, content] of Object.entries(files)) {
-    const result = await sandbox.run(['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'sh', file], { input: content });
-    if (result.exitCode !== 0) throw new Error(`writing ${file}: ${result.stderr}`);
-  }
-}
 
 /** A timer job that succeeds only when ROT_TOKEN equals /run/rotjob-accept: rotation to anything else fails its run. */
 const rotjob = {
