@@ -136,17 +136,22 @@ export async function install(references: string[], options: InstallOptions, ui:
       return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units, pass)));
     };
     // A dry run also scores each bundle's services (one systemd-analyze security a bundle), alongside.
-    const [observed, , exposures] = await Promise.all([
+    const checked = preflight(systemd, wanted.map(({ bundle, desired }) => ({ desired, directory: bundle.directory })), target);
+    checked.catch(() => undefined); // awaited below, after the plan: its rejection is not unhandled meanwhile
+    const [observed, exposures] = await Promise.all([
       observeAll(),
-      preflight(systemd, wanted.map(({ bundle, desired }) => ({ desired, directory: bundle.directory })), target),
       options.dryRun ? Promise.all(wanted.map(({ desired }) => exposureOf(systemd, desired, target))) : undefined,
     ]);
+    // The plan's refusals first (a unit named like the distribution's, a file of another bundle): they are about
+    // what the bundle is, and systemd-analyze's findings on such a unit (an ordering cycle with the real one) are
+    // their consequence.
     const planned = wanted.map(({ bundle, inputs, desired, secrets }, i): PlannedBundle => {
       const seen = observed[i]!;
       const plan = planInstall(desired, seen, { target, hostKey: hostKey.key, force: options.force, now: inputs.now, svcctlVersion });
       const exposure = exposures?.[i];
       return { bundle, ...(seen.receipt ? { before: seen.receipt } : {}), desired, plan, secrets, ...(exposure ? { exposure } : {}) };
     });
+    await checked;
     const linger = target.scope === 'user' ? await lingerOf(target) : undefined;
     const lingerNote = linger === false ? [`linger is off for ${target.user}: these units run only while ${target.user} is logged in (timers stop at logout); to keep them running, ${lingerAdvice(target)}`] : [];
     const result: InstallResult = {
