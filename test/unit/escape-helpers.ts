@@ -71,6 +71,26 @@ export function strstrip(line: string): string {
 }
 
 /**
+ * The first six words of a sysusers.d or tmpfiles.d line as systemd 252's parse_line() takes them (one physical
+ * line, stripped, not a comment), and what follows them: nothing for sysusers.d, the argument for tmpfiles.d.
+ */
+export function sixFieldWords(line: string): { words: string[]; rest: string } {
+  // read_line() ends a line at LF, CR or NUL: one entry must be one physical line.
+  expect(line).not.toMatch(/[\n\r\0]/);
+  const text = strstrip(line);
+  expect(text.startsWith('#')).toBe(false);
+  const words: string[] = [];
+  let pos = 0;
+  for (let n = 0; n < 6; n++) {
+    const next = extractWord(text, pos);
+    if (!next) break;
+    words.push(next.word);
+    pos = next.next;
+  }
+  return { words, rest: text.slice(pos) };
+}
+
+/**
  * extract_first_word(EXTRACT_UNQUOTE) from `pos`: separators skipped, `'…'`/`"…"` quote (also mid-word), a
  * backslash takes the next character literally inside quotes or out, no C escapes; the separators after the
  * word are skipped too. undefined at the end of the text; an unterminated quote or dangling backslash throws.

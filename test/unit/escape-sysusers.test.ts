@@ -1,23 +1,13 @@
 // sysusers.d lines against a model of systemd-sysusers 252's parser: what is accepted reads back exactly.
 import fc from 'fast-check';
 import { sysusersGroupLine, sysusersMemberLine, sysusersUserLine, validateUserGroupName, type SysusersUser } from '../../src/core/escape/index.js';
-import { acceptedOrRefused, expectUserError, extractWord, nasty, nastyPath, pathSimplify, resolveEscapedSpecifiers, strstrip } from './escape-helpers.js';
+import { acceptedOrRefused, expectUserError, nasty, nastyPath, pathSimplify, resolveEscapedSpecifiers, sixFieldWords } from './escape-helpers.js';
 
 /** parse_line() of systemd-sysusers 252: at most six fields, nothing after them, "-"/"" is unset, specifiers resolved. */
 function decodeSysusersLine(line: string): (string | undefined)[] {
-  expect(line).not.toMatch(/[\n\r\0]/);
-  const text = strstrip(line);
-  expect(text.startsWith('#')).toBe(false);
-  const words: string[] = [];
-  let pos = 0;
-  for (let n = 0; n < 6; n++) {
-    const next = extractWord(text, pos);
-    if (!next) break;
-    words.push(next.word);
-    pos = next.next;
-  }
+  const { words, rest } = sixFieldWords(line);
   // "Trailing garbage" otherwise.
-  expect(text.slice(pos)).toBe('');
+  expect(rest).toBe('');
   return words.map((word) => (word === '' || word === '-' ? undefined : resolveEscapedSpecifiers(word)));
 }
 

@@ -1,7 +1,7 @@
 // tmpfilesLine() against a model of systemd-tmpfiles 252's line parser: what is accepted reads back exactly.
 import fc from 'fast-check';
 import { tmpfilesLine, type TmpfilesEntry } from '../../src/core/escape/index.js';
-import { acceptedOrRefused, cunescape, expectUserError, extractWord, nasty, nastyPath, pathSimplify, resolveEscapedSpecifiers, strstrip } from './escape-helpers.js';
+import { acceptedOrRefused, cunescape, expectUserError, nasty, nastyPath, pathSimplify, resolveEscapedSpecifiers, sixFieldWords } from './escape-helpers.js';
 
 interface DecodedLine {
   type: string;
@@ -15,20 +15,9 @@ interface DecodedLine {
 
 /** parse_line() of systemd-tmpfiles 252, for the fields svcctl writes. */
 function decodeTmpfilesLine(line: string): DecodedLine {
-  // read_line() ends a line at LF, CR or NUL: one entry must be one physical line.
-  expect(line).not.toMatch(/[\n\r\0]/);
-  const text = strstrip(line);
-  expect(text.startsWith('#')).toBe(false);
-  const words: string[] = [];
-  let pos = 0;
-  for (let n = 0; n < 6; n++) {
-    const next = extractWord(text, pos);
-    if (!next) break;
-    words.push(next.word);
-    pos = next.next;
-  }
+  const { words, rest: after } = sixFieldWords(line);
   const unset = (value: string | undefined) => (value === undefined || value === '' || value === '-' ? undefined : value);
-  const rest = unset(text.slice(pos));
+  const rest = unset(after);
   const decoded: DecodedLine = { type: words[0]!, path: resolveEscapedSpecifiers(words[1]!) };
   const set = <K extends 'mode' | 'user' | 'group' | 'age'>(key: K, value: string | undefined) => {
     if (value !== undefined) decoded[key] = value;
