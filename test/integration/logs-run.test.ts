@@ -123,7 +123,10 @@ describeInSandbox('svcctl logs and run', (sandbox) => {
       const result = await sandbox.run([
         'bash',
         '-c',
-        `setsid svcctl logs tick -f -n 0 -o cat >/root/follow.out 2>/root/follow.err & pid=$!
+        // The files exist before the poll reads them: the background shell opens its redirections when it
+        // is scheduled, which on a loaded machine can be after the first grep.
+        `: >/root/follow.out; : >/root/follow.err
+        setsid svcctl logs tick -f -n 0 -o cat >>/root/follow.out 2>>/root/follow.err & pid=$!
         for i in $(seq 300); do [ "$(grep -c '^tick: hello' /root/follow.out)" -ge 2 ] && break; sleep 0.1; done
         kill -INT -- -$pid; wait $pid; echo "exit=$?"; echo "--- out"; cat /root/follow.out; echo "--- err"; cat /root/follow.err`,
       ]);
