@@ -5,7 +5,7 @@ import { OperationError } from '../core/errors.js';
 import type { RemoveUser } from '../core/steps/types.js';
 import { readAccounts, removeAccount } from '../system/accounts.js';
 import { atomicWrite, inspectPath, readFileIfExists } from '../system/fs.js';
-import type { Executor } from './context.js';
+import type { Executor, StepContext } from './context.js';
 
 interface AccountFile {
   path: string;
@@ -23,12 +23,53 @@ function withoutAccount(text: string, name: string, memberFields: number[]): str
   return text
     .split('\n')
     .filter((line) => line.split(':')[0] !== name)
-    .map((line) => {
-      const fields = line.split(':');
-      for (const i of memberFields) if (fields[i] !== undefined) fields[i] = fields[i]!.split(',').filter((m) => m !== name).join(',');
-      return fields.join(':');
-    })
+    .map((line) => withoutMember(line, name, memberFields))
     .join('\n');
+}
+
+/** A line of an account file without `name` in its member lists. */
+function withoutMember(line: string, name: string, memberFields: number[]): string {
+  const fields = line.split(':');
+  for (const i of memberFields) if (fields[i] !== undefined) fields[i] = fields[i]!.split(',').filter((m) => m !== name).join(',');
+  return fields.join(':');
+}
+
+/** The files that define a group. */
+const groupFiles = ['/etc/group', '/etc/gshadow'] as const;
+
+interface GroupEntry {
+  path: string;
+  line: string;
+  index: number;
+}
+
+/** The group `name`'s own line in each group file and its place there, without `name` among its members. */
+async function groupEntries(ctx: StepContext, name: string): Promise<GroupEntry[]> {
+  const entries: GroupEntry[] = [];
+  for (const path of groupFiles) {
+    const lines = (await readFileIfExists(ctx.at(path)))?.toString('utf8').split('\n') ?? [];
+    const index = lines.findIndex((line) => line.split(':')[0] === name);
+    if (index >= 0) entries.push({ path, line: withoutMember(lines[index]!, name, accountFiles[path]!), index });
+  }
+  return entries;
+}
+
+/**
+ * userdel also deletes the group of the user's name where it is the user's primary group and has no other
+ * members (USERGROUPS_ENAB, Debian's default): a group that was there before svcctl created the user is not
+ * svcctl's to remove, so its lines go back where they were.
+ */
+async function putBackGroup(ctx: StepContext, name: string, entries: GroupEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const state = await inspectPath(ctx.at(entry.path), { content: false });
+    const text = state?.kind === 'file' ? (await readFileIfExists(ctx.at(entry.path)))?.toString('utf8') : undefined;
+    if (state === undefined || text === undefined) continue;
+    const lines = text.split('\n');
+    if (lines.some((line) => line.split(':')[0] === name)) continue;
+    // Before a final newline's empty last element at the latest.
+    lines.splice(Math.min(entry.index, Math.max(lines.length - 1, 0)), 0, entry.line);
+    await atomicWrite(ctx.at(entry.path), lines.join('\n'), { mode: state.mode, uid: state.uid, gid: state.gid, owners: ctx.owners });
+  }
 }
 
 export const removeUser: Executor<RemoveUser, AccountFile[]> = {
@@ -43,9 +84,11 @@ export const removeUser: Executor<RemoveUser, AccountFile[]> = {
   },
   async perform(a, ctx) {
     try {
+      const keptGroup = a.removeGroup ? [] : await groupEntries(ctx, a.user);
       await removeAccount(ctx.target, a.user, { user: true, group: false });
       ctx.partway();
       if (a.removeGroup) await removeAccount(ctx.target, a.user, { user: false, group: true });
+      else await putBackGroup(ctx, a.user, keptGroup);
     } finally {
       ctx.forgetAccounts();
     }

@@ -193,6 +193,26 @@ describeInSandbox('install and uninstall cleanup-blocking', (sandbox) => {
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toContain('not installed');
   });
+
+  test("a group of the user's name that was there before: the user becomes its member, and --purge keeps the group as it was", async () => {
+    // userdel deletes a user's primary group of the same name when it has no other members (Debian's
+    // USERGROUPS_ENAB): svcctl did not create this one, so it must still be there, line for line.
+    await sandbox.sh('groupadd --system claude-flow && printf "r3dis-pa55\\n" > /tmp/redis.pass');
+    const groupLines = "grep '^claude-flow:' /etc/group /etc/gshadow";
+    const before = (await sandbox.sh(groupLines)).stdout;
+    expect(before).toMatch(/^\/etc\/group:claude-flow:x:\d+:$/m);
+    const install = await sandbox.svcctl(['install', bundle, '--yes', '--secret', 'REDIS_PASSWORD=@/tmp/redis.pass']);
+    expect(install.exitCode).toBe(0);
+    const gid = before.match(/^\/etc\/group:claude-flow:x:(\d+):$/m)![1];
+    expect((await sandbox.sh('getent passwd claude-flow')).stdout.split(':')[3]).toBe(gid);
+    const purge = await sandbox.svcctl(['uninstall', bundle, '--purge', '--yes']);
+    expect(purge.exitCode).toBe(0);
+    expect(purge.stderr).toContain('✔ remove system user claude-flow\n');
+    expect((await sandbox.run(['getent', 'passwd', 'claude-flow'])).exitCode).toBe(2);
+    expect((await sandbox.sh(groupLines)).stdout).toBe(before);
+    await sandbox.sh('groupdel claude-flow && rm -f /tmp/redis.pass');
+    expect(await sandbox.changes()).toEqual([]);
+  });
 });
 
 describeInSandbox('the transaction under failure', (sandbox) => {
