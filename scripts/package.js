@@ -115,7 +115,8 @@ write(path.join(stage, 'usr', 'bin', 'svcctl'), readFileSync(path.join(root, 'pa
 step('man page and completion');
 write(path.join(stage, 'usr', 'share', 'man', 'man1', 'svcctl.1.gz'), gzip(renderManPage(manifest, { version, date: when.toISOString().slice(0, 10) })));
 const commands = Object.entries(manifest.commands).map(([id, command]) => ({ ...command, id }));
-const places = { builtinBundlesDir: '/usr/share/svcctl/units', installedIndex: '/var/lib/svcctl/.installed.json' };
+const { userInstalledIndex } = await import(path.join(dist, 'flows', 'autocomplete.js'));
+const places = { builtinBundlesDir: '/usr/share/svcctl/units', installedIndex: '/var/lib/svcctl/.installed.json', userInstalledIndex };
 write(path.join(stage, 'usr', 'share', 'bash-completion', 'completions', 'svcctl'), renderCompletion('bash', commands, places));
 write(path.join(stage, 'usr', 'share', 'zsh', 'vendor-completions', '_svcctl'), renderCompletion('zsh', commands, places));
 write(path.join(stage, 'usr', 'share', 'fish', 'vendor_completions.d', 'svcctl.fish'), renderCompletion('fish', commands, places));

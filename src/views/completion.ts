@@ -125,12 +125,13 @@ function renderBash(table: CompletionCommand[], places: CompletionPlaces, header
   return `# ${header}
 # Installed as /usr/share/bash-completion/completions/svcctl; in a clone: source <(svcctl autocomplete bash)
 
+# $1: the index to read (the system's, or with --user the user's own)
 _svcctl_installed() {
   local line re=${quotePosix(indexNameRegex)}
-  [[ -r ${quotePosix(places.installedIndex)} ]] || return 0
+  [[ -r $1 ]] || return 0
   while IFS= read -r line; do
     [[ $line =~ $re ]] && printf '%s\\n' "\${BASH_REMATCH[1]}"
-  done < ${quotePosix(places.installedIndex)}
+  done < "$1"
 }
 
 _svcctl_builtin() {
@@ -146,7 +147,7 @@ _svcctl() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
   local command=\${COMP_WORDS[1]} rest=2
   local -a topic_words=() flags=() value_flags=() kinds=() values=() args=()
-  local variadic=0 word i skip=0 kind
+  local variadic=0 word i skip=0 kind index=${quotePosix(places.installedIndex)} user=()
   COMPREPLY=()
   case \${COMP_WORDS[1]} in
 ${topicArms.join('\n')}
@@ -183,6 +184,7 @@ ${posixCommandArms(table).join('\n')}
     word=\${COMP_WORDS[i]}
     if (( skip )); then skip=0; continue; fi
     if [[ $word == -* ]]; then
+      [[ $word == --user ]] && index=$HOME/${quotePosix(places.userInstalledIndex)} user=(--user)
       [[ $word != *=* && " \${value_flags[*]} " == *" $word "* ]] && skip=1
       continue
     fi
@@ -193,15 +195,15 @@ ${posixCommandArms(table).join('\n')}
   else return 0
   fi
   case $kind in
-    installed) COMPREPLY=($(compgen -W "$(_svcctl_installed)" -- "$cur")) ;;
+    installed) COMPREPLY=($(compgen -W "$(_svcctl_installed "$index")" -- "$cur")) ;;
     source)
       COMPREPLY=($(compgen -W "$(_svcctl_builtin)" -- "$cur"))
       # a bundle directory once the word looks like a path
       [[ $cur == */* || $cur == .* ]] && COMPREPLY+=($(compgen -d -- "$cur"))
       ;;
     secret)
-      # Secret keys are in the receipt, readable by root only.
-      (( EUID == 0 )) && COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" secret list "\${args[0]}" 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
+      # Secret keys are in the receipt, readable by root only (a user's own, with --user).
+      (( EUID == 0 || \${#user[@]} )) && COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" secret list "\${user[@]}" "\${args[0]}" 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))
       ;;
   esac
   return 0
@@ -218,10 +220,11 @@ function renderZsh(table: CompletionCommand[], places: CompletionPlaces, header:
 # ${header}
 # Installed as /usr/share/zsh/vendor-completions/_svcctl; in a clone: source <(svcctl autocomplete zsh)
 
+# $1: the index to read (the system's, or with --user the user's own)
 _svcctl_installed() {
   local line
-  [[ -r ${quotePosix(places.installedIndex)} ]] || return 0
-  for line in "\${(@f)$(<${quotePosix(places.installedIndex)})}"; do
+  [[ -r $1 ]] || return 0
+  for line in "\${(@f)$(<$1)}"; do
     [[ $line =~ ${quotePosix(indexNameRegex)} ]] && print -r -- "$match[1]"
   done
 }
@@ -237,7 +240,8 @@ _svcctl() {
   local cur=\${words[CURRENT]} prev=\${words[CURRENT-1]}
   local command=\${words[2]} rest=3
   local -a topic_words flags value_flags kinds values args
-  local variadic=0 word i skip=0 kind
+  local variadic=0 word i skip=0 kind index=${quotePosix(places.installedIndex)}
+  local -a user
   case \${words[2]} in
 ${topicArms.join('\n')}
   esac
@@ -273,6 +277,7 @@ ${posixCommandArms(table).join('\n')}
     word=\${words[i]}
     if (( skip )); then skip=0; continue; fi
     if [[ $word == -* ]]; then
+      [[ $word == --user ]] && index=$HOME/${quotePosix(places.userInstalledIndex)} user=(--user)
       [[ $word != *=* ]] && (( \${value_flags[(Ie)$word]} )) && skip=1
       continue
     fi
@@ -283,12 +288,12 @@ ${posixCommandArms(table).join('\n')}
   else return 1
   fi
   case $kind in
-    installed) compadd -- \${(f)"$(_svcctl_installed)"} ;;
+    installed) compadd -- \${(f)"$(_svcctl_installed $index)"} ;;
     source)
       compadd -- \${(f)"$(_svcctl_builtin)"}
       [[ $cur == */* || $cur == .* ]] && _files -/
       ;;
-    secret) (( EUID == 0 )) && compadd -- \${(f)"$("\${words[1]}" secret list "\${args[1]}" 2>/dev/null | awk 'NR > 1 { print $1 }')"} ;;
+    secret) (( EUID == 0 || \${#user} )) && compadd -- \${(f)"$("\${words[1]}" secret list $user "\${args[1]}" 2>/dev/null | awk 'NR > 1 { print $1 }')"} ;;
     *) _files ;;
   esac
 }
@@ -318,9 +323,10 @@ function renderFish(table: CompletionCommand[], places: CompletionPlaces, header
   return `# ${header}
 # Installed as /usr/share/fish/vendor_completions.d/svcctl.fish; in a clone: svcctl autocomplete fish | source
 
+# $argv[1]: the index to read (the system's, or with --user the user's own)
 function __svcctl_installed
-    test -r ${quoteFish(places.installedIndex)}; or return 0
-    string match -r -g ${quoteFish(indexNameRegex.replace('[[:space:]]', '\\s'))} < ${quoteFish(places.installedIndex)}
+    test -r $argv[1]; or return 0
+    string match -r -g ${quoteFish(indexNameRegex.replace('[[:space:]]', '\\s'))} < $argv[1]
 end
 
 function __svcctl_builtin
@@ -342,6 +348,8 @@ function __svcctl_complete
     set -l values
     set -l variadic 0
     set -l args
+    set -l index ${quoteFish(places.installedIndex)}
+    set -l user
     switch "$tokens[2]"
 ${topicArms.join('\n')}
     end
@@ -381,6 +389,10 @@ ${commandArms.join('\n')}
             continue
         end
         if string match -q -- '-*' $word
+            if test "$word" = --user
+                set index $HOME/${quoteFish(places.userInstalledIndex)}
+                set user --user
+            end
             if not string match -q -- '*=*' $word; and contains -- $word $value_flags
                 set skip 1
             end
@@ -398,15 +410,15 @@ ${commandArms.join('\n')}
     end
     switch $kind
         case installed
-            __svcctl_installed
+            __svcctl_installed $index
         case source
             __svcctl_builtin
             if string match -q -r -- '/|^\\.' $cur
                 __fish_complete_directories $cur
             end
         case secret
-            if fish_is_root_user
-                $tokens[1] secret list $args[1] 2>/dev/null | awk 'NR > 1 { print $1 }'
+            if fish_is_root_user; or set -q user[1]
+                $tokens[1] secret list $user $args[1] 2>/dev/null | awk 'NR > 1 { print $1 }'
             end
         case '*'
             __fish_complete_path $cur

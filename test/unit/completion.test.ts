@@ -5,7 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { systemTarget } from '../../src/core/target.js';
+import { systemTarget, userTarget } from '../../src/core/target.js';
+import { userInstalledIndex } from '../../src/flows/autocomplete.js';
 import { publicIndexPath, writePublicIndex, type PublicEntry } from '../../src/system/public-index.js';
 import { quoteFish, quotePosix, renderCompletion, type CommandShape, type Shell } from '../../src/views/completion.js';
 
@@ -31,7 +32,7 @@ afterAll(() => rmSync('test/.scratch-completion', { recursive: true, force: true
 
 function script(shell: Shell): string {
   const file = path.join(scratch, `svcctl.${shell}`);
-  writeFileSync(file, renderCompletion(shell, commands, { builtinBundlesDir: units, installedIndex: path.join(scratch, 'var/lib/svcctl/.installed.json') }));
+  writeFileSync(file, renderCompletion(shell, commands, { builtinBundlesDir: units, installedIndex: path.join(scratch, 'var/lib/svcctl/.installed.json'), userInstalledIndex }));
   return file;
 }
 
@@ -40,7 +41,7 @@ function entry(bundle: string, description: string): PublicEntry {
 }
 
 /** What bash completes for the words given (the last one being typed), through the function `complete -p` names. */
-function bashComplete(words: string[]): string[] {
+function bashComplete(words: string[], env: NodeJS.ProcessEnv = process.env): string[] {
   const program = [
     `source ${quotePosix(script('bash'))}`,
     'spec=$(complete -p svcctl)',
@@ -51,7 +52,7 @@ function bashComplete(words: string[]): string[] {
     '"${BASH_REMATCH[1]}" svcctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"',
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n');
-  return execFileSync('bash', ['-c', program], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  return execFileSync('bash', ['-c', program], { encoding: 'utf8', env }).split('\n').filter(Boolean).sort();
 }
 
 test('bash: complete -p registers the function for svcctl, with readline\'s file names when it offers nothing', () => {
@@ -98,6 +99,34 @@ test('bash, fish: installed bundle names from the index svcctl writes, whatever 
   expect(fish('svcctl install ')).toEqual(['alpha-job', 'beta']);
   expect(fish('svcctl logs --output json')).toEqual(['json', 'json-pretty']);
   expect(fish('svcctl inst')).toEqual(['install']);
+});
+
+test('bash, fish: with --user, the names from the user\'s own index in their home, and their secret keys without root', async () => {
+  const home = path.join(scratch, 'home of a user');
+  mkdirSync(home, { recursive: true });
+  const user = userTarget({ name: 'someone', group: 'someone', uid: process.getuid!(), gid: process.getgid!(), home });
+  mkdirSync(path.dirname(path.join(home, userInstalledIndex)), { recursive: true, mode: 0o700 });
+  await writePublicIndex(user, [entry('my-job', ''), entry('my-daemon', 'mine')]);
+  await writePublicIndex(target, [entry('cleanup-blocking', ''), entry('nightly', '')]);
+  expect(publicIndexPath(user)).toBe(path.join(home, '.local/state/svcctl/.installed.json'));
+  const env = { ...process.env, HOME: home };
+  expect(bashComplete(['svcctl', 'status', '--user', ''], env)).toEqual(['my-daemon', 'my-job']);
+  expect(bashComplete(['svcctl', 'logs', '--user', '-n', '5', 'my-'], env)).toEqual(['my-daemon', 'my-job']);
+  expect(bashComplete(['svcctl', 'status', ''], env)).toEqual(['cleanup-blocking', 'nightly']);
+  // A user with nothing installed: nothing, not the system's.
+  expect(bashComplete(['svcctl', 'status', '--user', ''], { ...env, HOME: path.join(scratch, 'nobody-home') })).toEqual([]);
+
+  // Secret keys: `secret list --user BUNDLE` as the user, here a stand-in svcctl that prints what it was asked.
+  const fake = path.join(scratch, 'fake-svcctl');
+  writeFileSync(fake, '#!/bin/sh\nprintf "KEY SET\\n"; for a in "$@"; do printf "%s x\\n" "$a"; done\n', { mode: 0o755 });
+  const program = (line: string[]) =>
+    [`source ${quotePosix(script('bash'))}`, `COMP_WORDS=(${line.map(quotePosix).join(' ')})`, 'COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))', '_svcctl', 'printf "%s\\n" "${COMPREPLY[@]}"'].join('\n');
+  const secrets = execFileSync('bash', ['-c', program([fake, 'secret', 'rotate', '--user', 'my-job', ''])], { encoding: 'utf8', env }).split('\n').filter(Boolean).sort();
+  expect(secrets).toEqual(['--user', 'list', 'my-job', 'secret']);
+
+  const fish = (line: string) => execFileSync('fish', ['--no-config', '-c', `source ${quoteFish(script('fish'))}; complete -C${quoteFish(line)}`], { encoding: 'utf8', env }).split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort();
+  expect(fish('svcctl status --user ')).toEqual(['my-daemon', 'my-job']);
+  expect(fish('svcctl status ')).toEqual(['cleanup-blocking', 'nightly']);
 });
 
 test('zsh and fish parse their scripts', () => {
