@@ -287,12 +287,12 @@ function keptAlerts(bundle: Bundle, previous: Previous): AlertChannel[] {
  * name is typed at the question; an installed bundle keeps the authorization it was given. Who and when are recorded.
  */
 async function authorize(bundle: Bundle, previous: Authorization | undefined, text: string | undefined, dryRun: boolean): Promise<Authorization | undefined> {
-  const by = process.env.SUDO_USER || userInfo().username;
-  const at = new Date().toISOString();
+  // Who: asked of the user database only when an authorization is recorded (an NSS lookup can take milliseconds).
+  const given = (what: string): Authorization => ({ text: what, by: process.env.SUDO_USER || userInfo().username, at: new Date().toISOString() });
   if (text !== undefined) {
     // Shown by status and kept in the receipt: one line of printable text (no control characters a terminal acts on).
     if (!text.trim() || /[\u0000-\u001f\u007f]/.test(text)) throw new UserError('--authorize needs one line of printable text saying who authorized the install and why');
-    return { text: text.trim(), by, at };
+    return given(text.trim());
   }
   if (!bundle.authorization?.required || previous) return previous;
   const why = bundle.authorization.reason ? ` (${bundle.authorization.reason})` : '';
@@ -303,7 +303,7 @@ async function authorize(bundle: Bundle, previous: Authorization | undefined, te
   }
   const typed = await promptText(`${bundle.name} may only be installed upon explicit authorization${why}. Type the bundle's name to authorize it:`, () => true);
   if (typed.trim() !== bundle.name) throw new UserError(`authorization not given ("${typed.trim()}" is not ${bundle.name}): nothing was changed`, `run it again and type ${bundle.name}, or pass ${flag}`);
-  return { text: `typed the bundle's name at the prompt`, by, at };
+  return given(`typed the bundle's name at the prompt`);
 }
 
 /** Two bundles of one transaction may share directories, never a file: whose would it be on uninstall? */
