@@ -23,7 +23,7 @@ import { SystemdClient } from '../system/systemd.js';
 import { svcctlVersion } from '../system/version.js';
 import { loadBundles } from './bundles.js';
 import { requireConfirmationSource, showConfirmApply } from './change.js';
-import { exposureOf, preflight, refuseScheduleWithoutTimer } from './preflight.js';
+import { exposureOf, preflight, refuseScheduleWithoutTimer, templateUnits } from './preflight.js';
 import { describeExposure, type ServiceExposure } from '../core/exposure.js';
 import { targetFor, type ScopeOptions } from './target.js';
 import type { FlowUi } from './ui.js';
@@ -135,12 +135,17 @@ export async function install(references: string[], options: InstallOptions, ui:
       const units = wanted.length > 1 ? await observeUnits(target, wanted.flatMap(({ desired }) => desired.units)) : undefined;
       return inOrder(wanted.map(({ desired }) => () => observeInstall(target, desired, hostKey.key, undefined, units, pass)));
     };
-    // A dry run also scores each bundle's services (one systemd-analyze security a bundle), alongside.
+    // A dry run also scores each bundle's services (one systemd-analyze security a bundle), alongside; the alert
+    // instances a bundle gives a drop-in of its own are scored from svcctl-alerts' templates in the same transaction.
+    const scoreAll = () => {
+      const templates = templateUnits(wanted.map((w) => w.desired), target);
+      return Promise.all(wanted.map(({ desired }) => exposureOf(systemd, desired, target, templates)));
+    };
     const checked = preflight(systemd, wanted.map(({ bundle, desired }) => ({ desired, directory: bundle.directory })), target);
     checked.catch(() => undefined); // awaited below, after the plan: its rejection is not unhandled meanwhile
     const [observed, exposures] = await Promise.all([
       observeAll(),
-      options.dryRun ? Promise.all(wanted.map(({ desired }) => exposureOf(systemd, desired, target))) : undefined,
+      options.dryRun ? scoreAll() : undefined,
     ]);
     // The plan's refusals first (a unit named like the distribution's, a file of another bundle): they are about
     // what the bundle is, and systemd-analyze's findings on such a unit (an ordering cycle with the real one) are

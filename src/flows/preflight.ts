@@ -70,12 +70,41 @@ export function unitTree(desired: DesiredState, target: Target): UnitTree {
   };
 }
 
-/** The exposure score of every service an install writes, as installed: one systemd-analyze process for all of them. */
-export async function exposureOf(systemd: SystemdClient, desired: DesiredState, target: Target): Promise<ServiceExposure[]> {
+/**
+ * The exposure score of every service an install writes, as installed: one systemd-analyze process for all of them.
+ * `templates` (a template unit's file name → its content, e.g. svcctl-alerts' from the same transaction): an instance
+ * of one that the install gives a drop-in of its own (the alert instances of a unit with an email channel) is scored
+ * too, as that instance will run — its template with that drop-in.
+ */
+export async function exposureOf(systemd: SystemdClient, desired: DesiredState, target: Target, templates: ReadonlyMap<string, string> = new Map()): Promise<ServiceExposure[]> {
   const tree = unitTree(desired, target);
-  const services = tree.files.map((f) => f.name).filter((name) => name.endsWith('.service'));
+  const own = tree.files.map((f) => f.name).filter((name) => name.endsWith('.service'));
+  const instances: string[] = [];
+  for (const file of desired.files.filter((f) => f.role === 'alert-drop-in')) {
+    const unit = path.posix.basename(path.posix.dirname(file.path)).replace(/\.d$/, '');
+    const template = templates.get(templateOf(unit) ?? '');
+    if (template === undefined || own.includes(unit)) continue;
+    if (!instances.includes(unit)) {
+      instances.push(unit);
+      tree.files.push({ name: unit, content: template });
+    }
+    tree.dropIns.push({ unit, name: path.posix.basename(file.path), content: file.content.toString('utf8') });
+  }
+  const services = [...own, ...instances];
   if (services.length === 0) return [];
   return parseSecurityOutput(await systemd.securityOffline(tree, services), services);
+}
+
+/** The template an instance's name comes from (svcctl-alert@foo.service.service → svcctl-alert@.service), if it is one. */
+function templateOf(unit: string): string | undefined {
+  const at = unit.indexOf('@');
+  const dot = unit.lastIndexOf('.');
+  return at > 0 && dot > at ? `${unit.slice(0, at)}@${unit.slice(dot)}` : undefined;
+}
+
+/** The template units among the files of some installs, by file name: what exposureOf scores their instances from. */
+export function templateUnits(desired: DesiredState[], target: Target): Map<string, string> {
+  return new Map(desired.flatMap((d) => unitTree(d, target).files.filter((f) => /@\.service$/.test(f.name)).map((f): [string, string] => [f.name, f.content])));
 }
 
 /**

@@ -231,4 +231,23 @@ describeInSandbox('the exposure score is the installed units\'', (sandbox) => {
       expect([unit, overall(installed.stdout, unit)]).toEqual([unit, scores[unit]]);
     }
   });
+
+  test('install --dry-run --alert email=… also scores the alert instances that get a drop-in of their own, as they are once installed', async () => {
+    const args = ['install', 'cleanup-blocking', '--alert', 'email=root@localhost'];
+    const instances = ['svcctl-alert@cleanup-blocking-coordination.service.service', 'svcctl-alert-resolved@cleanup-blocking-coordination.service.service'];
+    const dry = JSON.parse((await sandbox.svcctl([...args, '--dry-run', '--json'])).stdout) as { bundles: { name: string; exposure: Exposure[] }[] };
+    const scored = Object.fromEntries(dry.bundles.flatMap((b) => b.exposure.map((e) => [e.service, e.score])));
+    // svcctl-alerts' own templates, and the instances of cleanup-blocking's unit, which exim's drop-in relaxes.
+    expect(Object.keys(scored).sort()).toEqual(['cleanup-blocking-coordination.service', ...instances, 'svcctl-alert-restart@.service', 'svcctl-alert-resolved@.service', 'svcctl-alert@.service'].sort());
+    for (const instance of instances) expect(scored[instance]).toBeGreaterThan(scored['svcctl-alert@.service']!);
+    const text = await sandbox.svcctl([...args, '--dry-run']);
+    expect(text.stderr).toContain(`  ${instances[0]}: exposure ${scored[instances[0]!]!.toFixed(1)} `);
+    const install = await sandbox.svcctl([...args, '--yes']);
+    expect(install.exitCode).toBe(0);
+    for (const unit of instances) {
+      const installed = await sandbox.run(['systemd-analyze', 'security', unit]);
+      expect([unit, overall(installed.stdout, unit)]).toEqual([unit, scored[unit]]);
+    }
+    expect((await sandbox.svcctl(['uninstall', 'cleanup-blocking', '--purge', '--yes'])).exitCode).toBe(0);
+  });
 });
