@@ -35,7 +35,7 @@ function withoutMember(line: string, name: string, memberFields: number[]): stri
 }
 
 /** The files that define a group. */
-const groupFiles = ['/etc/group', '/etc/gshadow'] as const;
+const groupFiles: readonly string[] = ['/etc/group', '/etc/gshadow'];
 
 interface GroupEntry {
   path: string;
@@ -43,13 +43,13 @@ interface GroupEntry {
   index: number;
 }
 
-/** The group `name`'s own line in each group file and its place there, without `name` among its members. */
-async function groupEntries(ctx: StepContext, name: string): Promise<GroupEntry[]> {
+/** The group `name`'s own line in each group file as prepare saved it, and its place there, without `name` among its members. */
+function groupEntries(saved: AccountFile[], name: string): GroupEntry[] {
   const entries: GroupEntry[] = [];
-  for (const path of groupFiles) {
-    const lines = (await readFileIfExists(ctx.at(path)))?.toString('utf8').split('\n') ?? [];
+  for (const file of saved.filter((f) => groupFiles.includes(f.path))) {
+    const lines = file.content.toString('utf8').split('\n');
     const index = lines.findIndex((line) => line.split(':')[0] === name);
-    if (index >= 0) entries.push({ path, line: withoutMember(lines[index]!, name, accountFiles[path]!), index });
+    if (index >= 0) entries.push({ path: file.path, line: withoutMember(lines[index]!, name, accountFiles[file.path]!), index });
   }
   return entries;
 }
@@ -82,9 +82,9 @@ export const removeUser: Executor<RemoveUser, AccountFile[]> = {
     }
     return saved;
   },
-  async perform(a, ctx) {
+  async perform(a, ctx, saved) {
     try {
-      const keptGroup = a.removeGroup ? [] : await groupEntries(ctx, a.user);
+      const keptGroup = a.removeGroup ? [] : groupEntries(saved, a.user);
       await removeAccount(ctx.target, a.user, { user: true, group: false });
       ctx.partway();
       if (a.removeGroup) await removeAccount(ctx.target, a.user, { user: false, group: true });
