@@ -11,6 +11,7 @@ import type { CheckSubject } from './health.js';
 import { parseTimespan } from './schedule.js';
 import { alertConfigDir } from './alerts/channels.js';
 import { purgeAside } from './steps/purge-directory.js';
+import { isTemplateName } from './unit-name.js';
 
 export interface PlanContext {
   target: Target;
@@ -452,7 +453,7 @@ export function planUninstall(receipt: Receipt, observed: Observed, options: Uni
   // in effect again, and one that is running is restarted after the reload so that it is what runs. A template
   // (x@.service) has no state of its own: its running instances (x@*.service, a pattern) are stopped.
   const vendor = new Set(observed.vendorUnits);
-  const stoppable = receipt.units.filter((u) => !vendor.has(u)).map((u) => (/@\.[a-z]+$/.test(u) ? u.replace('@.', '@*.') : u));
+  const stoppable = receipt.units.filter((u) => !vendor.has(u)).map((u) => (isTemplateName(u) ? u.replace('@.', '@*.') : u));
   if (wasInstalled && stoppable.length + receipt.enabled.length > 0) actions.push({ kind: 'stop-disable', units: stoppable, enabled: [...receipt.enabled], before: Object.fromEntries(stoppable.map((u) => [u, before(u)])) });
   const vendorRunning = receipt.units.filter((u) => vendor.has(u) && ['active', 'activating', 'reloading'].includes(before(u).active));
   for (const unit of receipt.units.filter((u) => vendor.has(u))) notes.push(`${unit}: the distribution's unit of that name is in effect again${vendorRunning.includes(unit) ? ' (restarted)' : ''}`);

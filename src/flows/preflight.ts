@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.js';
 import { parseSchedule } from '../core/schedule.js';
 import { layout, type Target } from '../core/target.js';
 import { parseSecurityOutput, type ServiceExposure } from '../core/exposure.js';
+import { isTemplateName, templateOfInstance } from '../core/unit-name.js';
 import type { SystemdClient, UnitTree } from '../system/systemd.js';
 import { checkSysusersText, checkTmpfilesText, type LineProblem } from '../system/line-check.js';
 
@@ -82,7 +83,7 @@ export async function exposureOf(systemd: SystemdClient, desired: DesiredState, 
   const instances: string[] = [];
   for (const file of desired.files.filter((f) => f.role === 'alert-drop-in')) {
     const unit = path.posix.basename(path.posix.dirname(file.path)).replace(/\.d$/, '');
-    const template = templates.get(templateOf(unit) ?? '');
+    const template = templates.get(templateOfInstance(unit) ?? '');
     if (template === undefined || own.includes(unit)) continue;
     if (!instances.includes(unit)) {
       instances.push(unit);
@@ -95,16 +96,9 @@ export async function exposureOf(systemd: SystemdClient, desired: DesiredState, 
   return parseSecurityOutput(await systemd.securityOffline(tree, services), services);
 }
 
-/** The template an instance's name comes from (svcctl-alert@foo.service.service → svcctl-alert@.service), if it is one. */
-function templateOf(unit: string): string | undefined {
-  const at = unit.indexOf('@');
-  const dot = unit.lastIndexOf('.');
-  return at > 0 && dot > at ? `${unit.slice(0, at)}@${unit.slice(dot)}` : undefined;
-}
-
 /** The template units among the files of some installs, by file name: what exposureOf scores their instances from. */
 export function templateUnits(desired: DesiredState[], target: Target): Map<string, string> {
-  return new Map(desired.flatMap((d) => unitTree(d, target).files.filter((f) => /@\.service$/.test(f.name)).map((f): [string, string] => [f.name, f.content])));
+  return new Map(desired.flatMap((d) => unitTree(d, target).files.filter((f) => f.name.endsWith('.service') && isTemplateName(f.name)).map((f): [string, string] => [f.name, f.content])));
 }
 
 /**

@@ -9,6 +9,7 @@ import { OperationError, UserError } from '../core/errors.js';
 import type { Target } from '../core/target.js';
 import { lastValues, parseShowOutput, unitStateOf, unitStateProperties, type Clock, type ShowBlock, type UnitState } from '../core/unit-state.js';
 import { nowUsec } from '../core/time.js';
+import { isTemplateName } from '../core/unit-name.js';
 
 export interface TimerListing {
   /** µs since the epoch, 0 when none */
@@ -331,7 +332,3 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
-/** A template unit's name (x@.service): instances are named x@INSTANCE.service. */
-function isTemplateName(unit: string): boolean {
-  return /@\.[a-z]+$/.test(unit);
-}

@@ -3,6 +3,7 @@
 import { UserError } from '../errors.js';
 import { commentLine, directiveLine, withSpecifiers } from '../escape/index.js';
 import type { Layout } from '../target.js';
+import { isTemplateName } from '../unit-name.js';
 
 export const alertKinds = ['webhook', 'slack', 'pagerduty', 'email'] as const;
 export type AlertKind = (typeof alertKinds)[number];
@@ -92,7 +93,7 @@ export function secretChannel(kind: 'webhook' | 'slack' | 'pagerduty', value: st
 
 /** The units a bundle's alerts watch: its services (a timer's service is where its runs fail), not templates. */
 export function watchedUnits(units: readonly string[]): string[] {
-  return units.filter((u) => u.endsWith('.service') && !/@\.service$/.test(u));
+  return units.filter((u) => u.endsWith('.service') && !isTemplateName(u));
 }
 
 /** The sender's channel file of one watched unit (0600 root in a 0700 directory). */

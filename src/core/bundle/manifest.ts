@@ -8,6 +8,7 @@ import { HOME_PREFIX, homeStandardDirectories, systemDirectories, type Scope } f
 import { declaredScopes } from './scope.js';
 
 import { BUNDLE_NAME_PATTERN, MANIFEST_FILE } from './names.js';
+import { isTemplateName } from '../unit-name.js';
 
 export { BUNDLE_NAME_PATTERN, MANIFEST_FILE };
 export const DEFAULT_SHELL = '/usr/sbin/nologin';
@@ -249,7 +250,7 @@ export function manifestRuleProblems(parsed: ParsedManifest, expectedName?: stri
 
   (m.enable ?? []).forEach((unit, i) => {
     if (!units.has(unit)) add(['enable', i], `"${unit}" is not listed in units`, `add it to units, or remove it from enable`);
-    else if (/@\.[a-z]+$/.test(unit)) add(['enable', i], `"${unit}" is a template unit, which cannot be enabled without an instance name`);
+    else if (isTemplateName(unit)) add(['enable', i], `"${unit}" is a template unit, which cannot be enabled without an instance name`);
   });
 
   // Payload: sources stay inside the bundle, destinations are tidy absolute paths outside systemd's and svcctl's own trees.
