@@ -13,6 +13,7 @@ import { renderEnvFile, renderOverride, renderScheduleDropIn, type OverrideSpec 
 import { parseSchedule } from './schedule.js';
 import { commentLine, sysusersMemberLine, sysusersUserLine, tmpfilesLine } from './escape/index.js';
 import { alertConfigDir, alertConfigPath, alertDropInPath, alertEmailDropInPaths, renderAlertConfig, renderAlertDropIn, renderAlertEmailDropIn, restartsAfterFailure, summarizeChannel, watchedUnits, type AlertChannel, type AlertChannelSummary } from './alerts/channels.js';
+import { isTemplateName } from './unit-name.js';
 
 export const managedHeader = (bundle: string) => `Managed by svcctl (bundle ${bundle}). Changes here are overwritten by \`svcctl install\`.`;
 
@@ -149,7 +150,7 @@ export function checksumOf(content: Buffer, secret: boolean, hostKey: Buffer): s
  * template (x@.service runs only as instances, started by others: a bundle of templates has no main service).
  */
 export function mainService(bundle: Pick<Bundle, 'units' | 'schedule'>): string | undefined {
-  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service') && !n.includes('@.'));
+  const services = bundle.units.map((u) => u.name).filter((n) => n.endsWith('.service') && !isTemplateName(n));
   if (bundle.schedule) {
     const timer = bundle.units.find((u) => u.name === bundle.schedule?.timer);
     const explicit = timer?.content.match(/^\s*Unit\s*=\s*(\S+)\s*$/m)?.[1];

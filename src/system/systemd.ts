@@ -213,7 +213,7 @@ export class SystemdClient {
     return this.inScratchTree(input, async (dir) => {
       const result = await this.analyze(['verify', '--man=no', ...input.files.map((f) => path.join(dir, f.name))], { SYSTEMD_LOG_COLOR: '0' });
       // systemd-analyze verify checks a template (x@.service) as its instance x@i.service, and names it so.
-      const names = input.files.flatMap((f) => [f.name, ...(f.name.includes('@.') ? [f.name.replace('@.', '@i.')] : [])]);
+      const names = input.files.flatMap((f) => [f.name, ...(isTemplateName(f.name) ? [f.name.replace('@.', '@i.')] : [])]);
       const aboutOurFiles = `${result.stderr}\n${result.stdout}`
         .split('\n')
         .map((line) => line.trim())
