@@ -15,7 +15,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
   }
 }
 
-/** Calls `probe` until it returns a value (not undefined), and returns it; the deadline as for waitFor(). */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  return (await waitFor(what, probe, (value) => value !== undefined, { timeoutMs })) as T;
+/** Calls `probe` until it returns a value (not undefined, not false), and returns it; the deadline as for waitFor(). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  return (await waitFor(what, probe, (value) => value !== undefined && value !== false, { timeoutMs })) as T;
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { packageRoot } from '../../src/system/paths.js';
 import { describeInSandbox, type RunResult } from '../helpers/sandbox.js';
+import { until } from '../helpers/wait-for.js';
 
 const receiverScript = path.join(packageRoot, 'test', 'fixtures', 'alerts', 'receiver.mjs');
 const flakyBundle = path.join(packageRoot, 'test', 'fixtures', 'alerts', 'flaky-daemon');
@@ -41,15 +42,7 @@ describeInSandbox('failure alerts', (sandbox) => {
     return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Recorded);
   };
   const mails = async (): Promise<string[]> => (await sandbox.run(['cat', '/var/mail/alertbox'])).stdout.split(/^From /m).filter((m) => m.trim() !== '');
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>) => until(what, probe, 60_000);
   const journalOf = async (unit: string) => (await sandbox.run(['journalctl', '--no-pager', '-o', 'cat', '-u', unit])).stdout;
   const bodies = (all: Recorded[], prefix: string) => all.filter((r) => r.path.startsWith(prefix)).map((r) => JSON.parse(r.body) as Record<string, any>);
   const invocationOf = async (unit: string) => (await sandbox.run(['systemctl', 'show', '-p', 'InvocationID', '--value', unit])).stdout.trim();

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/system/paths.js';
 import { describeInSandbox, type RunResult, type Sandbox } from '../helpers/sandbox.js';
+import { until } from '../helpers/wait-for.js';
 
 const { version } = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 const arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
@@ -54,15 +55,7 @@ description: A job that fails until told otherwise, watched by an alert (package
 units: [${alerted}]
 `;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>) => until(what, probe, 60_000);
 
 const svcctl = (sandbox: Sandbox, args: string[], env: Record<string, string> = {}) => sandbox.run(['/usr/bin/svcctl', ...args], { env: { PATH, ...env }, timeoutMs: 120_000 });
 
