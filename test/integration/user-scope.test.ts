@@ -200,7 +200,7 @@ describeInSandbox('user scope (--user), as a user without root', (sandbox: Sandb
     const timers = json(await svcctl(tester, ['list-timers', '--user', '--json'])) as { timers: { unit: string; bundle: string; lastRun: { state: string } }[] };
     expect(timers.timers).toEqual([expect.objectContaining({ unit: 'ujob.timer', bundle: 'ujob' })]);
 
-    const logs = await svcctl(tester, ['logs', 'ujob', '--user', '-n', '50']);
+    const logs = await waitFor('a run\'s line in svcctl logs', () => svcctl(tester, ['logs', 'ujob', '--user', '-n', '50']), (r) => /ujob ran with token [0-9a-f]{16}/.test(r.stdout), { timeoutMs: 60_000 });
     expect(logs.exitCode).toBe(0);
     expect(logs.stdout).toMatch(/ujob ran with token [0-9a-f]{16}/);
 
@@ -232,7 +232,10 @@ describeInSandbox('user scope (--user), as a user without root', (sandbox: Sandb
     const after = await tokenSum();
     expect(after).not.toBe(before);
     expect(await stat(`${tester.home}/.config/svcctl/ujob/secrets.env`)).toBe('600 tester:tester');
-    expect((await svcctl(tester, ['logs', 'ujob', '--user', '-n', '20'])).stdout).toContain(`ujob ran with token ${after}`);
+    // The job's stdout reaches the journal through journald's stream, which may be read after systemd's own
+    // "Finished" line: the line is waited for, not expected at once.
+    const rotatedLogs = await waitFor('the rotated run\'s line in svcctl logs', () => svcctl(tester, ['logs', 'ujob', '--user', '-n', '20']), (r) => r.stdout.includes(`ujob ran with token ${after}`), { timeoutMs: 60_000 });
+    expect(rotatedLogs.stdout).toContain(`ujob ran with token ${after}`);
   });
 
   test('a daemon with a health URL: installed only once it answers, restarted, healthy', async () => {
